@@ -1,0 +1,3 @@
+"""replicated-proxy KRM function."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from fn.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Is an image private (pull it through the proxy) or public (leave it)?
+
+Order: ``publicImages`` patterns, ``privateImages`` patterns, ``proxyAll``, then — when
+``probe`` is on — an anonymous look at the registry, as KOTS does; else public.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fn import patterns
+from fn.config import Settings
+from fn.errors import FnError
+from fn.imageref import ImageRef
+from fn.results import INFO, WARNING, Result
+
+
+@dataclass(frozen=True)
+class Verdict:
+    private: bool
+    why: str                         # "matches privateImages 'quay.io'", "probe: 401 Unauthorized"
+    probed: bool = False
+
+
+def by_rules(ref: ImageRef, s: Settings) -> Verdict | None:
+    """The verdict from configuration alone, or None when only a probe can tell."""
+    p = patterns.first_match(s.public, ref)
+    if p is not None:
+        return Verdict(False, f"matches publicImages {p.text!r}")
+    p = patterns.first_match(s.private, ref)
+    if p is not None:
+        return Verdict(True, f"matches privateImages {p.text!r}")
+    if s.proxy_all:
+        return Verdict(True, "proxyAll is true")
+    if s.probe:
+        return None
+    return Verdict(False, "matches no privateImages pattern")
+
+
+def classify(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict], list[Result]]:
+    """Verdicts for all references (probing the undecided ones at once)."""
+    verdicts: dict[ImageRef, Verdict] = {}
+    undecided: list[ImageRef] = []
+    for ref in refs:
+        v = by_rules(ref, s)
+        if v is None:
+            undecided.append(ref)
+        else:
+            verdicts[ref] = v
+    results: list[Result] = []
+    if undecided:
+        probed, results = _probe(undecided, s)
+        verdicts.update(probed)
+    return verdicts, results
+
+
+def _probe(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict], list[Result]]:
+    from fn import probe  # httpx is imported only here, only when probing is on
+
+    targets = {ref: probe.ProbeTarget(ref.domain, ref.path, ref.reference) for ref in refs}
+    options = probe.ProbeOptions(
+        concurrency=s.probe_concurrency,
+        timeout=s.probe_timeout,
+        deadline=s.probe_deadline,
+        insecure_registries=frozenset(s.insecure_registries),
+        cache_path=s.probe_cache,
+        cache_ttl=s.probe_cache_ttl,
+    )
+    found, stats = probe.probe_all(set(targets.values()), options)
+    verdicts: dict[ImageRef, Verdict] = {}
+    results: list[Result] = []
+    reported: set[probe.ProbeTarget] = set()
+    for ref, target in targets.items():
+        pv = found[target]
+        cached = " (cached)" if pv.cached else ""
+        if pv.status in ("public", "private"):
+            verdict = Verdict(pv.status == "private", f"probe: {pv.reason}{cached}", True)
+            severity = INFO
+        else:
+            if s.on_probe_error == "error":
+                raise FnError(f"could not tell whether {ref.written} is private: {pv.reason} "
+                              "(onProbeError is error)")
+            private = s.on_probe_error == "private"
+            what = "not found" if pv.status == "not-found" else "probe failed"
+            verdict = Verdict(private, f"probe: {what}: {pv.reason}{cached}; "
+                              f"onProbeError={s.on_probe_error}", True)
+            severity = WARNING
+        verdicts[ref] = verdict
+        if target not in reported:
+            reported.add(target)
+            label = "private" if verdict.private else "public"
+            results.append(Result(f"{ref.written}: {label} ({verdict.why})", severity,
+                                  tags={"probe": pv.status}))
+    results.append(Result(
+        f"probed {len(reported)} images: {stats.requests} requests, "
+        f"{stats.cache_hits} from cache, {stats.seconds:.2f}s", INFO))
+    return verdicts, results

@@ -1,0 +1,119 @@
+"""Command line: ``replicated-proxy-fn`` (KRM function), ``--config F`` (manifest stream),
+``validate`` and ``explain``. Process I/O, exit codes and messages live here only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from fn import __version__
+from fn.errors import FnError
+from fn.results import ERROR, Result
+
+MAX_INPUT = 256 * 1024 * 1024
+PROG = "replicated-proxy-fn"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] == "validate":
+            from fn import report
+
+            return report.validate_command(args[1:])
+        if args and args[0] == "explain":
+            from fn import report
+
+            return report.explain_command(args[1:])
+        return _function(args)
+    except FnError as exc:
+        _say(exc.message)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # never a traceback (it could carry input) unless asked for
+        if os.environ.get("REPLICATED_PROXY_FN_DEBUG"):
+            raise
+        _say(f"internal error ({type(exc).__name__}); set REPLICATED_PROXY_FN_DEBUG=1 for details")
+        return 1
+
+
+def _function(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="KRM function: pull private images through the Replicated proxy registry. "
+        "With no arguments: ResourceList on stdin, ResourceList on stdout. With --config: a "
+        "stream of manifests on stdin (helm template, kustomize build), manifests on stdout.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="function config (ConfigMap or "
+                        "ReplicatedProxy) for plain stream mode, e.g. as a Helm post-renderer")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="stream mode: print every result on stderr, not only problems")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    opts = parser.parse_args(args)
+    text = read_input(sys.stdin.buffer, "stdin")
+    if opts.config is None:
+        from fn import pipeline
+
+        run = pipeline.resource_list(text)
+        sys.stdout.write(run.stdout)
+        _report(run.results, verbose=False)
+        return run.code
+    from fn import stream
+
+    settings = load_config_file(opts.config)
+    run = stream.run(text, settings)
+    sys.stdout.write(run.stdout)
+    _report(run.results, verbose=opts.verbose)
+    return run.code
+
+
+def read_input(stream, name: str) -> str:
+    data = stream.read(MAX_INPUT + 1)
+    if len(data) > MAX_INPUT:
+        raise FnError(f"{name}: input larger than {MAX_INPUT // (1024 * 1024)} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FnError(f"{name}: input is not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def load_config_file(path: str):
+    from fn import config, resourcelist, yamltree
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read(MAX_INPUT)
+    except OSError as exc:
+        raise FnError(f"cannot read config {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise FnError(f"config {path} is not UTF-8 text") from None
+    try:
+        node = yamltree.compose(text)
+        data = yamltree.to_python(node)
+    except ValueError as exc:
+        raise FnError(f"config {path}: {exc}") from None
+    except Exception as exc:
+        raise FnError(f"config {path} is not valid YAML{resourcelist._where(exc)}") from None
+    return config.load(data)
+
+
+def _report(results: list[Result], verbose: bool) -> None:
+    """stderr: one line for an error (what failed), or each result when verbose."""
+    errors = [r for r in results if r.severity == ERROR]
+    if errors:
+        more = f" (and {len(errors) - 1} more errors in results)" if len(errors) > 1 else ""
+        _say(errors[0].line().removeprefix("[error] ") + more)
+    if verbose:
+        for r in results:
+            print(r.line(), file=sys.stderr)
+    elif not errors:
+        for r in results:
+            if r.severity != "info" or r is results[-1]:
+                print(r.line(), file=sys.stderr)
+
+
+def _say(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)

@@ -1,0 +1,99 @@
+"""The Replicated license: where the pull secret's credentials and the app slug come from.
+
+Only ``spec.licenseID``, ``spec.appSlug`` and ``spec.endpoint`` are used. The license ID
+is kept ``Redacted`` and no message here ever holds it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from fn.config import DNS_LABEL, Settings
+from fn.errors import FnError, Redacted
+from fn.imageref import host_of
+
+API_VERSIONS = ("kots.io/v1beta1", "kots.io/v1beta2")
+PROXY = "proxy.replicated.com"
+REGISTRY = "registry.replicated.com"
+STAGING_ENDPOINT = "staging.replicated.app"
+STAGING_PROXY = "proxy.staging.replicated.com"
+STAGING_REGISTRY = "registry.staging.replicated.com"
+_LICENSE_ID = re.compile(r"[A-Za-z0-9._~+/=-]{1,256}")
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """Everything the rewrite and the Secret need, resolved from config and license."""
+
+    license_id: Redacted
+    app_slug: str
+    proxy_domain: str
+    registry_domain: str
+    replicated_registry: str  # registry.replicated.com (or staging): swapped when custom
+    pull_secret_name: str
+
+
+def read_document(doc: Any, source: str) -> dict:
+    """A License document (YAML text or mapping) -> its ``spec``."""
+    if isinstance(doc, str):
+        try:
+            doc = yaml.load(doc, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            raise FnError(f"{source} is not valid YAML{where}") from None
+    if not isinstance(doc, dict):
+        raise FnError(f"{source} must be a License document (a mapping)")
+    kind = doc.get("kind", "License")
+    if kind != "License":
+        raise FnError(f"{source} must be a License, not {str(kind)[:40]!r}")
+    api = doc.get("apiVersion")
+    if api is not None and api not in API_VERSIONS:
+        raise FnError(f"{source} apiVersion must be one of {', '.join(API_VERSIONS)}")
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        raise FnError(f"{source} has no spec mapping")
+    return spec
+
+
+def resolve(s: Settings, item_license: Any = None) -> Proxy:
+    spec: dict = {}
+    if s.license_doc is not None:
+        spec = read_document(s.license_doc, "the license in functionConfig")
+    if item_license is not None:
+        spec = read_document(item_license, f"ConfigMap {s.license_configmap} data.license.yaml")
+
+    license_id = s.license_id
+    if license_id is None:
+        raw = spec.get("licenseID")
+        if raw is None:
+            raise FnError("no license ID: give license.yaml, licenseConfigMap or licenseID")
+        if not isinstance(raw, str):
+            raise FnError("license spec.licenseID must be a string")
+        license_id = Redacted(raw)
+    if not _LICENSE_ID.fullmatch(license_id.reveal()):
+        raise FnError("the license ID is malformed (expected 1-256 letters, digits or ._~+/=-)")
+
+    slug = s.app_slug if s.app_slug is not None else spec.get("appSlug")
+    if slug is None:
+        raise FnError("no app slug: give license.yaml, licenseConfigMap or appSlug")
+    if not isinstance(slug, str) or not DNS_LABEL.fullmatch(slug) or len(slug) > 63:
+        shown = slug[:64] if isinstance(slug, str) else type(slug).__name__
+        raise FnError(f"invalid appSlug {shown!r}: lowercase letters, digits and '-', "
+                      "starting and ending with a letter or digit")
+
+    endpoint = spec.get("endpoint")
+    staging = isinstance(endpoint, str) and host_of(endpoint).split(":")[0] == STAGING_ENDPOINT
+    default_proxy, default_registry = (STAGING_PROXY, STAGING_REGISTRY) if staging else (PROXY, REGISTRY)
+    return Proxy(
+        license_id=license_id,
+        app_slug=slug,
+        proxy_domain=s.proxy_domain or default_proxy,
+        registry_domain=s.registry_domain or default_registry,
+        replicated_registry=default_registry,
+        pull_secret_name=s.pull_secret_name or f"{slug}-registry",
+    )

@@ -1,0 +1,88 @@
+"""Image patterns from ``privateImages`` / ``publicImages``.
+
+A pattern is a registry host (``quay.io``), a repository or repository prefix
+(``ghcr.io/acme/``, ``ghcr.io/acme/api``), or a glob (``docker.io/acme/*``). Patterns are
+normalised like image names (``acme/`` means ``docker.io/acme/``) and matched against the
+normalised image name, so ``acme/api`` matches ``docker.io/acme/*``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from fn.errors import FnError
+from fn.imageref import DOMAIN, ImageRef, split_domain
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    text: str      # as the user wrote it
+    target: str    # normalised: "quay.io", "ghcr.io/acme", "docker.io/acme/*"
+    glob: bool
+
+    def matches(self, ref: ImageRef) -> bool:
+        name = ref.normalized
+        if self.glob:
+            return fnmatchcase(name, self.target)
+        return name == self.target or name.startswith(self.target + "/")
+
+
+def split_list(value: str | list[str] | None, field: str) -> list[str]:
+    """``"a, b\\nc"`` or ``["a", "b"]`` -> ``["a", "b", "c"]``."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [p.strip() for p in re.split(r"[,\n]", value) if p.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value if v.strip()]
+    raise FnError(f"{field} must be a list of strings or a comma separated string", field=field)
+
+
+def parse(text: str, field: str) -> Pattern:
+    if any(c.isspace() for c in text) or "@" in text:
+        raise FnError(f"{field}: {text!r} is not an image pattern", field=field)
+    if _GLOB.search(text):
+        first, _, rest = text.partition("/")
+        if _GLOB.search(first) or (_is_domain(first) and rest):
+            target = _hub(first) + ("/" + rest if rest else "")
+        elif not rest:
+            target = "docker.io/library/" + first
+        else:
+            target = "docker.io/" + text
+        return Pattern(text, target, True)
+    prefix = text.endswith("/")
+    body = text.rstrip("/")
+    if not body:
+        raise FnError(f"{field}: {text!r} is not an image pattern", field=field)
+    if "/" not in body and _is_domain(body):
+        return Pattern(text, _hub(body), False)
+    domain, path = split_domain(body + "/x" if prefix else body)
+    if prefix:
+        path = path[:-2]
+    last = path.rsplit("/", 1)[-1]
+    if ":" in last:
+        raise FnError(f"{field}: {text!r} names a tag; patterns match repositories", field=field)
+    return Pattern(text, f"{domain}/{path}", False)
+
+
+def parse_all(value: str | list[str] | None, field: str) -> tuple[Pattern, ...]:
+    return tuple(parse(p, field) for p in split_list(value, field))
+
+
+def first_match(patterns: tuple[Pattern, ...], ref: ImageRef) -> Pattern | None:
+    for p in patterns:
+        if p.matches(ref):
+            return p
+    return None
+
+
+def _is_domain(text: str) -> bool:
+    return (text == "localhost" or "." in text or ":" in text) and bool(DOMAIN.fullmatch(text))
+
+
+def _hub(domain: str) -> str:
+    return "docker.io" if domain == "index.docker.io" else domain

@@ -1,0 +1,59 @@
+"""The function end to end, text in and text out: read → config/license → plan →
+mutate or validate → write. No process I/O here (that is ``fn.cli``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fn import config, resourcelist, transform
+from fn.errors import FnError
+from fn.results import ERROR, Result
+from fn.textedit import Editor
+
+
+@dataclass
+class Run:
+    stdout: str
+    code: int
+    results: list[Result] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Result]:
+        return [r for r in self.results if r.severity == ERROR]
+
+
+def resource_list(text: str) -> Run:
+    """A KRM function call: ResourceList text in, ResourceList text out."""
+    try:
+        doc = resourcelist.read(text)
+    except FnError as exc:
+        results = [Result(exc.message, ERROR)]
+        return Run(resourcelist.error_list(results), 1, results)
+    try:
+        s = config.load(doc.function_config)
+        return _run(doc, s)
+    except FnError as exc:
+        results = [Result(exc.message, ERROR,
+                          field={"path": exc.field} if exc.field else None)]
+    except transform.Failed as exc:
+        results = exc.results
+    # on failure: the input as it came, with the errors (what the Go SDK does)
+    out = resourcelist.write(doc, Editor(doc.text), results, [], [])
+    return Run(out, 1, results)
+
+
+def _run(doc: resourcelist.Document, s: config.Settings) -> Run:
+    if s.mode == "validate":
+        p = transform.plan(doc.items, s, require_license=False)
+        results = transform.validate(p, doc.items, s, check_auth=_has_license(s, p))
+        out = resourcelist.write(doc, Editor(doc.text), results, [], [])
+        return Run(out, 1 if any(r.severity == ERROR for r in results) else 0, results)
+    p = transform.plan(doc.items, s)
+    outcome = transform.mutate(p, doc.items, s, kpt_paths=True)
+    out = resourcelist.write(doc, doc.editor, outcome.results, outcome.new_items, outcome.drop)
+    return Run(out, 0, outcome.results)
+
+
+def _has_license(s: config.Settings, p: transform.Plan) -> bool:
+    return p.proxy.license_id.reveal() != "unset" or s.license_doc is not None \
+        or p.license_item is not None

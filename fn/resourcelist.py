@@ -1,0 +1,236 @@
+"""ResourceList in, ResourceList out (config.kubernetes.io/v1, v1beta1 accepted).
+
+The input text is read once into a node tree (``fn.yamltree``); changes are splices into
+that text (``fn.textedit``), so every item the function does not change goes out exactly
+as it came in, annotations, comments and all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from fn.errors import FnError
+from fn.results import Result
+from fn.textedit import Editor
+from fn.yamltree import Mapping, Node, Scalar, Sequence, Unsupported, compose, scan, to_python
+
+API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
+PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
+INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+@dataclass
+class Item:
+    """One resource: its node, where it sits, and its identity."""
+
+    node: Mapping
+    editor: Editor
+    index: int
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    annotations: Mapping | None
+
+    def annotation(self, key: str) -> str | None:
+        if self.annotations is None:
+            return None
+        value = self.annotations.get(key)
+        return value.value if isinstance(value, Scalar) and value.tag.endswith(":str") else None
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else ""
+
+    def ref(self) -> dict[str, str]:
+        out = {"apiVersion": self.api_version, "kind": self.kind, "name": self.name}
+        if self.namespace:
+            out["namespace"] = self.namespace
+        return out
+
+    def file(self) -> dict[str, str | int] | None:
+        path = next((p for k in PATH_ANNOTATIONS if (p := self.annotation(k))), None)
+        if path is None:
+            return None
+        index = next((i for k in INDEX_ANNOTATIONS if (i := self.annotation(k))), "0")
+        return {"path": path, "index": int(index) if index.isdigit() else 0}
+
+    @property
+    def local_config(self) -> bool:
+        value = self.annotation(LOCAL_CONFIG)
+        return value is not None and value.strip().lower() == "true"
+
+    @property
+    def is_kptfile(self) -> bool:
+        return self.kind == "Kptfile" and self.group == "kpt.dev"
+
+
+@dataclass
+class Document:
+    text: str
+    root: Mapping
+    items_node: Sequence
+    items: list[Item]
+    function_config: object
+    editor: Editor = field(repr=False, default=None)  # type: ignore[assignment]
+
+
+def read(text: str) -> Document:
+    """Parse a ResourceList; raises FnError for anything that is not one."""
+    root = parse_root(text)
+    text = getattr(root, "_text", text)
+    if not isinstance(root, Mapping):
+        raise FnError("input is not a ResourceList: the document is not a mapping")
+    kind = _str(root.get("kind"))
+    api = _str(root.get("apiVersion"))
+    if kind != "ResourceList":
+        raise FnError(f"input is not a ResourceList (kind is {kind!r})")
+    if api not in API_VERSIONS:
+        raise FnError(f"unsupported ResourceList apiVersion {api!r} (use {API_VERSIONS[0]})")
+    items_node = root.get("items")
+    if items_node is None:
+        raise FnError("the ResourceList has no items")
+    if not isinstance(items_node, Sequence):
+        raise FnError("the ResourceList's items must be a list")
+    try:
+        function_config = to_python(root.get("functionConfig"))
+    except (ValueError, yaml.YAMLError):
+        raise FnError("functionConfig could not be read") from None
+    editor = Editor(text)
+    items = [identify(node, editor, i, f"items[{i}]") for i, node in enumerate(items_node.entries)]
+    check_duplicates(items)
+    return Document(text, root, items_node, items, function_config, editor)
+
+
+class _Root(Mapping):
+    """A root mapping that was re-read from normalised text (keeps that text)."""
+
+    __slots__ = ("_text",)
+
+
+def parse_root(text: str) -> Node:
+    try:
+        return scan(text, recover="items")
+    except Unsupported:
+        pass
+    try:
+        docs = list(yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except yaml.YAMLError as exc:
+        raise FnError(f"input is not valid YAML{_where(exc)}") from None
+    if len(docs) != 1 or docs[0] is None:
+        raise FnError("input must be exactly one YAML document (a ResourceList)")
+    # Not in the scanner's subset (JSON, flow style, anchors...): write it out in block
+    # style once, then read that like any other input.
+    normal = _block_text(docs[0])
+    try:
+        root = scan(normal, recover="items")
+    except Unsupported:
+        root = compose(normal)  # type: ignore[assignment]
+    if isinstance(root, Mapping):
+        wrapped = _Root(root.start, root.indent, root.flow)
+        wrapped.pairs, wrapped.end = root.pairs, root.end
+        wrapped._text = normal
+        return wrapped
+    return root  # type: ignore[return-value]
+
+
+def _block_text(node: yaml.Node) -> str:
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            n.flow_style = False
+            stack.extend(v for pair in n.value for v in pair)
+        elif isinstance(n, yaml.SequenceNode):
+            n.flow_style = False
+            stack.extend(n.value)
+    return yaml.serialize(node, Dumper=_Dumper, width=1 << 30, allow_unicode=True)
+
+
+def _where(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is None:
+        return ""
+    return f" (line {mark.line + 1}, column {mark.column + 1}{': ' + problem if problem else ''})"
+
+
+def _str(node: Node | None) -> str | None:
+    return node.value if isinstance(node, Scalar) and node.tag.endswith(":str") else None
+
+
+def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
+    if not isinstance(node, Mapping):
+        raise FnError(f"{where} is not a mapping")
+    api = _str(node.get("apiVersion"))
+    kind = _str(node.get("kind"))
+    meta = node.get("metadata")
+    if not api:
+        raise FnError(f"{where} has no apiVersion")
+    if not kind:
+        raise FnError(f"{where} has no kind")
+    if not isinstance(meta, Mapping):
+        raise FnError(f"{where} ({kind}) has no metadata")
+    name = _str(meta.get("name"))
+    if not name:
+        raise FnError(f"{where} ({kind}) has no metadata.name")
+    ns_node = meta.get("namespace")
+    namespace = _str(ns_node)
+    if ns_node is not None and namespace is None and ns_node.tag != "tag:yaml.org,2002:null":
+        raise FnError(f"{where} ({kind} {name}) metadata.namespace must be a string")
+    annotations = meta.get("annotations")
+    if annotations is not None and not isinstance(annotations, Mapping):
+        if not (isinstance(annotations, Scalar) and annotations.tag.endswith(":null")):
+            raise FnError(f"{where} ({kind} {name}) metadata.annotations must be a mapping")
+        annotations = None
+    return Item(node, editor, index, api, kind, name, namespace or None, annotations)
+
+
+def check_duplicates(items: list[Item]) -> None:
+    seen: dict[tuple, int] = {}
+    for item in items:
+        key = (item.group, item.kind, item.namespace or "", item.name)
+        if key in seen:
+            ns = f"{item.namespace}/" if item.namespace else ""
+            raise FnError(f"duplicate resource {item.kind} {ns}{item.name} "
+                          f"(items[{seen[key]}] and items[{item.index}])")
+        seen[key] = item.index
+
+
+def write(doc: Document, editor: Editor, results: list[Result],
+          new_items: list[dict], drop: list[Item]) -> str:
+    """The output ResourceList: the input text with ``editor``'s splices, ``new_items``
+    appended to items, ``drop`` removed, and ``results`` appended."""
+    for item in drop:
+        editor.delete_entry(doc.items_node, item.index)
+    for data in new_items:
+        editor.append(doc.items_node, data)
+    if results:
+        data = [r.to_data() for r in results]
+        existing = doc.root.get("results")
+        if isinstance(existing, Sequence):
+            for d in data:
+                editor.append(existing, d)
+        elif existing is None:
+            editor.add_key(doc.root, "results", data)
+        else:
+            editor.set_value(doc.root, "results", data)
+    out = editor.render()
+    return out if out.endswith("\n") else out + "\n"
+
+
+def error_list(results: list[Result]) -> str:
+    """A ResourceList for input that could not be read at all: no items, the error."""
+    from fn.textedit import block
+
+    lines = ["apiVersion: config.kubernetes.io/v1", "kind: ResourceList", "items: []", "results:"]
+    lines += block([r.to_data() for r in results], 0)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,162 @@
+"""Change a YAML text through the nodes of ``fn.yamltree``: small splices, nothing else moves.
+
+New content is written in the style kpt and kustomize write (block style, two spaces,
+sequences "compact" under their key), or as JSON inside flow collections.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import yaml
+
+from fn.yamltree import NULL, Mapping, Node, Scalar, Sequence
+
+_resolver = yaml.resolver.Resolver()
+_PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:@+=~-]*\Z")
+
+Data = str | int | bool | None | list["Data"] | dict[str, "Data"]
+
+
+def scalar(value: str | int | bool | None, style: str = "") -> str:
+    """A scalar as YAML text: plain when that reads back as the same string, else quoted."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if style == "'" and "\n" not in value and value.isprintable():
+        return "'" + value.replace("'", "''") + "'"
+    if style != '"' and plain_ok(value):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def plain_ok(value: str) -> bool:
+    return (
+        bool(_PLAIN.match(value))
+        and not value.endswith(":")
+        and _resolver.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str"
+    )
+
+
+def flow(value: Data) -> str:
+    """A value as one line of flow YAML (JSON, which YAML reads the same)."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def block(value: Data, indent: int) -> list[str]:
+    """A mapping or sequence as block lines at ``indent`` (sequences under a key: compact)."""
+    pad = " " * indent
+    out: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, dict) and v:
+                out.append(f"{pad}{scalar(k)}:")
+                out.extend(block(v, indent + 2))
+            elif isinstance(v, list) and v:
+                out.append(f"{pad}{scalar(k)}:")
+                out.extend(block(v, indent))
+            elif isinstance(v, dict | list):
+                out.append(f"{pad}{scalar(k)}: {flow(v)}")
+            else:
+                out.append(f"{pad}{scalar(k)}: {scalar(v)}")
+        return out
+    assert isinstance(value, list)
+    for v in value:
+        if isinstance(v, dict | list) and v:
+            lines = block(v, indent + 2)
+            lines[0] = f"{pad}- {lines[0][indent + 2:]}"
+            out.extend(lines)
+        elif isinstance(v, dict | list):
+            out.append(f"{pad}- {flow(v)}")
+        else:
+            out.append(f"{pad}- {scalar(v)}")
+    return out
+
+
+class Editor:
+    """Collects splices on one text and applies them at once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.edits: list[tuple[int, int, int, str]] = []  # (start, end, order, new text)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.edits)
+
+    def splice(self, start: int, end: int, new: str) -> None:
+        self.edits.append((start, end, len(self.edits), new))
+
+    def insert_lines(self, pos: int, lines: list[str]) -> None:
+        text = "\n".join(lines) + "\n"
+        if pos > 0 and self.text[pos - 1] != "\n":
+            text = "\n" + text
+        self.splice(pos, pos, text)
+
+    def set_scalar(self, node: Scalar, value: str) -> None:
+        new = scalar(value, node.style if node.style in ("'", '"') else "")
+        old = self.text[node.start:node.end]
+        if node.style in ("|", ">") and old.endswith("\n"):
+            new += "\n"
+        self.splice(node.start, node.end, new)
+
+    def set_value(self, mapping: Mapping, key: str, value: Data) -> None:
+        """Give ``key`` (present, usually null) a new value, written in flow style."""
+        for k, v in mapping.pairs:
+            if k.value == key:
+                colon = self.text.index(":", k.end)
+                end = v.end if isinstance(v, Scalar) and v.tag == NULL and v.end > colon else colon + 1
+                self.splice(colon + 1, end, " " + flow(value))
+                return
+        raise KeyError(key)
+
+    def add_key(self, mapping: Mapping, key: str, value: Data) -> None:
+        if mapping.flow:
+            self._flow_insert(mapping.end - 1, f"{flow(key)}: {flow(value)}", bool(mapping.pairs))
+        else:
+            self.insert_lines(mapping.end, block({key: value}, mapping.indent))
+
+    def append(self, seq: Sequence, value: Data) -> None:
+        if seq.flow:
+            self._flow_insert(seq.end - 1, flow(value), bool(seq._entries))
+        else:
+            self.insert_lines(seq.end, block([value], seq.indent))
+
+    def delete_entry(self, seq: Sequence, index: int) -> None:
+        if seq.flow or not seq.spans:
+            raise ValueError("only entries of a block sequence read by the scanner can be dropped")
+        start, end = seq.spans[index]
+        self.splice(start, end, "")
+
+    def _flow_insert(self, close: int, item: str, nonempty: bool) -> None:
+        before = self.text[:close].rstrip()
+        if nonempty and not before.endswith((",", "[", "{")):
+            item = ", " + item
+        self.splice(close, close, item)
+
+    def render(self) -> str:
+        if not self.edits:
+            return self.text
+        parts = []
+        pos = 0
+        for start, end, _, new in sorted(self.edits):
+            if start < pos:
+                raise ValueError("overlapping edits")
+            parts.append(self.text[pos:start])
+            parts.append(new)
+            pos = end
+        parts.append(self.text[pos:])
+        return "".join(parts)
+
+
+def first(node: Node | None, *path: str) -> Node | None:
+    """Follow mapping keys; None where the path ends early or meets a non-mapping."""
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
