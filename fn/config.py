@@ -120,7 +120,8 @@ def _settings(raw: dict, typed: bool, where: str) -> Settings:
     for key, value in raw.items():
         kind = FIELDS.get(key) if isinstance(key, str) else None
         if kind is None or key in (_CONFIGMAP_ONLY if typed else _TYPED_ONLY):
-            known = sorted(k for k in FIELDS if k not in (_CONFIGMAP_ONLY if typed else _TYPED_ONLY))
+            other_form = _CONFIGMAP_ONLY if typed else _TYPED_ONLY
+            known = sorted(k for k in FIELDS if k not in other_form)
             raise FnError(f"unknown field {where}.{key} (known: {', '.join(known)})",
                           field=f"{where}.{key}")
         if value is None:

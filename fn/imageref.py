@@ -95,7 +95,7 @@ def _lower_path(ref: str) -> str:
 
 
 def host_of(domain: str) -> str:
-    """``quay.io`` for ``https://quay.io/v2`` or ``quay.io``: the host[:port] of a domain setting."""
+    """The host[:port] of a domain setting: ``quay.io`` for ``https://quay.io/v2``."""
     d = domain.strip()
     for scheme in ("https://", "http://"):
         if d.startswith(scheme):

@@ -88,7 +88,8 @@ def resolve(s: Settings, item_license: Any = None) -> Proxy:
 
     endpoint = spec.get("endpoint")
     staging = isinstance(endpoint, str) and host_of(endpoint).split(":")[0] == STAGING_ENDPOINT
-    default_proxy, default_registry = (STAGING_PROXY, STAGING_REGISTRY) if staging else (PROXY, REGISTRY)
+    default_proxy, default_registry = (
+        (STAGING_PROXY, STAGING_REGISTRY) if staging else (PROXY, REGISTRY))
     return Proxy(
         license_id=license_id,
         app_slug=slug,

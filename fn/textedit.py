@@ -109,7 +109,8 @@ class Editor:
         for k, v in mapping.pairs:
             if k.value == key:
                 colon = self.text.index(":", k.end)
-                end = v.end if isinstance(v, Scalar) and v.tag == NULL and v.end > colon else colon + 1
+                explicit_null = isinstance(v, Scalar) and v.tag == NULL and v.end > colon
+                end = v.end if explicit_null else colon + 1
                 self.splice(colon + 1, end, " " + flow(value))
                 return
         raise KeyError(key)
