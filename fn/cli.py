@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,9 @@ PROG = "replicated-proxy-fn"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A short-lived process whose many small nodes hold no cycles: the cyclic garbage
+    # collector would only walk them over and over.
+    gc.disable()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] == "validate":
@@ -81,7 +85,7 @@ def read_input(stream, name: str) -> str:
 
 
 def load_config_file(path: str):
-    from fn import config, resourcelist, yamltree
+    from fn import config, nodes, resourcelist
 
     try:
         with open(path, encoding="utf-8") as f:
@@ -90,13 +94,11 @@ def load_config_file(path: str):
         raise FnError(f"cannot read config {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise FnError(f"config {path} is not UTF-8 text") from None
+    root = resourcelist.parse(text, "all", f"config {path}")
     try:
-        node = yamltree.compose(text)
-        data = yamltree.to_python(node)
-    except ValueError as exc:
-        raise FnError(f"config {path}: {exc}") from None
-    except Exception as exc:
-        raise FnError(f"config {path} is not valid YAML{resourcelist._where(exc)}") from None
+        data = nodes.to_python(root)
+    except (ValueError, Exception) as exc:
+        raise FnError(f"config {path} could not be read: {exc}") from None
     return config.load(data)
 
 

@@ -51,6 +51,7 @@ FIELDS: dict[str, str] = {
     "localRegistryUsernameEnv": "str",
     "localRegistryPasswordEnv": "str",
     "listImages": "str",
+    "maxInfoResults": "count",
 }
 # the ConfigMap form spells the license document "license.yaml", the typed form "license"
 _CONFIGMAP_ONLY = {"license.yaml"}
@@ -84,6 +85,7 @@ class Settings:
     local_registry_username_env: str | None = None
     local_registry_password_env: str | None = None
     list_images: str | None = None
+    max_info_results: int = 100             # per-image info results; 0: no limit
     given: set[str] = field(default_factory=set)
 
 
@@ -145,6 +147,12 @@ def _coerce(value: Any, kind: str, path: str, typed: bool) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
         raise FnError(f"{path} must be true or false", field=path)
+    if kind == "count":
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        raise FnError(f"{path} must be a whole number, 0 or more", field=path)
     if kind in ("int", "float", "duration"):
         if isinstance(value, bool):
             raise FnError(f"{path} must be a number", field=path)
@@ -246,3 +254,5 @@ def _apply(s: Settings, key: str, value: Any, path: str) -> None:
         s.local_registry_password_env = value
     elif key == "listImages":
         s.list_images = value
+    elif key == "maxInfoResults":
+        s.max_info_results = value

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fn.yamltree import Mapping, Node, Scalar, Sequence
+from fn.nodes import Mapping, Node, Scalar, Sequence
+from fn.yamlread import ALL, Policy
 
 BUILTIN_GROUPS = frozenset({"", "apps", "batch", "extensions"})
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -26,6 +27,63 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 SKIP_KEYS = frozenset({"metadata", "status"})
 MAX_DEPTH = 100
+
+# What of a resource is read (fn.yamlread policies), mirroring what this module and
+# fn.transform look at. Everything else is only walked past.
+_CONTAINER: Policy = {"name": ALL, "image": ALL}
+POD_SPEC_POLICY: Policy = {
+    **{k: {"[]": _CONTAINER} for k in CONTAINER_LISTS},
+    "volumes": {"[]": {"name": ALL, "image": ALL}},
+    "imagePullSecrets": ALL,
+}
+# annotations read anywhere in the function (fn.resourcelist, fn.secret)
+ANNOTATIONS_READ = (
+    "config.kubernetes.io/path", "internal.config.kubernetes.io/path",
+    "config.kubernetes.io/index", "internal.config.kubernetes.io/index",
+    "config.kubernetes.io/local-config", "fn.replicated-proxy/generated",
+)
+METADATA_POLICY: Policy = {"name": ALL, "namespace": ALL,
+                           "annotations": dict.fromkeys(ANNOTATIONS_READ, ALL)}
+# kinds with no PodSpec: only what identifies them (and a Secret's or ConfigMap's payload)
+NO_POD_KINDS = frozenset({
+    "APIService", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "CustomResourceDefinition",
+    "Endpoints", "EndpointSlice", "HorizontalPodAutoscaler", "Ingress", "IngressClass",
+    "Kptfile", "Lease", "LimitRange", "MutatingWebhookConfiguration", "Namespace",
+    "NetworkPolicy", "PersistentVolume", "PersistentVolumeClaim", "PodDisruptionBudget",
+    "PriorityClass", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service",
+    "ServiceAccount", "StorageClass", "ValidatingWebhookConfiguration",
+})
+PAYLOAD_POLICY: dict[str, Policy] = {
+    "ConfigMap": {"data": {"license.yaml": ALL}},
+    "Secret": {"type": ALL, "data": {".dockerconfigjson": ALL}},
+}
+
+
+def _nest(path: tuple[str, ...], leaf: Policy) -> Policy:
+    for key in reversed(path):
+        leaf = {key: leaf}
+    return leaf
+
+
+_WORKLOAD_POLICY = {kind: _nest(path, POD_SPEC_POLICY) for kind, path in POD_SPEC_PATHS.items()}
+
+
+def resource_policy(so_far: Mapping, key: str) -> Policy:
+    """Read policy for one key of a resource, given the keys read before it."""
+    if key in ("apiVersion", "kind"):
+        return ALL
+    if key == "metadata":
+        return METADATA_POLICY
+    kind = so_far.get("kind")
+    api = so_far.get("apiVersion")
+    if not isinstance(kind, Scalar) or not isinstance(api, Scalar):
+        return ALL  # kind not known yet: read everything
+    group = group_of(api.value)
+    if kind.value in NO_POD_KINDS and (group in BUILTIN_GROUPS or "." in group):
+        return PAYLOAD_POLICY.get(kind.value, {}).get(key)
+    if group in BUILTIN_GROUPS and kind.value in _WORKLOAD_POLICY:
+        return _WORKLOAD_POLICY[kind.value].get(key)
+    return ALL  # custom resources: searched for embedded pod templates
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """ResourceList in, ResourceList out (config.kubernetes.io/v1, v1beta1 accepted).
 
-The input text is read once into a node tree (``fn.yamltree``); changes are splices into
+The input is read once by libyaml (``fn.yamlread``) into nodes; changes are splices into
 that text (``fn.textedit``), so every item the function does not change goes out exactly
 as it came in, annotations, comments and all.
 """
@@ -11,16 +11,18 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from fn import yamlread
 from fn.errors import FnError
+from fn.nodes import Mapping, Node, Scalar, Sequence, string, to_python
+from fn.podspecs import resource_policy
 from fn.results import Result
 from fn.textedit import Editor
-from fn.yamltree import Mapping, Node, Scalar, Sequence, Unsupported, compose, scan, to_python
+from fn.yamlread import ALL
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass
@@ -79,14 +81,22 @@ class Document:
     editor: Editor = field(repr=False, default=None)  # type: ignore[assignment]
 
 
+ROOT_POLICY = {
+    "apiVersion": ALL,
+    "kind": ALL,
+    "items": {"[]": resource_policy},
+    "functionConfig": ALL,
+    "results": {"[]": None},
+}
+
+
 def read(text: str) -> Document:
     """Parse a ResourceList; raises FnError for anything that is not one."""
-    root = parse_root(text)
-    text = getattr(root, "_text", text)
+    root = parse(text, ROOT_POLICY, "input")
     if not isinstance(root, Mapping):
         raise FnError("input is not a ResourceList: the document is not a mapping")
-    kind = _str(root.get("kind"))
-    api = _str(root.get("apiVersion"))
+    kind = string(root.get("kind"))
+    api = string(root.get("apiVersion"))
     if kind != "ResourceList":
         raise FnError(f"input is not a ResourceList (kind is {kind!r})")
     if api not in API_VERSIONS:
@@ -106,53 +116,16 @@ def read(text: str) -> Document:
     return Document(text, root, items_node, items, function_config, editor)
 
 
-class _Root(Mapping):
-    """A root mapping that was re-read from normalised text (keeps that text)."""
-
-    __slots__ = ("_text",)
-
-
-def parse_root(text: str) -> Node:
+def parse(text: str, policy: object, source: str) -> Node | None:
+    """One YAML document, read with libyaml; FnError (line, column) when it is not YAML."""
     try:
-        return scan(text, recover="items")
-    except Unsupported:
-        pass
-    try:
-        docs = list(yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        return yamlread.read(text, policy)
     except yaml.YAMLError as exc:
-        raise FnError(f"input is not valid YAML{_where(exc)}") from None
-    if len(docs) != 1 or docs[0] is None:
-        raise FnError("input must be exactly one YAML document (a ResourceList)")
-    # Not in the scanner's subset (JSON, flow style, anchors...): write it out in block
-    # style once, then read that like any other input.
-    normal = _block_text(docs[0])
-    try:
-        root = scan(normal, recover="items")
-    except Unsupported:
-        root = compose(normal)  # type: ignore[assignment]
-    if isinstance(root, Mapping):
-        wrapped = _Root(root.start, root.indent, root.flow)
-        wrapped.pairs, wrapped.end = root.pairs, root.end
-        wrapped._text = normal
-        return wrapped
-    return root  # type: ignore[return-value]
-
-
-def _block_text(node: yaml.Node) -> str:
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if isinstance(n, yaml.MappingNode):
-            n.flow_style = False
-            stack.extend(v for pair in n.value for v in pair)
-        elif isinstance(n, yaml.SequenceNode):
-            n.flow_style = False
-            stack.extend(n.value)
-    return yaml.serialize(node, Dumper=_Dumper, width=1 << 30, allow_unicode=True)
+        raise FnError(f"{source} is not valid YAML{_where(exc)}") from None
+    except yamlread.TooDeep:
+        raise FnError(f"{source} is nested too deeply") from None
+    except ValueError:
+        raise FnError(f"{source} must be exactly one YAML document") from None
 
 
 def _where(exc: yaml.YAMLError) -> str:
@@ -163,15 +136,11 @@ def _where(exc: yaml.YAMLError) -> str:
     return f" (line {mark.line + 1}, column {mark.column + 1}{': ' + problem if problem else ''})"
 
 
-def _str(node: Node | None) -> str | None:
-    return node.value if isinstance(node, Scalar) and node.tag.endswith(":str") else None
-
-
 def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
     if not isinstance(node, Mapping):
         raise FnError(f"{where} is not a mapping")
-    api = _str(node.get("apiVersion"))
-    kind = _str(node.get("kind"))
+    api = string(node.get("apiVersion"))
+    kind = string(node.get("kind"))
     meta = node.get("metadata")
     if not api:
         raise FnError(f"{where} has no apiVersion")
@@ -179,11 +148,11 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
         raise FnError(f"{where} has no kind")
     if not isinstance(meta, Mapping):
         raise FnError(f"{where} ({kind}) has no metadata")
-    name = _str(meta.get("name"))
+    name = string(meta.get("name"))
     if not name:
         raise FnError(f"{where} ({kind}) has no metadata.name")
     ns_node = meta.get("namespace")
-    namespace = _str(ns_node)
+    namespace = string(ns_node)
     if ns_node is not None and namespace is None and ns_node.tag != "tag:yaml.org,2002:null":
         raise FnError(f"{where} ({kind} {name}) metadata.namespace must be a string")
     annotations = meta.get("annotations")

@@ -1,4 +1,4 @@
-"""Change a YAML text through the nodes of ``fn.yamltree``: small splices, nothing else moves.
+"""Change a YAML text through its nodes (``fn.nodes``): small splices, nothing else moves.
 
 New content is written in the style kpt and kustomize write (block style, two spaces,
 sequences "compact" under their key), or as JSON inside flow collections.
@@ -11,7 +11,7 @@ import re
 
 import yaml
 
-from fn.yamltree import NULL, Mapping, Node, Scalar, Sequence
+from fn.nodes import NULL, Mapping, Node, Scalar, Sequence
 
 _resolver = yaml.resolver.Resolver()
 _PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:@+=~-]*\Z")
@@ -128,10 +128,22 @@ class Editor:
             self.insert_lines(seq.end, block([value], seq.indent))
 
     def delete_entry(self, seq: Sequence, index: int) -> None:
-        if seq.flow or not seq.spans:
-            raise ValueError("only entries of a block sequence read by the scanner can be dropped")
-        start, end = seq.spans[index]
-        self.splice(start, end, "")
+        """Drop one entry of a sequence, with its "- " (block) or its comma (flow)."""
+        entry = seq.entries[index]
+        text = self.text
+        if seq.flow:
+            if index + 1 < len(seq.entries):
+                self.splice(entry.start, seq.entries[index + 1].start, "")
+            elif index > 0:
+                self.splice(seq.entries[index - 1].end, entry.end, "")
+            else:
+                self.splice(entry.start, entry.end, "")
+            return
+        start = text.rfind("\n", 0, entry.start) + 1
+        while text[start + seq.indent:start + seq.indent + 1] != "-":  # "- # comment" above
+            start = text.rfind("\n", 0, start - 1) + 1
+        end = entry.end if isinstance(entry, Mapping | Sequence) else text.find("\n", entry.end) + 1
+        self.splice(start, end or len(text), "")
 
     def _flow_insert(self, close: int, item: str, nonempty: bool) -> None:
         before = self.text[:close].rstrip()

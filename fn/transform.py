@@ -14,9 +14,9 @@ from fn.config import Settings
 from fn.errors import FnError
 from fn.imageref import ImageRef, InvalidReference
 from fn.license import Proxy
+from fn.nodes import Mapping, Scalar
 from fn.resourcelist import LOCAL_CONFIG, Item
 from fn.results import ERROR, INFO, WARNING, Result
-from fn.yamltree import Mapping, Scalar
 
 
 @dataclass
@@ -156,14 +156,27 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     ``kpt_paths``) or drop; one result per rewritten image and a summary."""
     proxy = p.proxy
     results = list(p.results)
+    limit = s.max_info_results or len(p.uses)
+    edited: set[int] = set()
+    listed = 0
     for use in p.uses:
-        if use.new is not None:
-            use.item.editor.set_scalar(use.image.node, use.new)
+        if use.new is None or id(use.image.node) in edited:  # an alias: one node, one edit
+            continue
+        edited.add(id(use.image.node))
+        use.item.editor.set_scalar(use.image.node, use.new)
+        if listed < limit:
             results.append(use.result(f"pull through the proxy ({use.why})", INFO))
+        listed += 1
+    if listed > limit:
+        results.append(Result(f"{listed - limit} more image references pulled through the proxy "
+                              f"(not listed: maxInfoResults is {limit}; 0 lists all)", INFO))
     added = 0
     namespaces: set[str | None] = set()
     for item, spec in p.specs:
         namespaces.add(item.namespace)
+        if id(spec.node) in edited:
+            continue
+        edited.add(id(spec.node))
         try:
             names = podspecs.pull_secret_names(spec)
         except podspecs.TypeProblem as exc:

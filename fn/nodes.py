@@ -1,0 +1,130 @@
+"""YAML nodes that know where they stand in the source text (character offsets)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import yaml
+
+STR = "tag:yaml.org,2002:str"
+NULL = "tag:yaml.org,2002:null"
+_resolver = yaml.resolver.Resolver()
+
+
+class Node:
+    __slots__ = ("end", "start")
+
+    start: int
+    end: int
+
+
+class Scalar(Node):
+    """A scalar. ``style``: "" plain, "'" or '"' quoted, "|" or ">" block.
+    ``tag`` is resolved (YAML 1.1, as PyYAML's safe loader does) when first read."""
+
+    __slots__ = ("_tag", "style", "value")
+
+    def __init__(self, start: int, end: int, style: str, value: str, tag: str | None) -> None:
+        self.start = start
+        self.end = end
+        self.style = style
+        self.value = value
+        self._tag = tag
+
+    @property
+    def tag(self) -> str:
+        if self._tag is None:
+            self._tag = _resolver.resolve(yaml.ScalarNode, self.value, (True, False))
+        return self._tag
+
+    def text(self) -> str | None:
+        """The value when the scalar is a string, else None."""
+        return self.value if self.tag == STR else None
+
+
+class Mapping(Node):
+    """A mapping holding the pairs its read policy kept. ``end``: where a new last key
+    goes (block style: the start of the line after its content) or the offset after '}'."""
+
+    __slots__ = ("flow", "indent", "pairs", "tag")
+
+    def __init__(self, start: int, indent: int, flow: bool) -> None:
+        self.start = start
+        self.end = start
+        self.indent = indent
+        self.flow = flow
+        self.pairs: list[tuple[Scalar, Node]] = []
+        self.tag: str | None = None
+
+    def get(self, key: str) -> Node | None:
+        found = None
+        for k, v in self.pairs:
+            if k.value == key and (k.style or k.tag == STR):
+                found = v  # the last of duplicate keys wins, as in PyYAML
+        return found
+
+    def items(self) -> Iterator[tuple[Scalar, Node]]:
+        return iter(self.pairs)
+
+
+class Sequence(Node):
+    """A sequence. ``end``: where a new last entry goes (block) or the offset after ']'."""
+
+    __slots__ = ("entries", "flow", "indent", "tag")
+
+    def __init__(self, start: int, indent: int, flow: bool) -> None:
+        self.start = start
+        self.end = start
+        self.indent = indent
+        self.flow = flow
+        self.entries: list[Node] = []
+        self.tag: str | None = None
+
+
+class Skipped(Node):
+    """A sequence entry its read policy did not keep: only its span is known."""
+
+    __slots__ = ()
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
+
+
+def is_null(node: Node | None) -> bool:
+    return isinstance(node, Scalar) and node.tag == NULL
+
+
+def string(node: Node | None) -> str | None:
+    return node.value if isinstance(node, Scalar) and node.tag == STR else None
+
+
+def to_python(node: Node | None, budget: list[int] | None = None) -> object:
+    """Plain data for a subtree, as PyYAML's safe loader builds it. Aliases are expanded,
+    so a budget of nodes (default 100,000) stops "billion laughs" documents."""
+    if budget is None:
+        budget = [100_000]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("document too large once its aliases are expanded")
+    if node is None:
+        return None
+    if isinstance(node, Scalar):
+        if node.tag == STR:
+            return node.value
+        if node.tag == "?":
+            raise ValueError("complex mapping key")
+        return yaml.constructor.SafeConstructor().construct_object(
+            yaml.ScalarNode(node.tag, node.value))
+    if isinstance(node, Mapping):
+        out: dict = {}
+        for k, v in node.pairs:
+            key = to_python(k, budget)
+            try:
+                out[key] = to_python(v, budget)
+            except TypeError:
+                raise ValueError("unhashable mapping key") from None
+        return out
+    if isinstance(node, Sequence):
+        return [to_python(v, budget) for v in node.entries]
+    raise ValueError("part of the document was not read")
