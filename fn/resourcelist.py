@@ -37,6 +37,7 @@ class Item:
     name: str
     namespace: str | None
     annotations: Mapping | None
+    origin: dict[str, str | int] | None = None  # the file it came from (plain manifests)
 
     def annotation(self, key: str) -> str | None:
         if self.annotations is None:
@@ -57,7 +58,7 @@ class Item:
     def file(self) -> dict[str, str | int] | None:
         path = next((p for k in PATH_ANNOTATIONS if (p := self.annotation(k))), None)
         if path is None:
-            return None
+            return self.origin
         index = next((i for k in INDEX_ANNOTATIONS if (i := self.annotation(k))), "0")
         return {"path": path, "index": int(index) if index.isdigit() else 0}
 

@@ -16,7 +16,7 @@ from fn.textedit import Editor, block
 
 
 class Stream:
-    def __init__(self, text: str, source: str = "stdin") -> None:
+    def __init__(self, text: str, source: str = "stdin", path: str | None = None) -> None:
         self.text = text
         self.editor = Editor(text)
         self.items: list[resourcelist.Item] = []
@@ -34,6 +34,8 @@ class Stream:
             if not isinstance(root, Mapping):
                 raise FnError(f"{where} is not a mapping")
             item = resourcelist.identify(root, self.editor, len(self.items), where)
+            if path is not None:
+                item.origin = {"path": path, "index": n}
             self.items.append(item)
             self.spans[id(item)] = (start, end)
         resourcelist.check_duplicates(self.items)
