@@ -63,7 +63,7 @@ def _function(args: list[str]) -> int:
 
         run = pipeline.resource_list(text)
         sys.stdout.write(run.stdout)
-        _report(run.results, verbose=False)
+        _report(run.results, verbose=False, quiet=True)  # results are in the ResourceList
         return run.code
     from fn import stream
 
@@ -102,16 +102,19 @@ def load_config_file(path: str):
     return config.load(data)
 
 
-def _report(results: list[Result], verbose: bool) -> None:
-    """stderr: one line for an error (what failed), or each result when verbose."""
+def _report(results: list[Result], verbose: bool, quiet: bool = False) -> None:
+    """stderr: one line for an error (what failed); else, unless ``quiet``, warnings and
+    the summary (every result when verbose)."""
     errors = [r for r in results if r.severity == ERROR]
     if errors:
         more = f" (and {len(errors) - 1} more errors in results)" if len(errors) > 1 else ""
         _say(errors[0].line().removeprefix("[error] ") + more)
-    if verbose:
+    elif quiet:
+        return
+    elif verbose:
         for r in results:
             print(r.line(), file=sys.stderr)
-    elif not errors:
+    else:
         for r in results:
             if r.severity != "info" or r is results[-1]:
                 print(r.line(), file=sys.stderr)

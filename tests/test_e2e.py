@@ -1,0 +1,147 @@
+"""End to end: the examples through the real kpt and kustomize, checked against the
+expected outputs in examples/*/.expected/ and re-run to prove idempotency."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+from e2e_tools import EXAMPLES, REPO, expect, fn_env, git_diff, git_snapshot, kpt, kustomize, run
+
+__all__ = ["fn_env", "kpt", "kustomize"]  # fixtures
+
+LICENSE_ID = "exampleLicenseId0123456789"
+FN = [sys.executable, "-m", "fn"]
+
+
+def load_all(text: str) -> list:
+    return [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+
+
+def images(docs: list) -> list[str]:
+    """Every image of every PodSpec, in document order (the product's observable effect)."""
+    out = []
+    for d in docs:
+        text = yaml.safe_dump(d)
+        out += [line.split("image: ", 1)[1] for line in text.splitlines() if "image: " in line]
+    return out
+
+
+def test_quickstart(fn_env):
+    src = EXAMPLES / "quickstart/resourcelist.yaml"
+    first = run(FN, fn_env, cwd=REPO, stdin=src.read_text())
+    expect(EXAMPLES / "quickstart/.expected/output.yaml", first.stdout)
+    out = yaml.load(first.stdout, Loader=yaml.CSafeLoader)
+    assert [c["image"] for c in out["items"][0]["spec"]["template"]["spec"]["containers"]] == [
+        "proxy.replicated.com/proxy/acme/quay.io/acme/api:1.4.2", "nginx:1.25"]
+    assert first.stderr == ""  # a KRM function speaks through results
+    again = run(FN, fn_env, cwd=REPO, stdin=first.stdout)
+    assert yaml.load(again.stdout, Loader=yaml.CSafeLoader)["items"] == out["items"]
+    assert again.stdout.startswith(first.stdout.split("results:")[0])  # items byte-identical
+
+
+def test_stream_example(fn_env):
+    cmd = [*FN, "--config", "examples/stream/config.yaml"]
+    src = (EXAMPLES / "stream/manifests.yaml").read_text()
+    first = run(cmd, fn_env, cwd=REPO, stdin=src)
+    expect(EXAMPLES / "stream/.expected/output.yaml", first.stdout)
+    docs = load_all(first.stdout)
+    assert [d["kind"] for d in docs][-2:] == ["Secret", "Secret"]
+    assert run(cmd, fn_env, cwd=REPO, stdin=first.stdout).stdout == first.stdout
+    assert run(cmd, fn_env, cwd=REPO, stdin=src).stdout == first.stdout  # deterministic
+
+
+def test_kustomize_exec_transformer(kustomize, fn_env, tmp_path):
+    cmd = [kustomize, "build", "--enable-alpha-plugins", "--enable-exec",
+           str(EXAMPLES / "kustomize-exec")]
+    first = run(cmd, fn_env)
+    expect(EXAMPLES / "kustomize-exec/.expected/output.yaml", first.stdout)
+    docs = load_all(first.stdout)
+    kinds = [d["kind"] for d in docs]
+    assert kinds.count("Secret") == 2 and "ConfigMap" in kinds
+    assert not any(d["metadata"]["name"] == "replicated-license" for d in docs), \
+        "the license ConfigMap is local-config: kustomize must drop it"
+    assert "proxy.replicated.com/proxy/acme/quay.io/acme/api:1.4.2" in images(docs)
+    assert run(cmd, fn_env).stdout == first.stdout
+
+    # idempotent: kustomize again over its own output, with the same transformer
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "rendered.yaml").write_text(first.stdout)
+    (again / "kustomization.yaml").write_text(
+        "resources:\n- rendered.yaml\ntransformers:\n- replicated-proxy.yaml\n")
+    config = yaml.safe_load((EXAMPLES / "kustomize-exec/replicated-proxy.yaml").read_text())
+    config["spec"] = {"licenseID": LICENSE_ID, "appSlug": "acme",
+                      "privateImages": config["spec"]["privateImages"]}
+    (again / "replicated-proxy.yaml").write_text(yaml.safe_dump(config))
+    assert run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(again)],
+               fn_env).stdout == first.stdout
+
+
+def copy_package(tmp_path: Path, env: dict[str, str]) -> Path:
+    pkg = tmp_path / "acme-app"
+    shutil.copytree(EXAMPLES / "kpt-package", pkg, ignore=shutil.ignore_patterns(".expected"))
+    git_snapshot(pkg, env)
+    return pkg
+
+
+def test_kpt_render(kpt, fn_env, tmp_path):
+    pkg = copy_package(tmp_path, fn_env)
+    results = tmp_path / "results"
+    run([kpt, "fn", "render", str(pkg), "--allow-exec", "--results-dir", str(results)], fn_env)
+    diff = git_diff(pkg, fn_env)
+    expect(EXAMPLES / "kpt-package/.expected/diff.patch", diff)
+    assert "+        image: proxy.replicated.com/proxy/acme/quay.io/acme/api:1.4.2 # private" \
+        " image" in diff, "the rewrite keeps the line's comment"
+    assert (pkg / "shop/secret_acme-registry.yaml").exists()
+    assert (pkg / "jobs/secret_acme-registry.yaml").exists()
+    report = yaml.safe_load((results / "results.yaml").read_text())
+    mutator, validator = report["items"]
+    assert validator["exitCode"] == 0
+    paths = [r["field"]["path"] for r in mutator["results"] if "field" in r]
+    assert "spec.volumes[0].image.reference" in paths  # the Pod's image volume
+    # idempotent: rendering the rendered package changes nothing
+    run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "r1"], fn_env,
+        cwd=pkg)
+    run([kpt, "fn", "render", str(pkg), "--allow-exec"], fn_env)
+    assert git_diff(pkg, fn_env) == ""
+
+
+def test_kpt_validator_rejects_unproxied_package(kpt, fn_env, tmp_path):
+    pkg = copy_package(tmp_path, fn_env)
+    kptfile = (pkg / "Kptfile").read_text()
+    start, end = kptfile.index("  mutators:"), kptfile.index("  validators:")
+    (pkg / "Kptfile").write_text(kptfile[:start] + kptfile[end:])
+    results = tmp_path / "results"
+    proc = run([kpt, "fn", "render", str(pkg), "--allow-exec", "--results-dir", str(results)],
+               fn_env, check=False)
+    assert proc.returncode != 0
+    report = yaml.safe_load((results / "results.yaml").read_text())
+    errors = [r for r in report["items"][0]["results"] if r["severity"] == "error"]
+    messages = {r["message"].split(" (")[0] for r in errors}
+    assert messages >= {"private image not pulled through the proxy",
+                        "PodSpec lacks the pull secret acme-registry",
+                        "no Secret acme-registry in namespace shop"}
+    assert git_diff(pkg, fn_env).count("\n+") == 0 or "Kptfile" in git_diff(pkg, fn_env)
+
+
+def test_kpt_eval_key_value_config(kpt, fn_env, tmp_path):
+    pkg = copy_package(tmp_path, fn_env)
+    proc = run([kpt, "fn", "eval", str(pkg), "--exec", "replicated-proxy-fn", "-o", "stdout",
+                "--", f"licenseID={LICENSE_ID}", "appSlug=acme",
+                "privateImages=quay.io/acme/,ghcr.io/acme/"], fn_env)
+    expect(EXAMPLES / "kpt-package/.expected/eval-key-value.yaml", proc.stdout)
+    docs = yaml.load(proc.stdout, Loader=yaml.CSafeLoader)["items"]  # kpt wraps -o stdout
+    secrets = [d for d in docs if d["kind"] == "Secret"]
+    assert {s["metadata"]["namespace"] for s in secrets} == {"shop", "jobs"}
+    assert images(docs).count("nginx:1.25") == 1
+
+
+def test_kpt_eval_fn_config_matches_render(kpt, fn_env, tmp_path):
+    pkg = copy_package(tmp_path, fn_env)
+    run([kpt, "fn", "eval", str(pkg), "--exec", "replicated-proxy-fn", "--fn-config",
+         str(pkg / "replicated-proxy.yaml")], fn_env)
+    evaluated = git_diff(pkg, fn_env)
+    assert evaluated == (EXAMPLES / "kpt-package/.expected/diff.patch").read_text()
