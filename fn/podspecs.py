@@ -53,6 +53,7 @@ NO_POD_KINDS = frozenset({
     "PriorityClass", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service",
     "ServiceAccount", "StorageClass", "ValidatingWebhookConfiguration",
 })
+K8S_GROUPS = BUILTIN_GROUPS | {"autoscaling", "policy"}  # and every "*.k8s.io" group
 PAYLOAD_POLICY: dict[str, Policy] = {
     "ConfigMap": {"data": {"license.yaml": ALL}},
     "Secret": {"type": ALL, "data": {".dockerconfigjson": ALL}},
@@ -79,7 +80,7 @@ def resource_policy(so_far: Mapping, key: str) -> Policy:
     if not isinstance(kind, Scalar) or not isinstance(api, Scalar):
         return ALL  # kind not known yet: read everything
     group = group_of(api.value)
-    if kind.value in NO_POD_KINDS and (group in BUILTIN_GROUPS or "." in group):
+    if kind.value in NO_POD_KINDS and (group in K8S_GROUPS or group.endswith(".k8s.io")):
         return PAYLOAD_POLICY.get(kind.value, {}).get(key)
     if group in BUILTIN_GROUPS and kind.value in _WORKLOAD_POLICY:
         return _WORKLOAD_POLICY[kind.value].get(key)

@@ -123,7 +123,7 @@ class Editor:
 
     def append(self, seq: Sequence, value: Data) -> None:
         if seq.flow:
-            self._flow_insert(seq.end - 1, flow(value), bool(seq._entries))
+            self._flow_insert(seq.end - 1, flow(value), bool(seq.entries))
         else:
             self.insert_lines(seq.end, block([value], seq.indent))
 
