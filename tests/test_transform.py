@@ -52,8 +52,9 @@ def containers(item: dict) -> list[str]:
 
 def test_rewrite_keeps_tag_digest_and_spelling():
     digest = "sha256:" + "ab" * 32
-    out, _ = run(deployment("quay.io/acme/api", "quay.io/acme/api:1.2", f"quay.io/acme/api@{digest}",
-                            f"quay.io/acme/api:1.2@{digest}", "ghcr.io/acme/x:1", "nginx:1.25"))
+    out, _ = run(deployment("quay.io/acme/api", "quay.io/acme/api:1.2",
+                            f"quay.io/acme/api@{digest}", f"quay.io/acme/api:1.2@{digest}",
+                            "ghcr.io/acme/x:1", "nginx:1.25"))
     p = "proxy.replicated.com/proxy/app/"
     assert containers(out["items"][0]) == [
         p + "quay.io/acme/api", p + "quay.io/acme/api:1.2", p + f"quay.io/acme/api@{digest}",
@@ -115,8 +116,9 @@ def test_secret_is_exactly_what_kots_writes():
     assert secret["metadata"]["namespace"] == "prod"
     raw = base64.b64decode(secret["data"][".dockerconfigjson"]).decode()
     auth = base64.b64encode(f"LICENSE_ID:{LICENSE_ID}".encode()).decode()
-    assert raw == ('{"auths":{"proxy.replicated.com":{"auth":"%s"},'
-                   '"registry.replicated.com":{"auth":"%s"}}}' % (auth, auth))
+    entry = f'{{"auth":"{auth}"}}'
+    assert raw == ('{"auths":{"proxy.replicated.com":' + entry
+                   + ',"registry.replicated.com":' + entry + "}}")
     assert secret["metadata"]["annotations"]["internal.config.kubernetes.io/path"] == \
         "prod/secret_app-registry.yaml"
 
@@ -196,7 +198,7 @@ def test_one_secret_per_namespace_plus_extra_namespaces():
 
 def test_rerun_updates_its_secret_and_drops_stale_ones():
     first, _ = run(deployment("nginx") + deployment("nginx", name="b", namespace="gone"))
-    items = yaml.safe_dump([first["items"][0]] + first["items"][2:])
+    items = yaml.safe_dump([first["items"][0], *first["items"][2:]])
     out, results = run(items, {**CM, "licenseID": "unitTestLicense0000000002"})
     secrets = [i for i in out["items"] if i["kind"] == "Secret"]
     assert [s["metadata"]["namespace"] for s in secrets] == ["prod"]
