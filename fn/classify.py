@@ -6,7 +6,7 @@ Order: ``publicImages`` patterns, ``privateImages`` patterns, ``proxyAll``, then
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 from fn import patterns
 from fn.config import Settings
@@ -14,12 +14,8 @@ from fn.errors import FnError
 from fn.imageref import ImageRef
 from fn.results import INFO, WARNING, Result
 
-
-@dataclass(frozen=True)
-class Verdict:
-    private: bool
-    why: str                         # "matches privateImages 'quay.io'", "probe: 401 Unauthorized"
-    probed: bool = False
+# why: "matches privateImages 'quay.io'", "probe: 401 Unauthorized", ...
+Verdict = namedtuple("Verdict", "private why probed", defaults=(False,))
 
 
 def by_rules(ref: ImageRef, s: Settings) -> Verdict | None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import sys
@@ -45,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _function(args: list[str]) -> int:
+    if not args:  # the KRM function proper: no argument parsing to pay for
+        return _krm()
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="KRM function: pull private images through the Replicated proxy registry. "
@@ -57,20 +60,24 @@ def _function(args: list[str]) -> int:
                         help="stream mode: print every result on stderr, not only problems")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     opts = parser.parse_args(args)
-    text = read_input(sys.stdin.buffer, "stdin")
     if opts.config is None:
-        from fn import pipeline
-
-        run = pipeline.resource_list(text)
-        sys.stdout.write(run.stdout)
-        _report(run.results, verbose=False, quiet=True)  # results are in the ResourceList
-        return run.code
+        return _krm()
     from fn import stream
 
     settings = load_config_file(opts.config)
-    run = stream.run(text, settings)
+    run = stream.run(read_input(sys.stdin.buffer, "stdin"), settings)
     sys.stdout.write(run.stdout)
     _report(run.results, verbose=opts.verbose)
+    return run.code
+
+
+def _krm() -> int:
+    """ResourceList on stdin, ResourceList on stdout; results live in the ResourceList."""
+    from fn import pipeline
+
+    run = pipeline.resource_list(read_input(sys.stdin.buffer, "stdin"))
+    sys.stdout.write(run.stdout)
+    _report(run.results, verbose=False, quiet=True)
     return run.code
 
 

@@ -7,8 +7,6 @@ inline ``configMap:`` produce) has every value as a string.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from fn import patterns
 from fn.errors import FnError
@@ -58,10 +56,11 @@ _CONFIGMAP_ONLY = {"license.yaml"}
 _TYPED_ONLY = {"license"}
 
 
-@dataclass
 class Settings:
-    license_doc: Any = None                 # License document: YAML text or a mapping
-    license_id: Any = None                  # Redacted | None (set by fn.license)
+    """The configuration, with defaults (class attributes) for what was not given."""
+
+    license_doc: object = None              # License document: YAML text or a mapping
+    license_id: object = None               # Redacted | None
     app_slug: str | None = None
     license_configmap: str | None = None
     private: tuple[Pattern, ...] = ()
@@ -86,10 +85,12 @@ class Settings:
     local_registry_password_env: str | None = None
     list_images: str | None = None
     max_info_results: int = 100             # per-image info results; 0: no limit
-    given: set[str] = field(default_factory=set)
+
+    def __init__(self) -> None:
+        self.given: set[str] = set()
 
 
-def load(function_config: Any) -> Settings:
+def load(function_config: object) -> Settings:
     """Settings from the functionConfig object (already plain data)."""
     if function_config is None:
         raise FnError("no functionConfig: give a ConfigMap or a ReplicatedProxy with a license")
@@ -134,7 +135,7 @@ def _settings(raw: dict, typed: bool, where: str) -> Settings:
     return s
 
 
-def _coerce(value: Any, kind: str, path: str, typed: bool) -> Any:
+def _coerce(value: object, kind: str, path: str, typed: bool) -> object:
     if kind == "license":
         if isinstance(value, str | dict):
             return value
@@ -185,7 +186,7 @@ def _number(text: str, duration: bool, path: str) -> float:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
-def _apply(s: Settings, key: str, value: Any, path: str) -> None:
+def _apply(s: Settings, key: str, value, path: str) -> None:
     def check(ok: bool, what: str) -> None:
         if not ok:
             raise FnError(f"{path} {what}", field=path)

@@ -7,7 +7,7 @@ normalised form (``docker.io/library/nginx``) that patterns and registry probes 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 _ALNUM = r"[a-z0-9]+"
 _SEP = r"(?:[._]|__|-+)"
@@ -30,14 +30,13 @@ class InvalidReference(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class ImageRef:
-    written: str          # the reference exactly as written
-    name: str             # the name part as written (no tag, no digest)
-    tag: str | None
-    digest: str | None
-    domain: str           # normalised registry: "docker.io", "quay.io", "[::1]:5000"
-    path: str             # normalised repository path: "library/nginx"
+class ImageRef(namedtuple("ImageRef", "written name tag digest domain path")):
+    """``written``: the reference as written; ``name``: its name part as written (no tag,
+    no digest); ``tag``, ``digest`` (or None); ``domain``: the normalised registry
+    ("docker.io", "quay.io", "[::1]:5000"); ``path``: the normalised repository path
+    ("library/nginx")."""
+
+    __slots__ = ()
 
     @property
     def normalized(self) -> str:

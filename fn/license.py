@@ -7,8 +7,7 @@ is kept ``Redacted`` and no message here ever holds it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections import namedtuple
 
 import yaml
 
@@ -25,19 +24,14 @@ STAGING_REGISTRY = "registry.staging.replicated.com"
 _LICENSE_ID = re.compile(r"[A-Za-z0-9._~+/=-]{1,256}")
 
 
-@dataclass(frozen=True)
-class Proxy:
-    """Everything the rewrite and the Secret need, resolved from config and license."""
-
-    license_id: Redacted
-    app_slug: str
-    proxy_domain: str
-    registry_domain: str
-    replicated_registry: str  # registry.replicated.com (or staging): swapped when custom
-    pull_secret_name: str
+# Everything the rewrite and the Secret need, resolved from config and license.
+# ``replicated_registry``: registry.replicated.com (or staging), swapped for a custom
+# ``registry_domain``. ``license_id`` is Redacted.
+Proxy = namedtuple("Proxy", "license_id app_slug proxy_domain registry_domain "
+                   "replicated_registry pull_secret_name")
 
 
-def read_document(doc: Any, source: str) -> dict:
+def read_document(doc: object, source: str) -> dict:
     """A License document (YAML text or mapping) -> its ``spec``."""
     if isinstance(doc, str):
         try:
@@ -60,7 +54,7 @@ def read_document(doc: Any, source: str) -> dict:
     return spec
 
 
-def resolve(s: Settings, item_license: Any = None) -> Proxy:
+def resolve(s: Settings, item_license: object = None) -> Proxy:
     spec: dict = {}
     if s.license_doc is not None:
         spec = read_document(s.license_doc, "the license in functionConfig")

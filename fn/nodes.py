@@ -9,6 +9,15 @@ import yaml
 STR = "tag:yaml.org,2002:str"
 NULL = "tag:yaml.org,2002:null"
 _resolver = yaml.resolver.Resolver()
+# first characters with which a plain scalar can be something other than a string
+_MAYBE_NOT_STR = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k)
+
+
+def resolve(value: str) -> str:
+    """The tag of a plain scalar, as PyYAML's safe loader resolves it (YAML 1.1)."""
+    if value and value[0] not in _MAYBE_NOT_STR:
+        return STR
+    return _resolver.resolve(yaml.ScalarNode, value, (True, False))
 
 
 class Node:
@@ -34,7 +43,7 @@ class Scalar(Node):
     @property
     def tag(self) -> str:
         if self._tag is None:
-            self._tag = _resolver.resolve(yaml.ScalarNode, self.value, (True, False))
+            self._tag = resolve(self.value)
         return self._tag
 
     def text(self) -> str | None:

@@ -9,7 +9,7 @@ normalised image name, so ``acme/api`` matches ``docker.io/acme/*``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 from fnmatch import fnmatchcase
 
 from fn.errors import FnError
@@ -18,11 +18,11 @@ from fn.imageref import DOMAIN, ImageRef, split_domain
 _GLOB = re.compile(r"[*?\[]")
 
 
-@dataclass(frozen=True)
-class Pattern:
-    text: str      # as the user wrote it
-    target: str    # normalised: "quay.io", "ghcr.io/acme", "docker.io/acme/*"
-    glob: bool
+class Pattern(namedtuple("Pattern", "text target glob")):
+    """``text``: as the user wrote it; ``target``: normalised ("quay.io", "ghcr.io/acme",
+    "docker.io/acme/*"); ``glob``: whether ``target`` is a glob."""
+
+    __slots__ = ()
 
     def matches(self, ref: ImageRef) -> bool:
         name = ref.normalized

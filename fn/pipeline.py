@@ -3,19 +3,21 @@ mutate or validate → write. No process I/O here (that is ``fn.cli``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from fn import config, resourcelist, transform
 from fn.errors import FnError
 from fn.results import ERROR, Result
 from fn.textedit import Editor
 
 
-@dataclass
 class Run:
-    stdout: str
-    code: int
-    results: list[Result] = field(default_factory=list)
+    """What a run gives back: the output text, the exit code, the results."""
+
+    __slots__ = ("code", "results", "stdout")
+
+    def __init__(self, stdout: str, code: int, results: list[Result]) -> None:
+        self.stdout = stdout
+        self.code = code
+        self.results = results
 
     @property
     def errors(self) -> list[Result]:

@@ -7,8 +7,6 @@ with an ``image`` is a PodSpec (Argo Rollout, Knative Service, KEDA ScaledJob, .
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fn.nodes import Mapping, Node, Scalar, Sequence
 from fn.yamlread import ALL, Policy
 
@@ -87,18 +85,22 @@ def resource_policy(so_far: Mapping, key: str) -> Policy:
     return ALL  # custom resources: searched for embedded pod templates
 
 
-@dataclass
 class ImageField:
-    path: str            # "spec.template.spec.containers[0].image"
-    node: Scalar
-    owner: str           # "container api", "initContainer setup", "volume data"
+    __slots__ = ("node", "owner", "path")
+
+    def __init__(self, path: str, node: Scalar, owner: str) -> None:
+        self.path = path      # "spec.template.spec.containers[0].image"
+        self.node = node
+        self.owner = owner    # "container api", "initContainer setup", "volume data"
 
 
-@dataclass
 class PodSpec:
-    path: str            # "spec.template.spec"
-    node: Mapping
-    images: list[ImageField]
+    __slots__ = ("images", "node", "path")
+
+    def __init__(self, path: str, node: Mapping, images: list[ImageField]) -> None:
+        self.path = path      # "spec.template.spec"
+        self.node = node
+        self.images = images
 
 
 class TypeProblem(Exception):

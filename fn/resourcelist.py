@@ -7,8 +7,6 @@ as it came in, annotations, comments and all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import yaml
 
 from fn import yamlread
@@ -25,19 +23,23 @@ INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.i
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
 
-@dataclass
 class Item:
     """One resource: its node, where it sits, and its identity."""
 
-    node: Mapping
-    editor: Editor
-    index: int
-    api_version: str
-    kind: str
-    name: str
-    namespace: str | None
-    annotations: Mapping | None
-    origin: dict[str, str | int] | None = None  # the file it came from (plain manifests)
+    __slots__ = ("annotations", "api_version", "editor", "index", "kind", "name", "namespace",
+                 "node", "origin")
+
+    def __init__(self, node: Mapping, editor: Editor, index: int, api_version: str, kind: str,
+                 name: str, namespace: str | None, annotations: Mapping | None) -> None:
+        self.node = node
+        self.editor = editor
+        self.index = index
+        self.api_version = api_version
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+        self.annotations = annotations
+        self.origin: dict[str, str | int] | None = None  # its file (plain manifests)
 
     def annotation(self, key: str) -> str | None:
         if self.annotations is None:
@@ -72,14 +74,17 @@ class Item:
         return self.kind == "Kptfile" and self.group == "kpt.dev"
 
 
-@dataclass
 class Document:
-    text: str
-    root: Mapping
-    items_node: Sequence
-    items: list[Item]
-    function_config: object
-    editor: Editor = field(repr=False, default=None)  # type: ignore[assignment]
+    """A ResourceList read: its text, root node, items and functionConfig (plain data)."""
+
+    def __init__(self, text: str, root: Mapping, items_node: Sequence, items: list[Item],
+                 function_config: object, editor: Editor) -> None:
+        self.text = text
+        self.root = root
+        self.items_node = items_node
+        self.items = items
+        self.function_config = function_config
+        self.editor = editor
 
 
 ROOT_POLICY = {

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 
-@dataclass
 class Result:
-    message: str
-    severity: str = INFO
-    resource_ref: dict[str, str] | None = None
-    field: dict[str, str] | None = None
-    file: dict[str, str | int] | None = None
-    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    __slots__ = ("field", "file", "message", "resource_ref", "severity", "tags")
+
+    def __init__(self, message: str, severity: str = INFO,
+                 resource_ref: dict[str, str] | None = None, field: dict[str, str] | None = None,
+                 file: dict[str, str | int] | None = None, tags: dict[str, str] | None = None
+                 ) -> None:
+        self.message = message
+        self.severity = severity
+        self.resource_ref = resource_ref
+        self.field = field
+        self.file = file
+        self.tags = tags
+
+    def __repr__(self) -> str:
+        return f"Result({self.severity}: {self.message!r})"
 
     def to_data(self) -> dict:
         out: dict = {"message": self.message, "severity": self.severity}

@@ -6,14 +6,10 @@ sequences "compact" under their key), or as JSON inside flow collections.
 
 from __future__ import annotations
 
-import json
 import re
 
-import yaml
+from fn.nodes import NULL, STR, Mapping, Node, Scalar, Sequence, resolve
 
-from fn.nodes import NULL, Mapping, Node, Scalar, Sequence
-
-_resolver = yaml.resolver.Resolver()
 _PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:@+=~-]*\Z")
 
 Data = str | int | bool | None | list["Data"] | dict[str, "Data"]
@@ -31,6 +27,8 @@ def scalar(value: str | int | bool | None, style: str = "") -> str:
         return "'" + value.replace("'", "''") + "'"
     if style != '"' and plain_ok(value):
         return value
+    import json
+
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -38,12 +36,14 @@ def plain_ok(value: str) -> bool:
     return (
         bool(_PLAIN.match(value))
         and not value.endswith(":")
-        and _resolver.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str"
+        and resolve(value) == STR
     )
 
 
 def flow(value: Data) -> str:
     """A value as one line of flow YAML (JSON, which YAML reads the same)."""
+    import json
+
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 

@@ -7,7 +7,6 @@ Secrets; ``validate`` turns the same plan into error results. I/O lives elsewher
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 from fn import classify, imageref, license, podspecs, secret
 from fn.config import Settings
@@ -19,17 +18,20 @@ from fn.resourcelist import LOCAL_CONFIG, Item
 from fn.results import ERROR, INFO, WARNING, Result
 
 
-@dataclass
 class Use:
     """One image field in one PodSpec, and what should become of it."""
 
-    item: Item
-    spec: podspecs.PodSpec
-    image: podspecs.ImageField
-    value: str
-    ref: ImageRef | None = None
-    new: str | None = None           # the reference it should have (None: keep)
-    why: str = ""
+    __slots__ = ("image", "item", "new", "ref", "spec", "value", "why")
+
+    def __init__(self, item: Item, spec: podspecs.PodSpec, image: podspecs.ImageField,
+                 value: str) -> None:
+        self.item = item
+        self.spec = spec
+        self.image = image
+        self.value = value
+        self.ref: ImageRef | None = None
+        self.new: str | None = None   # the reference it should have (None: keep)
+        self.why = ""
 
     def result(self, message: str, severity: str) -> Result:
         return Result(message, severity, self.item.ref(),
@@ -38,13 +40,15 @@ class Use:
                       self.item.file())
 
 
-@dataclass
 class Plan:
-    proxy: Proxy
-    uses: list[Use] = field(default_factory=list)
-    specs: list[tuple[Item, podspecs.PodSpec]] = field(default_factory=list)
-    license_item: Item | None = None
-    results: list[Result] = field(default_factory=list)
+    """What the function decided: every image use, every PodSpec with images."""
+
+    def __init__(self, proxy: Proxy, license_item: Item | None) -> None:
+        self.proxy = proxy
+        self.license_item = license_item
+        self.uses: list[Use] = []
+        self.specs: list[tuple[Item, podspecs.PodSpec]] = []
+        self.results: list[Result] = []
 
 
 def proxied(ref: ImageRef, proxy: Proxy) -> str:
@@ -63,7 +67,7 @@ def plan(items: list[Item], s: Settings, require_license: bool = True) -> Plan:
         from fn.errors import Redacted
 
         s.license_id = Redacted("unset")
-    p = Plan(license.resolve(s, item_license), license_item=license_item)
+    p = Plan(license.resolve(s, item_license), license_item)
     problems: list[Result] = []
     for item in items:
         if item.is_kptfile or item.local_config or item is license_item:
@@ -144,11 +148,11 @@ def _decide(p: Plan, s: Settings) -> None:
 # --------------------------------------------------------------------------- mutate
 
 
-@dataclass
 class Outcome:
-    results: list[Result]
-    new_items: list[dict]
-    drop: list[Item]
+    def __init__(self, results: list[Result], new_items: list[dict], drop: list[Item]) -> None:
+        self.results = results
+        self.new_items = new_items    # Secrets to add
+        self.drop = drop              # generated Secrets no longer needed
 
 
 def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> Outcome:

@@ -12,9 +12,6 @@ as keys arrive (used for resources, whose ``kind`` says where their PodSpecs are
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import yaml
 from yaml.events import (
     AliasEvent,
@@ -31,7 +28,7 @@ from yaml.events import (
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, Skipped
 
 ALL = "all"
-Policy = Any  # ALL | dict[str, "Policy"] | Callable[[Mapping, str], "Policy"] | None (skip)
+Policy = object  # ALL | dict[str, Policy] | Callable[[Mapping, str], Policy] | None (skip)
 MAX_DEPTH = 200
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -65,12 +62,19 @@ class _Reader:
     def __init__(self, text: str, policy: Policy) -> None:
         self.text = text
         self.policy = policy
-        self.events: Iterator = yaml.parse(text, Loader=_Loader)
         self.anchors: dict[str, Node] = {}
 
     def stream(self) -> list[tuple[int, int, Node | None]]:
+        loader = _Loader(self.text)
+        try:
+            self.nxt = loader.get_event  # libyaml's parser, without a generator around it
+            return self._documents()
+        finally:
+            loader.dispose()
+
+    def _documents(self) -> list[tuple[int, int, Node | None]]:
         docs = []
-        nxt = self.events.__next__
+        nxt = self.nxt
         nxt()  # StreamStart
         while True:
             e = nxt()
@@ -84,7 +88,7 @@ class _Reader:
             docs.append((start, end_event.end_mark.index, root))
             self.anchors.clear()
 
-    def node(self, e: Any, policy: Policy, depth: int) -> Node:
+    def node(self, e: object, policy: Policy, depth: int) -> Node:
         if depth > MAX_DEPTH:
             raise TooDeep("document nested too deeply")
         t = type(e)
@@ -113,7 +117,7 @@ class _Reader:
         m = Mapping(e.start_mark.index, e.start_mark.column, bool(e.flow_style))
         if e.tag and e.tag not in ("!", "tag:yaml.org,2002:map"):
             m.tag = e.tag
-        nxt = self.events.__next__
+        nxt = self.nxt
         last = e.start_mark.index
         keep_all = policy == ALL
         pick = policy if callable(policy) and not isinstance(policy, dict) else None
@@ -151,7 +155,7 @@ class _Reader:
         s = Sequence(e.start_mark.index, e.start_mark.column, bool(e.flow_style))
         if e.tag and e.tag not in ("!", "tag:yaml.org,2002:seq"):
             s.tag = e.tag
-        nxt = self.events.__next__
+        nxt = self.nxt
         sub = ALL if policy == ALL else (policy.get("[]") if isinstance(policy, dict) else None)
         last = e.start_mark.index
         while True:
@@ -168,12 +172,12 @@ class _Reader:
                 s.entries.append(value)
                 last = self.leaf_end(value)
 
-    def skip(self, e: Any) -> int:
+    def skip(self, e: object) -> int:
         """Walk past one node; return the end of its last leaf."""
         t = type(e)
         if t is ScalarEvent or t is AliasEvent:
             return e.end_mark.index
-        nxt = self.events.__next__
+        nxt = self.nxt
         flows = [e.flow_style]
         last = e.end_mark.index
         while flows:
