@@ -66,6 +66,7 @@ def _function(args: list[str]) -> int:
 
     settings = load_config_file(opts.config)
     run = stream.run(read_input(sys.stdin.buffer, "stdin"), settings)
+    _write_image_list(run)
     sys.stdout.write(run.stdout)
     _report(run.results, verbose=opts.verbose)
     return run.code
@@ -76,9 +77,30 @@ def _krm() -> int:
     from fn import pipeline
 
     run = pipeline.resource_list(read_input(sys.stdin.buffer, "stdin"))
+    _write_image_list(run)
     sys.stdout.write(run.stdout)
     _report(run.results, verbose=False, quiet=True)
     return run.code
+
+
+def _write_image_list(run) -> None:
+    """listImages: merge this run's ``<original> <new>`` lines into the file."""
+    if run.image_list is None or run.code != 0:
+        return
+    path, lines = run.image_list
+    try:
+        with open(path, encoding="utf-8") as f:
+            before = f.read()
+    except FileNotFoundError:
+        before = ""
+    except OSError as exc:
+        raise FnError(f"listImages: cannot read {path}: {exc.strerror}") from None
+    merged = sorted({line for line in (before + lines).splitlines() if line.strip()})
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("".join(f"{line}\n" for line in merged))
+    except OSError as exc:
+        raise FnError(f"listImages: cannot write {path}: {exc.strerror}") from None
 
 
 def read_input(stream, name: str) -> str:

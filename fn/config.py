@@ -49,6 +49,7 @@ FIELDS: dict[str, str] = {
     "localRegistryUsernameEnv": "str",
     "localRegistryPasswordEnv": "str",
     "listImages": "str",
+    "listImagesConfigMap": "str",
     "maxInfoResults": "count",
 }
 # the ConfigMap form spells the license document "license.yaml", the typed form "license"
@@ -83,7 +84,8 @@ class Settings:
     local_registry_auth_secret: str | None = None
     local_registry_username_env: str | None = None
     local_registry_password_env: str | None = None
-    list_images: str | None = None
+    list_images: str | None = None          # a file to write the image list to
+    list_images_configmap: str | None = None  # or a local-config ConfigMap item for it
     max_info_results: int = 100             # per-image info results; 0: no limit
 
     def __init__(self) -> None:
@@ -255,5 +257,8 @@ def _apply(s: Settings, key: str, value, path: str) -> None:
         s.local_registry_password_env = value
     elif key == "listImages":
         s.list_images = value
+    elif key == "listImagesConfigMap":
+        check(bool(DNS_SUBDOMAIN.fullmatch(value)), "must be a ConfigMap name")
+        s.list_images_configmap = value
     elif key == "maxInfoResults":
         s.max_info_results = value

@@ -54,7 +54,10 @@ def read_document(doc: object, source: str) -> dict:
     return spec
 
 
-def resolve(s: Settings, item_license: object = None) -> Proxy:
+def resolve(s: Settings, item_license: object = None, need_id: bool = True,
+            need_slug: bool = True) -> Proxy:
+    """The Proxy from config and license. Validate mode needs no license ID (the Secret's
+    hosts are still checked) and local-registry mode needs neither ID nor app slug."""
     spec: dict = {}
     if s.license_doc is not None:
         spec = read_document(s.license_doc, "the license in functionConfig")
@@ -64,18 +67,20 @@ def resolve(s: Settings, item_license: object = None) -> Proxy:
     license_id = s.license_id
     if license_id is None:
         raw = spec.get("licenseID")
-        if raw is None:
+        if raw is None and need_id:
             raise FnError("no license ID: give license.yaml, licenseConfigMap or licenseID")
-        if not isinstance(raw, str):
+        if raw is not None and not isinstance(raw, str):
             raise FnError("license spec.licenseID must be a string")
-        license_id = Redacted(raw)
-    if not _LICENSE_ID.fullmatch(license_id.reveal()):
+        license_id = None if raw is None else Redacted(raw)
+    if license_id is not None and not _LICENSE_ID.fullmatch(license_id.reveal()):
         raise FnError("the license ID is malformed (expected 1-256 letters, digits or ._~+/=-)")
 
     slug = s.app_slug if s.app_slug is not None else spec.get("appSlug")
-    if slug is None:
+    if slug is None and not need_slug:
+        slug = ""
+    elif slug is None:
         raise FnError("no app slug: give license.yaml, licenseConfigMap or appSlug")
-    if not isinstance(slug, str) or not DNS_LABEL.fullmatch(slug) or len(slug) > 63:
+    elif not isinstance(slug, str) or not DNS_LABEL.fullmatch(slug) or len(slug) > 63:
         shown = slug[:64] if isinstance(slug, str) else type(slug).__name__
         raise FnError(f"invalid appSlug {shown!r}: lowercase letters, digits and '-', "
                       "starting and ending with a letter or digit")
@@ -90,5 +95,5 @@ def resolve(s: Settings, item_license: object = None) -> Proxy:
         proxy_domain=s.proxy_domain or default_proxy,
         registry_domain=s.registry_domain or default_registry,
         replicated_registry=default_registry,
-        pull_secret_name=s.pull_secret_name or f"{slug}-registry",
+        pull_secret_name=s.pull_secret_name or (f"{slug}-registry" if slug else None),
     )

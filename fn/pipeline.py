@@ -12,12 +12,14 @@ from fn.textedit import Editor
 class Run:
     """What a run gives back: the output text, the exit code, the results."""
 
-    __slots__ = ("code", "results", "stdout")
+    __slots__ = ("code", "image_list", "results", "stdout")
 
-    def __init__(self, stdout: str, code: int, results: list[Result]) -> None:
+    def __init__(self, stdout: str, code: int, results: list[Result],
+                 image_list: tuple[str, str] | None = None) -> None:
         self.stdout = stdout
         self.code = code
         self.results = results
+        self.image_list = image_list  # (path, "<original> <new>" lines) for listImages
 
     @property
     def errors(self) -> list[Result]:
@@ -46,16 +48,13 @@ def resource_list(text: str) -> Run:
 
 def _run(doc: resourcelist.Document, s: config.Settings) -> Run:
     if s.mode == "validate":
-        p = transform.plan(doc.items, s, require_license=False)
-        results = transform.validate(p, doc.items, s, check_auth=_has_license(s, p))
+        p = transform.plan(doc.items, s, validating=True)
+        results = transform.validate(p, doc.items, s)
         out = resourcelist.write(doc, Editor(doc.text), results, [], [])
         return Run(out, 1 if any(r.severity == ERROR for r in results) else 0, results)
     p = transform.plan(doc.items, s)
     outcome = transform.mutate(p, doc.items, s, kpt_paths=True)
     out = resourcelist.write(doc, doc.editor, outcome.results, outcome.new_items, outcome.drop)
-    return Run(out, 0, outcome.results)
+    listing = (s.list_images, outcome.images) if s.list_images else None
+    return Run(out, 0, outcome.results, listing)
 
-
-def _has_license(s: config.Settings, p: transform.Plan) -> bool:
-    return p.proxy.license_id.reveal() != "unset" or s.license_doc is not None \
-        or p.license_item is not None

@@ -53,7 +53,7 @@ NO_POD_KINDS = frozenset({
 })
 K8S_GROUPS = BUILTIN_GROUPS | {"autoscaling", "policy"}  # and every "*.k8s.io" group
 PAYLOAD_POLICY: dict[str, Policy] = {
-    "ConfigMap": {"data": {"license.yaml": ALL}},
+    "ConfigMap": {"data": {"license.yaml": ALL, "images.txt": ALL}},
     "Secret": {"type": ALL, "data": {".dockerconfigjson": ALL}},
 }
 

@@ -72,9 +72,8 @@ def validate_command(args: list[str]) -> int:
     settings = load_config_file(opts.config)
     items = read_streams(opts.paths)
     try:
-        p = transform.plan(items, settings, require_license=False)
-        results = transform.validate(p, items, settings, check_auth=p.proxy.license_id.reveal()
-                                     != "unset")
+        p = transform.plan(items, settings, validating=True)
+        results = transform.validate(p, items, settings)
     except transform.Failed as exc:
         results = exc.results
     if opts.format == "json":
@@ -94,7 +93,7 @@ def explain_command(args: list[str]) -> int:
                    "and why, and what it becomes.", ("text", "json", "markdown")).parse_args(args)
     settings = load_config_file(opts.config)
     items = read_streams(opts.paths)
-    p = transform.plan(items, settings, require_license=False)
+    p = transform.plan(items, settings, validating=True)
     rows = []
     for use in p.uses:
         i = use.item

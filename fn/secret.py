@@ -33,13 +33,16 @@ def default_path(name: str, namespace: str | None) -> str:
     return f"{namespace}/secret_{name}.yaml" if namespace else f"secret_{name}.yaml"
 
 
-def manifest(proxy: Proxy, namespace: str | None, path: str | None) -> dict:
+def manifest(name: str, payload: str, app_slug: str, namespace: str | None,
+             path: str | None) -> dict:
     """The Secret; ``path`` (kpt's file for it) is None in plain stream mode."""
-    metadata: dict = {"name": proxy.pull_secret_name}
+    metadata: dict = {"name": name}
     if namespace:
         metadata["namespace"] = namespace
-    metadata["labels"] = {"kots.io/app-slug": proxy.app_slug}
-    annotations = metadata["annotations"] = {"kots.io/app-slug": proxy.app_slug, GENERATED: "true"}
+    if app_slug:
+        metadata["labels"] = {"kots.io/app-slug": app_slug}
+    annotations = metadata["annotations"] = (
+        {"kots.io/app-slug": app_slug, GENERATED: "true"} if app_slug else {GENERATED: "true"})
     if path is not None:
         for prefix in ("", "internal."):
             annotations[f"{prefix}config.kubernetes.io/path"] = path
@@ -49,5 +52,5 @@ def manifest(proxy: Proxy, namespace: str | None, path: str | None) -> dict:
         "kind": "Secret",
         "metadata": metadata,
         "type": DOCKERCONFIGJSON,
-        "data": {".dockerconfigjson": dockerconfigjson(proxy)},
+        "data": {".dockerconfigjson": payload},
     }

@@ -62,4 +62,5 @@ def run(text: str, s: Settings) -> Run:
         return Run("", 1, [Result(exc.message, ERROR)])
     except transform.Failed as exc:
         return Run("", 1, exc.results)
-    return Run(stream.render(outcome.new_items, outcome.drop), 0, outcome.results)
+    listing = (s.list_images, outcome.images) if s.list_images else None
+    return Run(stream.render(outcome.new_items, outcome.drop), 0, outcome.results, listing)

@@ -40,6 +40,13 @@ def plain_ok(value: str) -> bool:
     )
 
 
+def literal_ok(value: str) -> bool:
+    """A multi-line string that a "|" block scalar holds exactly."""
+    return (value.endswith("\n") and not value.endswith("\n\n") and "\n" in value[:-1]
+            and not value[0].isspace() and all(line.isprintable() and line == line.rstrip(" ")
+                                                for line in value[:-1].split("\n")))
+
+
 def flow(value: Data) -> str:
     """A value as one line of flow YAML (JSON, which YAML reads the same)."""
     import json
@@ -61,6 +68,9 @@ def block(value: Data, indent: int) -> list[str]:
                 out.extend(block(v, indent))
             elif isinstance(v, dict | list):
                 out.append(f"{pad}{scalar(k)}: {flow(v)}")
+            elif isinstance(v, str) and literal_ok(v):
+                out.append(f"{pad}{scalar(k)}: |")
+                out.extend(f"{pad}  {line}" if line else "" for line in v[:-1].split("\n"))
             else:
                 out.append(f"{pad}{scalar(k)}: {scalar(v)}")
         return out

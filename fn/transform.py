@@ -6,9 +6,9 @@ Secrets; ``validate`` turns the same plan into error results. I/O lives elsewher
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, namedtuple
 
-from fn import classify, imageref, license, podspecs, secret
+from fn import classify, imageref, license, localregistry, podspecs, secret
 from fn.config import Settings
 from fn.errors import FnError
 from fn.imageref import ImageRef, InvalidReference
@@ -46,6 +46,8 @@ class Plan:
     def __init__(self, proxy: Proxy, license_item: Item | None) -> None:
         self.proxy = proxy
         self.license_item = license_item
+        self.local: tuple[str, str] | None = None    # localRegistry (host, namespace)
+        self.pull_secret: PullSecret | None = None
         self.uses: list[Use] = []
         self.specs: list[tuple[Item, podspecs.PodSpec]] = []
         self.results: list[Result] = []
@@ -60,14 +62,22 @@ def on_host(value: str, host: str) -> bool:
     return value.startswith(host + "/")
 
 
-def plan(items: list[Item], s: Settings, require_license: bool = True) -> Plan:
-    license_item, item_license = _license_source(items, s)
-    if not require_license and s.license_id is None and s.license_doc is None \
-            and item_license is None:
-        from fn.errors import Redacted
+# The pull secret PodSpecs get. ``payload``: the .dockerconfigjson the function writes
+# (None: the Secret is the user's, e.g. localRegistryAuthSecret); ``hosts``: what it
+# must authenticate.
+PullSecret = namedtuple("PullSecret", "name payload hosts")
 
-        s.license_id = Redacted("unset")
-    p = Plan(license.resolve(s, item_license), license_item)
+
+def plan(items: list[Item], s: Settings, validating: bool = False) -> Plan:
+    """Read the items and decide, changing nothing."""
+    license_item, item_license = _license_source(items, s)
+    local = s.local_registry is not None
+    proxy = license.resolve(s, item_license, need_id=not validating and not local,
+                            need_slug=not local)
+    p = Plan(proxy, license_item)
+    if local:
+        p.local = localregistry.parse_target(s.local_registry)  # type: ignore[arg-type]
+    p.pull_secret = _pull_secret(p, s)
     problems: list[Result] = []
     for item in items:
         if item.is_kptfile or item.local_config or item is license_item:
@@ -112,7 +122,29 @@ def _license_source(items: list[Item], s: Settings) -> tuple[Item | None, str | 
     return found[0], text.value
 
 
+def _pull_secret(p: Plan, s: Settings) -> PullSecret | None:
+    proxy = p.proxy
+    if p.local is None:
+        payload = None if proxy.license_id is None else secret.dockerconfigjson(proxy)
+        return PullSecret(proxy.pull_secret_name, payload,
+                          (proxy.proxy_domain, proxy.registry_domain))
+    host = p.local[0]
+    if s.local_registry_auth_secret:
+        return PullSecret(s.local_registry_auth_secret, None, (host,))
+    creds = localregistry.credentials(s.local_registry_username_env,
+                                      s.local_registry_password_env)
+    if creds is None:
+        return None  # a registry that needs no credentials
+    if not proxy.pull_secret_name:
+        raise FnError("name the local registry's pull secret: set pullSecretName or appSlug")
+    return PullSecret(proxy.pull_secret_name, localregistry.dockerconfigjson(host, *creds),
+                      (host,))
+
+
 def _decide(p: Plan, s: Settings) -> None:
+    if p.local is not None:
+        _decide_local(p, *p.local)
+        return
     proxy = p.proxy
     swap = proxy.registry_domain != proxy.replicated_registry
     candidates: dict[str, ImageRef] = {}
@@ -145,22 +177,51 @@ def _decide(p: Plan, s: Settings) -> None:
             use.new = proxied(use.ref, proxy)
 
 
+def _decide_local(p: Plan, host: str, namespace: str) -> None:
+    """Local registry mode: every image moves to the local registry."""
+    refs: dict[str, ImageRef] = {}
+    for use in p.uses:
+        if on_host(use.value, host):
+            use.why = "already on the local registry"
+            continue
+        try:
+            ref = refs.get(use.value) or refs.setdefault(use.value, imageref.parse(use.value))
+        except InvalidReference as exc:
+            p.results.append(use.result(f"left as is: {exc}", WARNING))
+            continue
+        use.ref = ref
+        use.new = localregistry.rewrite(ref, host, namespace)
+        use.why = f"localRegistry is {host}{'/' + namespace if namespace else ''}"
+
+
 # --------------------------------------------------------------------------- mutate
 
 
 class Outcome:
-    def __init__(self, results: list[Result], new_items: list[dict], drop: list[Item]) -> None:
+    def __init__(self, results: list[Result], new_items: list[dict], drop: list[Item],
+                 images: str) -> None:
         self.results = results
-        self.new_items = new_items    # Secrets to add
-        self.drop = drop              # generated Secrets no longer needed
+        self.new_items = new_items    # Secrets (and the image list ConfigMap) to add
+        self.drop = drop              # generated items no longer needed
+        self.images = images          # "<original> <new>" lines, for skopeo copy
+
+
+def image_list(p: Plan, before: str = "") -> str:
+    """Every changed image once, ``<source> <new>`` lines, sorted, merged with an earlier
+    list (so that a re-run, which finds the images already moved, keeps it). The source
+    is the reference as written, but ``name@digest`` for ``name:tag@digest`` (the digest
+    is what is pulled, and skopeo refuses both at once)."""
+    lines = {f"{_copy_source(u)} {u.new}" for u in p.uses if u.new is not None}
+    lines.update(line for line in before.splitlines() if line.strip())
+    return "".join(f"{line}\n" for line in sorted(lines))
 
 
 def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> Outcome:
     """Edits for every decision in ``p``; the Secrets to add (with kpt file paths when
     ``kpt_paths``) or drop; one result per rewritten image and a summary."""
-    proxy = p.proxy
     results = list(p.results)
     limit = s.max_info_results or len(p.uses)
+    verb = "pull through the proxy" if p.local is None else "move to the local registry"
     edited: set[int] = set()
     listed = 0
     for use in p.uses:
@@ -169,48 +230,99 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
         edited.add(id(use.image.node))
         use.item.editor.set_scalar(use.image.node, use.new)
         if listed < limit:
-            results.append(use.result(f"pull through the proxy ({use.why})", INFO))
+            results.append(use.result(f"{verb} ({use.why})", INFO))
         listed += 1
     if listed > limit:
-        results.append(Result(f"{listed - limit} more image references pulled through the proxy "
-                              f"(not listed: maxInfoResults is {limit}; 0 lists all)", INFO))
+        results.append(Result(f"{listed - limit} more image references changed (not listed: "
+                              f"maxInfoResults is {limit}; 0 lists all)", INFO))
+    ps = p.pull_secret
     added = 0
     namespaces: set[str | None] = set()
     for item, spec in p.specs:
         namespaces.add(item.namespace)
-        if id(spec.node) in edited:
+        if ps is None or id(spec.node) in edited:
             continue
         edited.add(id(spec.node))
-        try:
-            names = podspecs.pull_secret_names(spec)
-        except podspecs.TypeProblem as exc:
-            raise Failed([Result(exc.message, ERROR, item.ref(), {"path": exc.path},
-                                 item.file())]) from None
-        if names is not None and proxy.pull_secret_name in names:
-            continue
-        entry = {"name": proxy.pull_secret_name}
-        node = spec.node.get("imagePullSecrets")
-        if node is None:
-            item.editor.add_key(spec.node, "imagePullSecrets", [entry])
-        elif names is None:
-            item.editor.set_value(spec.node, "imagePullSecrets", [entry])
-        else:
-            item.editor.append(node, entry)  # type: ignore[arg-type]
-        added += 1
+        added += _add_pull_secret(item, spec, ps.name)
     if p.license_item is not None and not p.license_item.local_config:
         _mark_local_config(p.license_item)
     namespaces.update(s.namespaces)
-    new_items, drop, secret_results = _secrets(proxy, items, namespaces, kpt_paths)
-    results.extend(secret_results)
+    new_items: list[dict] = []
+    drop: list[Item] = []
+    if ps is not None and ps.payload is not None:
+        new_items, drop, secret_results = _secrets(p, ps, items, namespaces, kpt_paths)
+        results.extend(secret_results)
+    images = image_list(p)
+    if s.list_images_configmap:
+        images = _image_list_item(p, items, s.list_images_configmap, new_items, kpt_paths)
     rewritten = [u for u in p.uses if u.new is not None]
+    where = (f"{p.proxy.proxy_domain}/proxy/{p.proxy.app_slug}" if p.local is None
+             else "/".join(x for x in p.local if x))
+    secret_note = (f"pull secret {ps.name} added to {added} of {len(p.specs)} PodSpecs"
+                   if ps else "no pull secret (none configured)")
     results.append(Result(
-        f"{len(rewritten)} of {len(p.uses)} image references pulled through "
-        f"{proxy.proxy_domain}/proxy/{proxy.app_slug} "
+        f"{len(rewritten)} of {len(p.uses)} image references now use {where} "
         f"({len({u.value for u in rewritten})} distinct, in "
-        f"{len({id(u.item) for u in rewritten})} resources); pull secret "
-        f"{proxy.pull_secret_name} added to {added} of {len(p.specs)} PodSpecs; "
+        f"{len({id(u.item) for u in rewritten})} resources); {secret_note}; "
         f"{len(new_items)} Secrets added, {len(drop)} removed", INFO))
-    return Outcome(results, new_items, drop)
+    return Outcome(results, new_items, drop, images)
+
+
+def _copy_source(use: Use) -> str:
+    ref = use.ref
+    if ref is not None and ref.tag and ref.digest:
+        return f"{ref.name}@{ref.digest}"
+    return use.value
+
+
+def _image_list_item(p: Plan, items: list[Item], name: str, new_items: list[dict],
+                     kpt_paths: bool) -> str:
+    """Keep the image list in a local-config ConfigMap item: update it, or add it."""
+    found = [i for i in items if i.kind == "ConfigMap" and i.group == "" and i.name == name]
+    if not found:
+        images = image_list(p)
+        new_items.append(_image_list_configmap(name, images, kpt_paths))
+        return images
+    data = found[0].node.get("data")
+    node = data.get("images.txt") if isinstance(data, Mapping) else None
+    if not isinstance(node, Scalar) or node.tag != "tag:yaml.org,2002:str":
+        raise FnError(f"listImagesConfigMap: ConfigMap {name} has no data images.txt")
+    images = image_list(p, node.value)
+    if images != node.value:
+        found[0].editor.set_scalar(node, images)
+    return images
+
+
+def _image_list_configmap(name: str, images: str, kpt_paths: bool) -> dict:
+    """The image list as a ConfigMap that never reaches the cluster (local-config)."""
+    annotations = {LOCAL_CONFIG: "true"}
+    if kpt_paths:
+        for prefix in ("", "internal."):
+            annotations[f"{prefix}config.kubernetes.io/path"] = f"configmap_{name}.yaml"
+            annotations[f"{prefix}config.kubernetes.io/index"] = "0"
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "annotations": annotations},
+            "data": {"images.txt": images}}
+
+
+def _add_pull_secret(item: Item, spec: podspecs.PodSpec, name: str) -> int:
+    """Append ``{name: <name>}`` to the PodSpec's imagePullSecrets unless it is there."""
+    try:
+        names = podspecs.pull_secret_names(spec)
+    except podspecs.TypeProblem as exc:
+        raise Failed([Result(exc.message, ERROR, item.ref(), {"path": exc.path},
+                             item.file())]) from None
+    if names is not None and name in names:
+        return 0
+    entry = {"name": name}
+    node = spec.node.get("imagePullSecrets")
+    if node is None:
+        item.editor.add_key(spec.node, "imagePullSecrets", [entry])
+    elif names is None:
+        item.editor.set_value(spec.node, "imagePullSecrets", [entry])
+    else:
+        item.editor.append(node, entry)  # type: ignore[arg-type]
+    return 1
 
 
 def _mark_local_config(item: Item) -> None:
@@ -238,11 +350,15 @@ def _secret_value(item: Item) -> tuple[str | None, Scalar | None]:
             value if isinstance(value, Scalar) else None)
 
 
-def _secrets(proxy: Proxy, items: list[Item], namespaces: set[str | None], kpt_paths: bool
-             ) -> tuple[list[dict], list[Item], list[Result]]:
-    wanted = secret.dockerconfigjson(proxy)
-    existing = {i.namespace: i for i in items
-                if i.kind == "Secret" and i.group == "" and i.name == proxy.pull_secret_name}
+def _existing_secrets(items: list[Item], name: str) -> dict[str | None, Item]:
+    return {i.namespace: i for i in items
+            if i.kind == "Secret" and i.group == "" and i.name == name}
+
+
+def _secrets(p: Plan, ps: PullSecret, items: list[Item], namespaces: set[str | None],
+             kpt_paths: bool) -> tuple[list[dict], list[Item], list[Result]]:
+    existing = _existing_secrets(items, ps.name)
+    wanted_hosts = secret.authenticated_hosts(ps.payload)
     new_items: list[dict] = []
     drop: list[Item] = []
     results: list[Result] = []
@@ -250,27 +366,27 @@ def _secrets(proxy: Proxy, items: list[Item], namespaces: set[str | None], kpt_p
     for ns in sorted(namespaces, key=lambda n: n or ""):
         item = existing.get(ns)
         if item is None:
-            path = secret.default_path(proxy.pull_secret_name, ns)
+            path = secret.default_path(ps.name, ns)
             n = 1
             while taken[path]:
                 n += 1
-                path = secret.default_path(f"{proxy.pull_secret_name}-{n}", ns)
+                path = secret.default_path(f"{ps.name}-{n}", ns)
             taken[path] += 1
-            new_items.append(secret.manifest(proxy, ns, path if kpt_paths else None))
+            new_items.append(secret.manifest(ps.name, ps.payload, p.proxy.app_slug, ns,
+                                             path if kpt_paths else None))
             continue
         kind, value = _secret_value(item)
         ours = item.annotation(secret.GENERATED) == "true"
-        same = kind == secret.DOCKERCONFIGJSON and value is not None and (
-            secret.authenticated_hosts(value.value) == secret.authenticated_hosts(wanted))
-        if same:
+        if kind == secret.DOCKERCONFIGJSON and value is not None and (
+                secret.authenticated_hosts(value.value) == wanted_hosts):
             continue
         if ours and value is not None and kind == secret.DOCKERCONFIGJSON:
-            item.editor.set_scalar(value, wanted)
+            item.editor.set_scalar(value, ps.payload)
             results.append(Result("pull secret updated", INFO, item.ref(), None, item.file()))
             continue
         where = f"{ns}/" if ns else ""
         raise Failed([Result(
-            f"Secret {where}{proxy.pull_secret_name} already exists and is not the pull secret "
+            f"Secret {where}{ps.name} already exists and is not the pull secret "
             "this function makes; remove it, or choose another pullSecretName",
             ERROR, item.ref(), None, item.file())])
     for ns, item in existing.items():
@@ -282,52 +398,64 @@ def _secrets(proxy: Proxy, items: list[Item], namespaces: set[str | None], kpt_p
 # --------------------------------------------------------------------------- validate
 
 
-def validate(p: Plan, items: list[Item], s: Settings, check_auth: bool) -> list[Result]:
+def validate(p: Plan, items: list[Item], s: Settings) -> list[Result]:
     """Every violation as an error result; changes nothing."""
-    proxy = p.proxy
     out = list(p.results)
+    target = "the proxy" if p.local is None else "the local registry"
     for use in p.uses:
         if use.new is not None:
-            out.append(use.result(f"private image not pulled through the proxy ({use.why})",
-                                  ERROR))
+            problem = ("private image not pulled through the proxy" if p.local is None
+                       else "image not on the local registry")
+            out.append(use.result(f"{problem} ({use.why})", ERROR))
+    ps = p.pull_secret
     namespaces: set[str | None] = set(s.namespaces)
     for item, spec in p.specs:
         namespaces.add(item.namespace)
+        if ps is None:
+            continue
         try:
             names = podspecs.pull_secret_names(spec) or []
         except podspecs.TypeProblem as exc:
             out.append(Result(exc.message, ERROR, item.ref(), {"path": exc.path}, item.file()))
             continue
-        if proxy.pull_secret_name not in names:
+        if ps.name not in names:
             path = f"{spec.path}.imagePullSecrets" if spec.path else "imagePullSecrets"
-            out.append(Result(f"PodSpec lacks the pull secret {proxy.pull_secret_name}", ERROR,
-                              item.ref(), {"path": path,
-                                           "proposedValue": proxy.pull_secret_name},
-                              item.file()))
-    existing = {i.namespace: i for i in items
-                if i.kind == "Secret" and i.group == "" and i.name == proxy.pull_secret_name}
-    wanted = secret.authenticated_hosts(secret.dockerconfigjson(proxy))
+            out.append(Result(f"PodSpec lacks the pull secret {ps.name}", ERROR, item.ref(),
+                              {"path": path, "proposedValue": ps.name}, item.file()))
+    if ps is not None and (ps.payload is not None or p.local is None):
+        out += _validate_secrets(ps, items, namespaces)
+    errors = sum(r.severity == ERROR for r in out)
+    out.append(Result(f"validate ({target}): {errors} problems in {len(p.uses)} image "
+                      f"references, {len(p.specs)} PodSpecs, {len(namespaces)} namespaces",
+                      ERROR if errors else INFO))
+    return out
+
+
+def _validate_secrets(ps: PullSecret, items: list[Item], namespaces: set[str | None]
+                      ) -> list[Result]:
+    """Each namespace needs the Secret, authenticating every host (with the configured
+    credentials when they are known)."""
+    out = []
+    existing = _existing_secrets(items, ps.name)
+    wanted = secret.authenticated_hosts(ps.payload) if ps.payload else {}
     for ns in sorted(namespaces, key=lambda n: n or ""):
         where = f"namespace {ns}" if ns else "the default namespace"
         item = existing.get(ns)
         if item is None:
-            out.append(Result(f"no Secret {proxy.pull_secret_name} in {where}", ERROR,
-                              {"apiVersion": "v1", "kind": "Secret",
-                               "name": proxy.pull_secret_name,
+            out.append(Result(f"no Secret {ps.name} in {where}", ERROR,
+                              {"apiVersion": "v1", "kind": "Secret", "name": ps.name,
                                **({"namespace": ns} if ns else {})}))
             continue
         kind, value = _secret_value(item)
         hosts = secret.authenticated_hosts(value.value) if value is not None else {}
-        missing = [h for h in (proxy.proxy_domain, proxy.registry_domain)
-                   if not hosts.get(h) or (check_auth and hosts[h] != wanted[h])]
-        if kind != secret.DOCKERCONFIGJSON or missing:
-            problem = (f"is not of type {secret.DOCKERCONFIGJSON}"
-                       if kind != secret.DOCKERCONFIGJSON
-                       else "does not authenticate " + " and ".join(missing)
-                       + (" with this license" if check_auth else ""))
-            out.append(Result(f"pull secret {problem}", ERROR, item.ref(), None, item.file()))
-    errors = sum(r.severity == ERROR for r in out)
-    out.append(Result(f"validate: {errors} problems in {len(p.uses)} image references, "
-                      f"{len(p.specs)} PodSpecs, {len(namespaces)} namespaces",
-                      ERROR if errors else INFO))
+        missing = [h for h in ps.hosts
+                   if not hosts.get(h) or (wanted and hosts[h] != wanted.get(h))]
+        if kind != secret.DOCKERCONFIGJSON:
+            problem = f"is not of type {secret.DOCKERCONFIGJSON}"
+        elif missing:
+            problem = "does not authenticate " + " and ".join(missing) + (
+                " with the configured credentials" if wanted else "")
+        else:
+            continue
+        out.append(Result(f"pull secret {problem}", ERROR, item.ref(), None, item.file()))
     return out

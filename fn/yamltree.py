@@ -22,6 +22,9 @@ import yaml
 
 STR = "tag:yaml.org,2002:str"
 NULL = "tag:yaml.org,2002:null"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_UNBUILT = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")  # "<<", "="
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()
@@ -34,6 +37,7 @@ _FOREIGN = re.compile(
 _BLOCK_HEADER = re.compile(r"[|>][+-]?(?:[ \t]+#.*)?[ \t]*$")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _SPACE = ("", " ", "\t")
+_CHECKED = frozenset("0123456789+-.<=")  # plain scalars starting so may not construct
 
 
 class Unsupported(Exception):
@@ -156,7 +160,49 @@ def _compose_snippet(snippet: str) -> yaml.Node:
         raise Unsupported(f"flow collection: {exc}") from None
     if node is None:
         raise Unsupported("empty flow collection")
+    _check_flow(node, set())
     return node
+
+
+def _check_flow(y: yaml.Node, seen: set[int]) -> None:
+    """Unsupported unless the safe loader builds ``y`` as ``to_python`` does: no aliases,
+    no collection tags, no complex keys, only scalars it can construct."""
+    if id(y) in seen:
+        raise Unsupported("alias in a flow collection")
+    seen.add(id(y))
+    if isinstance(y, yaml.ScalarNode):
+        if y.tag != STR and not _builds(y.tag, y.value):
+            raise Unsupported(f"scalar {y.value[:40]!r} in a flow collection")
+    elif isinstance(y, yaml.MappingNode):
+        if y.tag != _MAP:
+            raise Unsupported("tagged flow mapping")
+        for k, v in y.value:
+            if not isinstance(k, yaml.ScalarNode):
+                raise Unsupported("complex key in a flow mapping")
+            _check_flow(k, seen)
+            _check_flow(v, seen)
+    else:
+        if y.tag != _SEQ:
+            raise Unsupported("tagged flow sequence")
+        for v in y.value:
+            _check_flow(v, seen)
+
+
+@lru_cache(maxsize=4096)
+def _builds(tag: str, value: str) -> bool:
+    """Whether the safe loader constructs this scalar (not ``2001-13-45``, ``0x_``, ``<<``)."""
+    if tag in _UNBUILT:
+        return False
+    try:
+        yaml.constructor.SafeConstructor().construct_object(yaml.ScalarNode(tag, value))
+    except (ValueError, OverflowError, yaml.YAMLError):
+        return False
+    return True
+
+
+def _plain_ok(raw: str) -> bool:
+    return raw[0] not in _CHECKED or _builds(
+        _resolver.resolve(yaml.ScalarNode, raw, (True, False)), raw)
 
 
 # --------------------------------------------------------------------------- libyaml
@@ -293,6 +339,8 @@ class _Scanner:
             return self.quoted(line, col, end, base), end + 1
         if not c or (c in _INDICATORS and not (c in "-?:" and line[col + 1:col + 2] not in _SPACE)):
             return None
+        if col == 0 and line[:3] in ("---", "...") and line[3:4] in _SPACE:
+            return None  # a document marker, not a key
         sep = line.find(": ", col)
         sep_tab = line.find(":\t", col)
         if sep < 0 or 0 <= sep_tab < sep:
@@ -303,7 +351,7 @@ class _Scanner:
                 return None
             sep = len(stripped) - 1
         raw = line[col:sep].rstrip(" \t")
-        if not raw or " #" in raw or "\t#" in raw:
+        if not raw or " #" in raw or "\t#" in raw or not _plain_ok(raw):
             return None
         return Scalar(base + col, base + col + len(raw), "", raw, None), sep + 1
 
@@ -440,6 +488,8 @@ class _Scanner:
             raw = line[col:end].rstrip(" \t")
             if ": " in raw or ":\t" in raw or raw.endswith(":"):
                 raise Unsupported(f"':' in a plain scalar on line {i + 1}")
+            if not _plain_ok(raw):
+                raise Unsupported(f"a scalar the safe loader does not build on line {i + 1}")
             node = Scalar(base + col, base + col + len(raw), "", raw, None)
         j = self.sig(i + 1)
         if j < self.n and self.indent(j) > parent:
