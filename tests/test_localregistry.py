@@ -84,7 +84,8 @@ def test_air_gap_bundle_round_trip(air_gap, tmp_path):
     src = manifests(source.host, digest)
     proc = fn(src, config, env, "-v")
     assert proc.returncode == 0, proc.stderr
-    assert PUSH_PASSWORD not in proc.stderr and PUSH_PASSWORD not in proc.stdout.split("kind: Secret")[0]
+    assert PUSH_PASSWORD not in proc.stderr
+    assert PUSH_PASSWORD not in proc.stdout.split("kind: Secret")[0]
     docs = list(yaml.safe_load_all(proc.stdout))
     new = [d["spec"]["template"]["spec"]["containers"][0]["image"] for d in docs[:4]]
     dst = f"{target.host}/airgap"
