@@ -34,7 +34,8 @@ POD_SPEC_POLICY: Policy = {
     "volumes": {"[]": {"name": ALL, "image": ALL}},
     "imagePullSecrets": ALL,
 }
-# annotations read anywhere in the function (fn.resourcelist, fn.secret)
+GENERATED = "fn.replicated-proxy/generated"  # on the Secrets this function writes
+# annotations read anywhere in the function (fn.resourcelist)
 ANNOTATIONS_READ = (
     "config.kubernetes.io/path", "internal.config.kubernetes.io/path",
     "config.kubernetes.io/index", "internal.config.kubernetes.io/index",

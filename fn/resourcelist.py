@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import yaml
 
-from fn import yamlread
+from fn import podspecs, yamlread
 from fn.errors import FnError
-from fn.nodes import Mapping, Node, Scalar, Sequence, string, to_python
-from fn.podspecs import resource_policy
+from fn.nodes import Mapping, Node, Scalar, Sequence, Skipped, string, to_python
+from fn.podspecs import GENERATED, resource_policy
 from fn.results import Result
 from fn.textedit import Editor
 from fn.yamlread import ALL
@@ -24,28 +24,28 @@ LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
 
 class Item:
-    """One resource: its node, where it sits, and its identity."""
+    """One resource, as the function needs it: identity, file, PodSpecs. Only ConfigMaps
+    and Secrets (the license, the image list, pull secrets) keep their node: a large
+    input is not held in memory as nodes."""
 
-    __slots__ = ("annotations", "api_version", "editor", "index", "kind", "name", "namespace",
-                 "node", "origin")
+    __slots__ = ("api_version", "editor", "file_ref", "generated", "index", "kind",
+                 "local_config", "name", "namespace", "node", "origin", "problem", "specs")
 
-    def __init__(self, node: Mapping, editor: Editor, index: int, api_version: str, kind: str,
-                 name: str, namespace: str | None, annotations: Mapping | None) -> None:
-        self.node = node
+    def __init__(self, editor: Editor, index: int, api_version: str, kind: str, name: str,
+                 namespace: str | None) -> None:
         self.editor = editor
         self.index = index
         self.api_version = api_version
         self.kind = kind
         self.name = name
         self.namespace = namespace
-        self.annotations = annotations
-        self.origin: dict[str, str | int] | None = None  # its file (plain manifests)
-
-    def annotation(self, key: str) -> str | None:
-        if self.annotations is None:
-            return None
-        value = self.annotations.get(key)
-        return value.value if isinstance(value, Scalar) and value.tag.endswith(":str") else None
+        self.node: Mapping | None = None
+        self.file_ref: dict[str, str | int] | None = None   # from kpt's path annotations
+        self.origin: dict[str, str | int] | None = None     # its file (plain manifests)
+        self.local_config = False
+        self.generated = False                              # a Secret this function made
+        self.specs: list[podspecs.PodSpec] = []
+        self.problem: podspecs.TypeProblem | None = None
 
     @property
     def group(self) -> str:
@@ -58,16 +58,7 @@ class Item:
         return out
 
     def file(self) -> dict[str, str | int] | None:
-        path = next((p for k in PATH_ANNOTATIONS if (p := self.annotation(k))), None)
-        if path is None:
-            return self.origin
-        index = next((i for k in INDEX_ANNOTATIONS if (i := self.annotation(k))), "0")
-        return {"path": path, "index": int(index) if index.isdigit() else 0}
-
-    @property
-    def local_config(self) -> bool:
-        value = self.annotation(LOCAL_CONFIG)
-        return value is not None and value.strip().lower() == "true"
+        return self.file_ref or self.origin
 
     @property
     def is_kptfile(self) -> bool:
@@ -87,18 +78,27 @@ class Document:
         self.editor = editor
 
 
-ROOT_POLICY = {
-    "apiVersion": ALL,
-    "kind": ALL,
-    "items": {"[]": resource_policy},
-    "functionConfig": ALL,
-    "results": {"[]": None},
-}
+def _root_policy(items_policy: object, take: object) -> dict:
+    return {"apiVersion": ALL, "kind": ALL, "items": {"[]": items_policy, "then": take},
+            "functionConfig": ALL, "results": {"[]": None}}
 
 
 def read(text: str) -> Document:
     """Parse a ResourceList; raises FnError for anything that is not one."""
-    root = parse(text, ROOT_POLICY, "input")
+    editor = Editor(text)
+    items: list[Item] = []
+
+    def take(node: Node) -> Node:
+        item = identify(node, editor, len(items), f"items[{len(items)}]")
+        items.append(item)
+        return node if item.node is not None else Skipped(node.start, node.end)
+
+    def restart(node: Node) -> Node:  # an alias made the reader start again
+        items.clear()
+        return take(node)
+
+    root = parse(text, _root_policy(resource_policy, take), "input",
+                 wide=_root_policy(ALL, restart))
     if not isinstance(root, Mapping):
         raise FnError("input is not a ResourceList: the document is not a mapping")
     kind = string(root.get("kind"))
@@ -116,16 +116,14 @@ def read(text: str) -> Document:
         function_config = to_python(root.get("functionConfig"))
     except (ValueError, yaml.YAMLError):
         raise FnError("functionConfig could not be read") from None
-    editor = Editor(text)
-    items = [identify(node, editor, i, f"items[{i}]") for i, node in enumerate(items_node.entries)]
     check_duplicates(items)
     return Document(text, root, items_node, items, function_config, editor)
 
 
-def parse(text: str, policy: object, source: str) -> Node | None:
+def parse(text: str, policy: object, source: str, wide: object = ALL) -> Node | None:
     """One YAML document, read with libyaml; FnError (line, column) when it is not YAML."""
     try:
-        return yamlread.read(text, policy)
+        return yamlread.read(text, policy, wide)
     except yaml.YAMLError as exc:
         raise FnError(f"{source} is not valid YAML{_where(exc)}") from None
     except yamlread.TooDeep:
@@ -143,6 +141,8 @@ def _where(exc: yaml.YAMLError) -> str:
 
 
 def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
+    """The Item for a resource's node: checks its identity, reads its annotations, finds
+    its PodSpecs, and lets go of the node unless it is a ConfigMap or Secret."""
     if not isinstance(node, Mapping):
         raise FnError(f"{where} is not a mapping")
     api = string(node.get("apiVersion"))
@@ -166,7 +166,27 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
         if not (isinstance(annotations, Scalar) and annotations.tag.endswith(":null")):
             raise FnError(f"{where} ({kind} {name}) metadata.annotations must be a mapping")
         annotations = None
-    return Item(node, editor, index, api, kind, name, namespace or None, annotations)
+    item = Item(editor, index, api, kind, name, namespace or None)
+    if annotations is not None:
+        def note(key: str) -> str | None:
+            return string(annotations.get(key))  # type: ignore[union-attr]
+
+        path = next((p for k in PATH_ANNOTATIONS if (p := note(k))), None)
+        if path is not None:
+            at = next((i for k in INDEX_ANNOTATIONS if (i := note(k))), "0")
+            item.file_ref = {"path": path, "index": int(at) if at.isdigit() else 0}
+        item.local_config = (note(LOCAL_CONFIG) or "").strip().lower() == "true"
+        item.generated = note(GENERATED) == "true"
+    if item.group == "" and kind in ("ConfigMap", "Secret"):
+        item.node = node
+    elif not item.is_kptfile and not item.local_config:
+        try:
+            item.specs = podspecs.find(node, api, kind)
+        except podspecs.TypeProblem as exc:
+            item.problem = exc
+        for spec in item.specs:  # only imagePullSecrets is read again (and written)
+            spec.node.pairs = [p for p in spec.node.pairs if p[0].value == "imagePullSecrets"]
+    return item
 
 
 def check_duplicates(items: list[Item]) -> None:

@@ -6,8 +6,8 @@ import base64
 import json
 
 from fn.license import Proxy
+from fn.podspecs import GENERATED
 
-GENERATED = "fn.replicated-proxy/generated"
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 
 

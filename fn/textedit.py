@@ -127,13 +127,13 @@ class Editor:
 
     def add_key(self, mapping: Mapping, key: str, value: Data) -> None:
         if mapping.flow:
-            self._flow_insert(mapping.end - 1, f"{flow(key)}: {flow(value)}", bool(mapping.pairs))
+            self._flow_insert(mapping.end - 1, f"{flow(key)}: {flow(value)}")
         else:
             self.insert_lines(mapping.end, block({key: value}, mapping.indent))
 
     def append(self, seq: Sequence, value: Data) -> None:
         if seq.flow:
-            self._flow_insert(seq.end - 1, flow(value), bool(seq.entries))
+            self._flow_insert(seq.end - 1, flow(value))
         else:
             self.insert_lines(seq.end, block([value], seq.indent))
 
@@ -155,9 +155,12 @@ class Editor:
         end = entry.end if isinstance(entry, Mapping | Sequence) else text.find("\n", entry.end) + 1
         self.splice(start, end or len(text), "")
 
-    def _flow_insert(self, close: int, item: str, nonempty: bool) -> None:
-        before = self.text[:close].rstrip()
-        if nonempty and not before.endswith((",", "[", "{")):
+    def _flow_insert(self, close: int, item: str) -> None:
+        """Insert before a flow collection's closing bracket, after a comma if needed."""
+        end = close
+        while end > 0 and self.text[end - 1] in " \t\n":
+            end -= 1
+        if self.text[end - 1:end] not in (",", "[", "{"):
             item = ", " + item
         self.splice(close, close, item)
 

@@ -82,12 +82,11 @@ def plan(items: list[Item], s: Settings, validating: bool = False) -> Plan:
     for item in items:
         if item.is_kptfile or item.local_config or item is license_item:
             continue
-        try:
-            specs = podspecs.find(item.node, item.api_version, item.kind)
-        except podspecs.TypeProblem as exc:
+        if item.problem is not None:
+            exc = item.problem
             problems.append(Result(exc.message, ERROR, item.ref(), {"path": exc.path}, item.file()))
             continue
-        for spec in specs:
+        for spec in item.specs:
             if spec.images:
                 p.specs.append((item, spec))
             for image in spec.images:
@@ -376,7 +375,7 @@ def _secrets(p: Plan, ps: PullSecret, items: list[Item], namespaces: set[str | N
                                              path if kpt_paths else None))
             continue
         kind, value = _secret_value(item)
-        ours = item.annotation(secret.GENERATED) == "true"
+        ours = item.generated
         if kind == secret.DOCKERCONFIGJSON and value is not None and (
                 secret.authenticated_hosts(value.value) == wanted_hosts):
             continue
@@ -390,7 +389,7 @@ def _secrets(p: Plan, ps: PullSecret, items: list[Item], namespaces: set[str | N
             "this function makes; remove it, or choose another pullSecretName",
             ERROR, item.ref(), None, item.file())])
     for ns, item in existing.items():
-        if ns not in namespaces and item.annotation(secret.GENERATED) == "true":
+        if ns not in namespaces and item.generated:
             drop.append(item)
     return new_items, drop, results
 

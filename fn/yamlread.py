@@ -6,8 +6,10 @@ costs no memory and little time. Every node knows its character offsets, so chan
 splices into the original text (``fn.textedit``) and all else stays as written.
 
 Policies: ``ALL`` keeps a whole subtree; a dict keeps the listed keys (``"[]"`` is the
-policy of a sequence's entries); a callable ``(mapping_so_far, key) -> policy`` decides
-as keys arrive (used for resources, whose ``kind`` says where their PodSpecs are).
+policy of a sequence's entries, and ``"then"`` a function given each entry as soon as it
+is read, whose return value is kept instead); a callable ``(mapping_so_far, key) ->
+policy`` decides as keys arrive (used for resources, whose ``kind`` says where their
+PodSpecs are).
 """
 
 from __future__ import annotations
@@ -42,17 +44,19 @@ class TooDeep(ValueError):
     pass
 
 
-def documents(text: str, policy: Policy = ALL) -> list[tuple[int, int, Node | None]]:
-    """Every document of a stream: (start, end, root). Raises yaml.YAMLError on bad YAML."""
+def documents(text: str, policy: Policy = ALL, wide: Policy = ALL
+              ) -> list[tuple[int, int, Node | None]]:
+    """Every document of a stream: (start, end, root). Raises yaml.YAMLError on bad YAML.
+    When an alias needs a part the policy skipped, the text is read again with ``wide``."""
     try:
         return _Reader(text, policy).stream()
     except NeedsAll:
-        return _Reader(text, ALL).stream()
+        return _Reader(text, wide).stream()
 
 
-def read(text: str, policy: Policy = ALL) -> Node | None:
+def read(text: str, policy: Policy = ALL, wide: Policy = ALL) -> Node | None:
     """The single document in ``text`` (None when it is empty)."""
-    docs = documents(text, policy)
+    docs = documents(text, policy, wide)
     if len(docs) != 1:
         raise ValueError(f"expected one YAML document, found {len(docs)}")
     return docs[0][2]
@@ -157,6 +161,7 @@ class _Reader:
             s.tag = e.tag
         nxt = self.nxt
         sub = ALL if policy == ALL else (policy.get("[]") if isinstance(policy, dict) else None)
+        then = policy.get("then") if isinstance(policy, dict) else None
         last = e.start_mark.index
         while True:
             v = nxt()
@@ -169,8 +174,8 @@ class _Reader:
                 s.entries.append(Skipped(start, last))
             else:
                 value = self.node(v, sub, depth + 1)
-                s.entries.append(value)
                 last = self.leaf_end(value)
+                s.entries.append(value if then is None else then(value))
 
     def skip(self, e: object) -> int:
         """Walk past one node; return the end of its last leaf."""
