@@ -78,7 +78,7 @@ def _krm() -> int:
 
     run = pipeline.resource_list(read_input(sys.stdin.buffer, "stdin"))
     _write_image_list(run)
-    sys.stdout.write(run.stdout)
+    run.write_to(sys.stdout)
     _report(run.results, verbose=False, quiet=True)
     return run.code
 

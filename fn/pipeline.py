@@ -3,6 +3,9 @@ mutate or validate → write. No process I/O here (that is ``fn.cli``)."""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable
+
 from fn import config, resourcelist, transform
 from fn.errors import FnError
 from fn.results import ERROR, Result
@@ -12,14 +15,30 @@ from fn.textedit import Editor
 class Run:
     """What a run gives back: the output text, the exit code, the results."""
 
-    __slots__ = ("code", "image_list", "results", "stdout")
+    __slots__ = ("_chunks", "_stdout", "code", "image_list", "results")
 
-    def __init__(self, stdout: str, code: int, results: list[Result],
+    def __init__(self, stdout: str | Iterable[str], code: int, results: list[Result],
                  image_list: tuple[str, str] | None = None) -> None:
-        self.stdout = stdout
+        self._stdout = stdout if isinstance(stdout, str) else None
+        self._chunks = None if isinstance(stdout, str) else stdout
         self.code = code
         self.results = results
         self.image_list = image_list  # (path, "<original> <new>" lines) for listImages
+
+    @property
+    def stdout(self) -> str:
+        if self._stdout is None:
+            self._stdout = "".join(self._chunks or ())
+        return self._stdout
+
+    def write_to(self, out: io.TextIOBase) -> None:
+        """Write the output without ever holding all of it as one string."""
+        if self._stdout is not None:
+            out.write(self._stdout)
+            return
+        for chunk in self._chunks or ():
+            out.write(chunk)
+        self._chunks = None
 
     @property
     def errors(self) -> list[Result]:

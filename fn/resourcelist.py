@@ -7,6 +7,8 @@ as it came in, annotations, comments and all.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import yaml
 
 from fn import podspecs, yamlread
@@ -177,7 +179,7 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
             item.file_ref = {"path": path, "index": int(at) if at.isdigit() else 0}
         item.local_config = (note(LOCAL_CONFIG) or "").strip().lower() == "true"
         item.generated = note(GENERATED) == "true"
-    if item.group == "" and kind in ("ConfigMap", "Secret"):
+    if item.group == "" and (kind == "Secret" or (kind == "ConfigMap" and _payload(node))):
         item.node = node
     elif not item.is_kptfile and not item.local_config:
         try:
@@ -187,6 +189,12 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
         for spec in item.specs:  # only imagePullSecrets is read again (and written)
             spec.node.pairs = [p for p in spec.node.pairs if p[0].value == "imagePullSecrets"]
     return item
+
+
+def _payload(configmap: Mapping) -> bool:
+    """Whether a ConfigMap holds what the function may read: a license or an image list."""
+    data = configmap.get("data")
+    return isinstance(data, Mapping) and bool(data.pairs)  # the read policy kept only those
 
 
 def check_duplicates(items: list[Item]) -> None:
@@ -201,7 +209,7 @@ def check_duplicates(items: list[Item]) -> None:
 
 
 def write(doc: Document, editor: Editor, results: list[Result],
-          new_items: list[dict], drop: list[Item]) -> str:
+          new_items: list[dict], drop: list[Item]) -> Iterator[str]:
     """The output ResourceList: the input text with ``editor``'s splices, ``new_items``
     appended to items, ``drop`` removed, and ``results`` appended."""
     for item in drop:
@@ -218,8 +226,17 @@ def write(doc: Document, editor: Editor, results: list[Result],
             editor.add_key(doc.root, "results", data)
         else:
             editor.set_value(doc.root, "results", data)
-    out = editor.render()
-    return out if out.endswith("\n") else out + "\n"
+    return _ending_with_newline(editor.chunks())
+
+
+def _ending_with_newline(chunks: Iterator[str]) -> Iterator[str]:
+    last = "\n"
+    for chunk in chunks:
+        if chunk:
+            last = chunk
+            yield chunk
+    if not last.endswith("\n"):
+        yield "\n"
 
 
 def error_list(results: list[Result]) -> str:

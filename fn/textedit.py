@@ -7,6 +7,7 @@ sequences "compact" under their key), or as JSON inside flow collections.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from fn.nodes import NULL, STR, Mapping, Node, Scalar, Sequence, resolve
 
@@ -165,18 +166,18 @@ class Editor:
         self.splice(close, close, item)
 
     def render(self) -> str:
-        if not self.edits:
-            return self.text
-        parts = []
+        return "".join(self.chunks())
+
+    def chunks(self) -> Iterator[str]:
+        """The changed text, piece by piece (so a large output is never one string)."""
         pos = 0
         for start, end, _, new in sorted(self.edits):
             if start < pos:
                 raise ValueError("overlapping edits")
-            parts.append(self.text[pos:start])
-            parts.append(new)
+            yield self.text[pos:start]
+            yield new
             pos = end
-        parts.append(self.text[pos:])
-        return "".join(parts)
+        yield self.text[pos:]
 
 
 def first(node: Node | None, *path: str) -> Node | None:

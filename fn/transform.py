@@ -114,7 +114,8 @@ def _license_source(items: list[Item], s: Settings) -> tuple[Item | None, str | 
         raise FnError(f"licenseConfigMap: no ConfigMap {s.license_configmap!r} among the items")
     if len(found) > 1:
         raise FnError(f"licenseConfigMap: more than one ConfigMap named {s.license_configmap!r}")
-    data = found[0].node.get("data")
+    node = found[0].node
+    data = node.get("data") if node is not None else None
     text = data.get("license.yaml") if isinstance(data, Mapping) else None
     if not isinstance(text, Scalar) or text.tag != "tag:yaml.org,2002:str":
         raise FnError(f"ConfigMap {s.license_configmap} has no data.license.yaml")
@@ -282,7 +283,7 @@ def _image_list_item(p: Plan, items: list[Item], name: str, new_items: list[dict
         images = image_list(p)
         new_items.append(_image_list_configmap(name, images, kpt_paths))
         return images
-    data = found[0].node.get("data")
+    data = found[0].node.get("data") if found[0].node is not None else None
     node = data.get("images.txt") if isinstance(data, Mapping) else None
     if not isinstance(node, Scalar) or node.tag != "tag:yaml.org,2002:str":
         raise FnError(f"listImagesConfigMap: ConfigMap {name} has no data images.txt")

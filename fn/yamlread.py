@@ -62,6 +62,22 @@ def read(text: str, policy: Policy = ALL, wide: Policy = ALL) -> Node | None:
     return docs[0][2]
 
 
+class _Chunks:
+    """The text as a file for libyaml, in slices: given a str, PyYAML's C parser would
+    first make a UTF-8 copy of all of it. Offsets stay in characters either way."""
+
+    __slots__ = ("pos", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def read(self, size: int = -1) -> str:
+        start = self.pos
+        self.pos = len(self.text) if size < 0 else start + size
+        return self.text[start:self.pos]
+
+
 class _Reader:
     def __init__(self, text: str, policy: Policy) -> None:
         self.text = text
@@ -69,7 +85,7 @@ class _Reader:
         self.anchors: dict[str, Node] = {}
 
     def stream(self) -> list[tuple[int, int, Node | None]]:
-        loader = _Loader(self.text)
+        loader = _Loader(_Chunks(self.text))
         try:
             self.nxt = loader.get_event  # libyaml's parser, without a generator around it
             return self._documents()
