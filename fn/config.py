@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from fn import patterns
-from fn.errors import FnError
+from fn.errors import FnError, Redacted
 from fn.patterns import Pattern
 
 TYPED_API_VERSION = "fn.replicated-proxy/v1alpha1"
@@ -18,39 +18,59 @@ TYPED_KIND = "ReplicatedProxy"
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?")
+HOST_OR_IPV6 = re.compile(rf"{HOST.pattern}|\[[0-9A-Fa-f:]+\](:[0-9]{{1,5}})?")
 ON_PROBE_ERROR = ("private", "public", "error")
 MODES = ("mutate", "validate")
 
-# field -> kind of value: "str", "bool", "list", "int", "float", "license", "duration"
-FIELDS: dict[str, str] = {
-    "license": "license",
-    "license.yaml": "license",
-    "licenseID": "str",
-    "appSlug": "str",
-    "licenseConfigMap": "str",
-    "privateImages": "list",
-    "publicImages": "list",
-    "proxyAll": "bool",
-    "proxyDomain": "str",
-    "registryDomain": "str",
-    "pullSecretName": "str",
-    "namespaces": "list",
-    "mode": "str",
-    "probe": "bool",
-    "onProbeError": "str",
-    "insecureRegistries": "list",
-    "probeCache": "str",
-    "probeCacheTTL": "duration",
-    "probeConcurrency": "int",
-    "probeTimeout": "float",
-    "probeDeadline": "float",
-    "localRegistry": "str",
-    "localRegistryAuthSecret": "str",
-    "localRegistryUsernameEnv": "str",
-    "localRegistryPasswordEnv": "str",
-    "listImages": "str",
-    "listImagesConfigMap": "str",
-    "maxInfoResults": "count",
+# A check: (value -> problem or None). Each returns what is wrong, in the user's words.
+def _matches(pattern: re.Pattern, what: str, limit: int = 253):
+    return lambda v: None if pattern.fullmatch(v) and len(v) <= limit else f"must be {what}"
+
+
+def _one_of(choices: tuple[str, ...]):
+    return lambda v: None if v in choices else f"must be one of {', '.join(choices)}"
+
+
+def _each(pattern: re.Pattern, what: str, limit: int = 253):
+    return lambda vs: next((f"has {v!r}, which is not {what}" for v in vs
+                            if not pattern.fullmatch(v) or len(v) > limit), None)
+
+
+_NAME = _matches(DNS_SUBDOMAIN, "a valid Kubernetes name")
+_HOSTPORT = _matches(HOST, "a host name, optionally with :port")
+
+# field -> (Settings attribute, kind of value, check). Kinds: "str", "bool", "list",
+# "patterns", "int", "count" (0 or more), "float", "duration", "license", "secret".
+FIELDS: dict[str, tuple[str, str, object]] = {
+    "license": ("license_doc", "license", None),
+    "license.yaml": ("license_doc", "license", None),
+    "licenseID": ("license_id", "secret", None),  # validated with the license
+    "appSlug": ("app_slug", "str", None),         # validated with the license
+    "licenseConfigMap": ("license_configmap", "str", _NAME),
+    "privateImages": ("private", "patterns", None),
+    "publicImages": ("public", "patterns", None),
+    "proxyAll": ("proxy_all", "bool", None),
+    "proxyDomain": ("proxy_domain", "str", _HOSTPORT),
+    "registryDomain": ("registry_domain", "str", _HOSTPORT),
+    "pullSecretName": ("pull_secret_name", "str", _NAME),
+    "namespaces": ("namespaces", "list", _each(DNS_LABEL, "a valid namespace name", 63)),
+    "mode": ("mode", "str", _one_of(MODES)),
+    "probe": ("probe", "bool", None),
+    "onProbeError": ("on_probe_error", "str", _one_of(ON_PROBE_ERROR)),
+    "insecureRegistries": ("insecure_registries", "list", _each(HOST_OR_IPV6, "a host[:port]")),
+    "probeCache": ("probe_cache", "str", None),
+    "probeCacheTTL": ("probe_cache_ttl", "duration", None),
+    "probeConcurrency": ("probe_concurrency", "int",
+                         lambda v: None if v <= 100 else "must be at most 100"),
+    "probeTimeout": ("probe_timeout", "float", None),
+    "probeDeadline": ("probe_deadline", "float", None),
+    "localRegistry": ("local_registry", "str", None),  # checked by fn.localregistry
+    "localRegistryAuthSecret": ("local_registry_auth_secret", "str", _NAME),
+    "localRegistryUsernameEnv": ("local_registry_username_env", "str", None),
+    "localRegistryPasswordEnv": ("local_registry_password_env", "str", None),
+    "listImages": ("list_images", "str", None),
+    "listImagesConfigMap": ("list_images_configmap", "str", _NAME),
+    "maxInfoResults": ("max_info_results", "count", None),
 }
 # the ConfigMap form spells the license document "license.yaml", the typed form "license"
 _CONFIGMAP_ONLY = {"license.yaml"}
@@ -123,8 +143,8 @@ def load(function_config: object) -> Settings:
 def _settings(raw: dict, typed: bool, where: str) -> Settings:
     s = Settings()
     for key, value in raw.items():
-        kind = FIELDS.get(key) if isinstance(key, str) else None
-        if kind is None or key in (_CONFIGMAP_ONLY if typed else _TYPED_ONLY):
+        field = FIELDS.get(key) if isinstance(key, str) else None
+        if field is None or key in (_CONFIGMAP_ONLY if typed else _TYPED_ONLY):
             other_form = _CONFIGMAP_ONLY if typed else _TYPED_ONLY
             known = sorted(k for k in FIELDS if k not in other_form)
             raise FnError(f"unknown field {where}.{key} (known: {', '.join(known)})",
@@ -132,8 +152,19 @@ def _settings(raw: dict, typed: bool, where: str) -> Settings:
         if value is None:
             continue
         path = f"{where}.{key}"
+        attribute, kind, check = field
+        value = _coerce(value, kind, path, typed)
+        problem = check(value) if check else None  # type: ignore[operator]
+        if problem:
+            raise FnError(f"{path} {problem}", field=path)
+        if kind == "secret":
+            value = Redacted(value)  # type: ignore[arg-type]
+        elif kind == "patterns":
+            value = tuple(patterns.parse(p, path) for p in value)  # type: ignore[union-attr]
+        elif kind == "list":
+            value = tuple(dict.fromkeys(value))  # type: ignore[arg-type]
+        setattr(s, attribute, value)
         s.given.add(key)
-        _apply(s, key, _coerce(value, kind, path, typed), path)
     return s
 
 
@@ -142,7 +173,7 @@ def _coerce(value: object, kind: str, path: str, typed: bool) -> object:
         if isinstance(value, str | dict):
             return value
         raise FnError(f"{path} must be a License document (a mapping or YAML text)", field=path)
-    if kind == "list":
+    if kind in ("list", "patterns"):
         return patterns.split_list(value, path)
     if kind == "bool":
         if isinstance(value, bool):
@@ -186,79 +217,3 @@ def _number(text: str, duration: bool, path: str) -> float:
         unit = " (seconds, or with s/m/h/d)" if duration else ""
         raise FnError(f"{path} must be a number{unit}", field=path)
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
-
-
-def _apply(s: Settings, key: str, value, path: str) -> None:
-    def check(ok: bool, what: str) -> None:
-        if not ok:
-            raise FnError(f"{path} {what}", field=path)
-
-    if key in ("license", "license.yaml"):
-        s.license_doc = value
-    elif key == "licenseID":
-        from fn.errors import Redacted
-
-        s.license_id = Redacted(value)  # validated with the license
-    elif key == "appSlug":
-        s.app_slug = value
-    elif key == "licenseConfigMap":
-        check(bool(DNS_SUBDOMAIN.fullmatch(value)), "must be a ConfigMap name")
-        s.license_configmap = value
-    elif key == "privateImages":
-        s.private = tuple(patterns.parse(p, path) for p in value)
-    elif key == "publicImages":
-        s.public = tuple(patterns.parse(p, path) for p in value)
-    elif key == "proxyAll":
-        s.proxy_all = value
-    elif key in ("proxyDomain", "registryDomain"):
-        check(bool(HOST.fullmatch(value)), "must be a host name, optionally with :port")
-        setattr(s, "proxy_domain" if key == "proxyDomain" else "registry_domain", value)
-    elif key == "pullSecretName":
-        check(bool(DNS_SUBDOMAIN.fullmatch(value)) and len(value) <= 253,
-              "must be a valid Secret name")
-        s.pull_secret_name = value
-    elif key == "namespaces":
-        for ns in value:
-            check(bool(DNS_LABEL.fullmatch(ns)) and len(ns) <= 63,
-                  f"has {ns!r}, which is not a valid namespace name")
-        s.namespaces = tuple(dict.fromkeys(value))
-    elif key == "mode":
-        check(value in MODES, f"must be one of {', '.join(MODES)}")
-        s.mode = value
-    elif key == "probe":
-        s.probe = value
-    elif key == "onProbeError":
-        check(value in ON_PROBE_ERROR, f"must be one of {', '.join(ON_PROBE_ERROR)}")
-        s.on_probe_error = value
-    elif key == "insecureRegistries":
-        for host in value:
-            check(bool(HOST.fullmatch(host)) or host.startswith("["),
-                  f"has {host!r}, which is not a host[:port]")
-        s.insecure_registries = tuple(value)
-    elif key == "probeCache":
-        s.probe_cache = value
-    elif key == "probeCacheTTL":
-        s.probe_cache_ttl = value
-    elif key == "probeConcurrency":
-        check(value <= 100, "must be at most 100")
-        s.probe_concurrency = value
-    elif key == "probeTimeout":
-        s.probe_timeout = value
-    elif key == "probeDeadline":
-        s.probe_deadline = value
-    elif key == "localRegistry":
-        s.local_registry = value
-    elif key == "localRegistryAuthSecret":
-        check(bool(DNS_SUBDOMAIN.fullmatch(value)), "must be a valid Secret name")
-        s.local_registry_auth_secret = value
-    elif key == "localRegistryUsernameEnv":
-        s.local_registry_username_env = value
-    elif key == "localRegistryPasswordEnv":
-        s.local_registry_password_env = value
-    elif key == "listImages":
-        s.list_images = value
-    elif key == "listImagesConfigMap":
-        check(bool(DNS_SUBDOMAIN.fullmatch(value)), "must be a ConfigMap name")
-        s.list_images_configmap = value
-    elif key == "maxInfoResults":
-        s.max_info_results = value
