@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (e.g. "| head"): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:  # never a traceback (it could carry input) unless asked for
         if os.environ.get("REPLICATED_PROXY_FN_DEBUG"):
             raise
@@ -74,9 +77,14 @@ def _function(args: list[str]) -> int:
 
 def _krm() -> int:
     """ResourceList on stdin, ResourceList on stdout; results live in the ResourceList."""
-    from fn import pipeline
+    from fn import pipeline, resourcelist
 
-    run = pipeline.resource_list(read_input(sys.stdin.buffer, "stdin"))
+    try:
+        text = read_input(sys.stdin.buffer, "stdin")
+    except FnError as exc:  # still a ResourceList, with the error, for kpt to show
+        sys.stdout.write(resourcelist.error_list([Result(exc.message, ERROR)]))
+        raise
+    run = pipeline.resource_list(text)
     _write_image_list(run)
     run.write_to(sys.stdout)
     _report(run.results, verbose=False, quiet=True)
@@ -108,7 +116,7 @@ def read_input(stream, name: str) -> str:
     if len(data) > MAX_INPUT:
         raise FnError(f"{name}: input larger than {MAX_INPUT // (1024 * 1024)} MiB")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte order mark is no part of the YAML
     except UnicodeDecodeError as exc:
         raise FnError(f"{name}: input is not UTF-8 text (bad byte at offset {exc.start})") from None
 

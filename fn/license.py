@@ -40,6 +40,9 @@ def read_document(doc: object, source: str) -> dict:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
             raise FnError(f"{source} is not valid YAML{where}") from None
+        except Exception:  # a value that does not match its tag: never show it
+            raise FnError(f"{source} could not be read (a value does not match its tag)"
+                          ) from None
     if not isinstance(doc, dict):
         raise FnError(f"{source} must be a License document (a mapping)")
     kind = doc.get("kind", "License")
@@ -81,9 +84,9 @@ def resolve(s: Settings, item_license: object = None, need_id: bool = True,
     elif slug is None:
         raise FnError("no app slug: give license.yaml, licenseConfigMap or appSlug")
     elif not isinstance(slug, str) or not DNS_LABEL.fullmatch(slug) or len(slug) > 63:
-        shown = slug[:64] if isinstance(slug, str) else type(slug).__name__
-        raise FnError(f"invalid appSlug {shown!r}: lowercase letters, digits and '-', "
-                      "starting and ending with a letter or digit")
+        # the value is not shown: it might be the license ID given in the wrong field
+        raise FnError("invalid appSlug: it must be lowercase letters, digits and '-', "
+                      "starting and ending with a letter or digit, at most 63 characters")
 
     endpoint = spec.get("endpoint")
     staging = isinstance(endpoint, str) and host_of(endpoint).split(":")[0] == STAGING_ENDPOINT

@@ -8,6 +8,7 @@ import yaml
 
 STR = "tag:yaml.org,2002:str"
 NULL = "tag:yaml.org,2002:null"
+MERGE = "tag:yaml.org,2002:merge"
 _resolver = yaml.resolver.Resolver()
 # first characters with which a plain scalar can be something other than a string
 _MAYBE_NOT_STR = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k)
@@ -70,7 +71,22 @@ class Mapping(Node):
         for k, v in self.pairs:
             if k.value == key and (k.style or k.tag == STR):
                 found = v  # the last of duplicate keys wins, as in PyYAML
+        if found is None:
+            for merged in self.merged():
+                found = merged.get(key)
+                if found is not None:
+                    break
         return found
+
+    def merged(self) -> list[Mapping]:
+        """The mappings ``<<`` merge keys bring in, earlier first (they win), as in PyYAML."""
+        out: list[Mapping] = []
+        for k, v in self.pairs:
+            if k.value == "<<" and not k.style and k.tag == MERGE:
+                out += [v] if isinstance(v, Mapping) else [
+                    m for m in (v.entries if isinstance(v, Sequence) else ())
+                    if isinstance(m, Mapping)]
+        return out
 
     def items(self) -> Iterator[tuple[Scalar, Node]]:
         return iter(self.pairs)
@@ -123,11 +139,18 @@ def to_python(node: Node | None, budget: list[int] | None = None) -> object:
             return node.value
         if node.tag == "?":
             raise ValueError("complex mapping key")
-        return yaml.constructor.SafeConstructor().construct_object(
-            yaml.ScalarNode(node.tag, node.value))
+        try:
+            return yaml.constructor.SafeConstructor().construct_object(
+                yaml.ScalarNode(node.tag, node.value))
+        except Exception:  # e.g. "!!int abc": say what, never the value (it may be secret)
+            raise ValueError("a value that does not match its tag") from None
     if isinstance(node, Mapping):
         out: dict = {}
+        for merged in reversed(node.merged()):
+            out.update(to_python(merged, budget))  # type: ignore[arg-type]
         for k, v in node.pairs:
+            if k.value == "<<" and not k.style and k.tag == MERGE:
+                continue
             key = to_python(k, budget)
             try:
                 out[key] = to_python(v, budget)

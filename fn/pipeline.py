@@ -53,6 +53,8 @@ def resource_list(text: str) -> Run:
         results = [Result(exc.message, ERROR)]
         return Run(resourcelist.error_list(results), 1, results)
     try:
+        if doc.problems:
+            raise transform.Failed([Result(p.message, ERROR) for p in doc.problems])
         s = config.load(doc.function_config)
         return _run(doc, s)
     except FnError as exc:

@@ -85,7 +85,13 @@ def validate_command(args: list[str]) -> int:
                 for r in findings if r.severity != INFO]
         summary = last.message
         _table(("", "RESOURCE", "IMAGE", "PROBLEM"), rows, summary)
-    return 1 if any(r.severity == ERROR for r in results) else 0
+    errors = [r for r in results if r.severity == ERROR]
+    if errors:
+        sys.stdout.flush()
+        first = errors[0].line().removeprefix("[error] ")
+        print(f"{PROG}: error: {first}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1
+                                           else ""), file=sys.stderr)
+    return 1 if errors else 0
 
 
 def explain_command(args: list[str]) -> int:

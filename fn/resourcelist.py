@@ -78,6 +78,7 @@ class Document:
         self.items = items
         self.function_config = function_config
         self.editor = editor
+        self.problems: list[FnError] = []  # found while reading: the run fails with them
 
 
 def _root_policy(items_policy: object, take: object) -> dict:
@@ -89,18 +90,32 @@ def read(text: str) -> Document:
     """Parse a ResourceList; raises FnError for anything that is not one."""
     editor = Editor(text)
     items: list[Item] = []
+    problems: list[FnError] = []  # the input is readable, but not usable: echo it back
+    seen = [0]
 
     def take(node: Node) -> Node:
-        item = identify(node, editor, len(items), f"items[{len(items)}]")
+        at = seen[0]
+        seen[0] += 1
+        try:
+            item = identify(node, editor, len(items), f"items[{at}]")
+        except FnError as exc:
+            problems.append(exc)
+            return node
         items.append(item)
         return node if item.node is not None else Skipped(node.start, node.end)
 
     def restart(node: Node) -> Node:  # an alias made the reader start again
-        items.clear()
+        if seen[0]:
+            items.clear()
+            problems.clear()
+            seen[0] = 0
         return take(node)
 
+    refused: list[yamlread.Refused] = []
     root = parse(text, _root_policy(resource_policy, take), "input",
-                 wide=_root_policy(ALL, restart))
+                 wide=_root_policy(ALL, restart), refused=refused)
+    problems[:0] = [FnError(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
+                            f"column {r.problem_mark.column + 1})") for r in refused]
     if not isinstance(root, Mapping):
         raise FnError("input is not a ResourceList: the document is not a mapping")
     kind = string(root.get("kind"))
@@ -114,18 +129,29 @@ def read(text: str) -> Document:
         raise FnError("the ResourceList has no items")
     if not isinstance(items_node, Sequence):
         raise FnError("the ResourceList's items must be a list")
+    results = root.get("results")
+    if results is not None and not isinstance(results, Sequence) and not (
+            isinstance(results, Scalar) and results.tag == "tag:yaml.org,2002:null"):
+        problems.append(FnError("the ResourceList's results must be a list"))
+    function_config = None
     try:
         function_config = to_python(root.get("functionConfig"))
-    except (ValueError, yaml.YAMLError):
-        raise FnError("functionConfig could not be read") from None
-    check_duplicates(items)
-    return Document(text, root, items_node, items, function_config, editor)
+    except ValueError as exc:
+        problems.append(FnError(f"functionConfig could not be read: {exc}"))
+    try:
+        check_duplicates(items)
+    except FnError as exc:
+        problems.append(exc)
+    doc = Document(text, root, items_node, items, function_config, editor)
+    doc.problems = problems
+    return doc
 
 
-def parse(text: str, policy: object, source: str, wide: object = ALL) -> Node | None:
+def parse(text: str, policy: object, source: str, wide: object = ALL,
+          refused: list | None = None) -> Node | None:
     """One YAML document, read with libyaml; FnError (line, column) when it is not YAML."""
     try:
-        return yamlread.read(text, policy, wide)
+        return yamlread.read(text, policy, wide, refused)
     except yaml.YAMLError as exc:
         raise FnError(f"{source} is not valid YAML{_where(exc)}") from None
     except yamlread.TooDeep:

@@ -9,9 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from fn.nodes import NULL, STR, Mapping, Node, Scalar, Sequence, resolve
+from fn.nodes import STR, Mapping, Node, Scalar, Sequence, resolve
 
 _PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:@+=~-]*\Z")
+# Left raw by json.dumps(ensure_ascii=False) but refused by libyaml's reader (DEL, C1
+# controls, BOM, U+FFFE/F) or read as a line break (NEL, LS, PS): written as escapes.
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def _escape(json_text: str) -> str:
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", json_text)
 
 Data = str | int | bool | None | list["Data"] | dict[str, "Data"]
 
@@ -30,7 +37,7 @@ def scalar(value: str | int | bool | None, style: str = "") -> str:
         return value
     import json
 
-    return json.dumps(value, ensure_ascii=False)
+    return _escape(json.dumps(value, ensure_ascii=False))
 
 
 def plain_ok(value: str) -> bool:
@@ -52,7 +59,7 @@ def flow(value: Data) -> str:
     """A value as one line of flow YAML (JSON, which YAML reads the same)."""
     import json
 
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _escape(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
 
 
 def block(value: Data, indent: int) -> list[str]:
@@ -94,6 +101,9 @@ class Editor:
     def __init__(self, text: str) -> None:
         self.text = text
         self.edits: list[tuple[int, int, int, str]] = []  # (start, end, order, new text)
+        self.dropped: dict[int, set[int]] = {}  # id(block sequence) -> entries deleted
+        self.emptied: dict[int, tuple[int, int, int, str]] = {}  # id -> its "[]" splice
+        self.headers: list[tuple[int, int, int, str]] = []  # "|" made "|-" (_strip_last_block)
 
     @property
     def changed(self) -> bool:
@@ -102,17 +112,47 @@ class Editor:
     def splice(self, start: int, end: int, new: str) -> None:
         self.edits.append((start, end, len(self.edits), new))
 
-    def insert_lines(self, pos: int, lines: list[str]) -> None:
+    def insert_lines(self, pos: int, lines: list[str], after: Node | None = None) -> None:
+        """Insert whole lines at ``pos`` (a line start, or the end of a text without a final
+        line break), after the collection ``after`` if given."""
         text = "\n".join(lines) + "\n"
         if pos > 0 and self.text[pos - 1] != "\n":
-            text = "\n" + text
+            line = self.text.rfind("\n", 0, pos) + 1
+            if not self.text[line:pos].strip(" \t"):
+                pos = line  # before the last line, which holds only blanks
+            else:
+                text = "\n" + text
+                self._strip_last_block(after)
         self.splice(pos, pos, text)
+
+    def _strip_last_block(self, node: Node | None) -> None:
+        """A block scalar that ends the text without a line break would take the break
+        added after it into its value (``|`` and ``|+``): make it ``|-``, which reads the
+        same there."""
+        while node is not None and getattr(node, "flow", True) is False:
+            kids = [v for _, v in node.pairs] if hasattr(node, "pairs") else node.entries
+            node = kids[-1] if kids else None
+        if node is None or getattr(node, "style", "") not in ("|", ">") or any(
+                s <= node.start < e for s, e, _, _ in self.edits):  # (replaced by set_scalar)
+            return
+        h = end = node.start + 1
+        while self.text[end:end + 1] in ("+", "-", *"0123456789") and end < len(self.text):
+            end += 1
+        indicators = self.text[h:end]
+        if "-" not in indicators:
+            self.splice(h, end, indicators.replace("+", "") + "-")
+            self.headers.append(self.edits[-1])
 
     def set_scalar(self, node: Scalar, value: str) -> None:
         new = scalar(value, node.style if node.style in ("'", '"') else "")
         old = self.text[node.start:node.end]
         if node.style in ("|", ">") and old.endswith("\n"):
             new += "\n"
+        if node.start == node.end and self.text[node.start - 1:node.start] not in ("", " ", "\t",
+                                                                                 "\n"):
+            new = " " + new  # "key:" or "-" with no value: "key: new", not "key:new"
+        for h in [h for h in self.headers if node.start <= h[0] < node.end]:
+            self.edits.remove(h)  # the whole block scalar goes: no need to change its header
         self.splice(node.start, node.end, new)
 
     def set_value(self, mapping: Mapping, key: str, value: Data) -> None:
@@ -120,8 +160,7 @@ class Editor:
         for k, v in mapping.pairs:
             if k.value == key:
                 colon = self.text.index(":", k.end)
-                explicit_null = isinstance(v, Scalar) and v.tag == NULL and v.end > colon
-                end = v.end if explicit_null else colon + 1
+                end = v.end if hasattr(v, "style") and v.end > colon else colon + 1  # a scalar
                 self.splice(colon + 1, end, " " + flow(value))
                 return
         raise KeyError(key)
@@ -130,13 +169,16 @@ class Editor:
         if mapping.flow:
             self._flow_insert(mapping.end - 1, f"{flow(key)}: {flow(value)}")
         else:
-            self.insert_lines(mapping.end, block({key: value}, mapping.indent))
+            self.insert_lines(mapping.end, block({key: value}, mapping.indent), mapping)
 
     def append(self, seq: Sequence, value: Data) -> None:
         if seq.flow:
             self._flow_insert(seq.end - 1, flow(value))
         else:
-            self.insert_lines(seq.end, block([value], seq.indent))
+            emptied = self.emptied.pop(id(seq), None)
+            if emptied is not None:
+                self.edits.remove(emptied)  # it gets an entry again: no "[]"
+            self.insert_lines(seq.end, block([value], seq.indent), seq)
 
     def delete_entry(self, seq: Sequence, index: int) -> None:
         """Drop one entry of a sequence, with its "- " (block) or its comma (flow)."""
@@ -147,14 +189,30 @@ class Editor:
                 self.splice(entry.start, seq.entries[index + 1].start, "")
             elif index > 0:
                 self.splice(seq.entries[index - 1].end, entry.end, "")
-            else:
-                self.splice(entry.start, entry.end, "")
+            else:  # the only entry, and a trailing comma if there is one
+                end = entry.end
+                if text[end:seq.end - 1].strip(" \t\n") == ",":
+                    end = seq.end - 1
+                self.splice(entry.start, end, "")
             return
         start = text.rfind("\n", 0, entry.start) + 1
         while text[start + seq.indent:start + seq.indent + 1] != "-":  # "- # comment" above
             start = text.rfind("\n", 0, start - 1) + 1
-        end = entry.end if isinstance(entry, Mapping | Sequence) else text.find("\n", entry.end) + 1
-        self.splice(start, end or len(text), "")
+        end = entry.end
+        if end > 0 and text[end - 1] != "\n":  # (a block collection or scalar ends at a line start)
+            end = text.find("\n", end) + 1 or len(text)
+        dash = start + seq.indent
+        if text[start:dash].strip(" "):  # "- - a": the outer "- " stays, the rest moves down
+            self.splice(dash, end, "\n")
+        else:
+            self.splice(start, end, "")
+        dropped = self.dropped.setdefault(id(seq), set())
+        dropped.add(index)
+        if len(dropped) == len(seq.entries):  # all gone: an empty list, not null
+            pos = seq.end
+            line = " " * (seq.indent + 1) + "[]" + ("\n" if text[pos - 1:pos] == "\n" else "")
+            self.splice(pos, pos, line)
+            self.emptied[id(seq)] = self.edits[-1]
 
     def _flow_insert(self, close: int, item: str) -> None:
         """Insert before a flow collection's closing bracket, after a comma if needed."""

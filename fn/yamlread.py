@@ -27,7 +27,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from fn.nodes import STR, Mapping, Node, Scalar, Sequence, Skipped
+from fn.nodes import NULL, STR, Mapping, Node, Scalar, Sequence, Skipped
 
 ALL = "all"
 Policy = object  # ALL | dict[str, Policy] | Callable[[Mapping, str], Policy] | None (skip)
@@ -44,19 +44,43 @@ class TooDeep(ValueError):
     pass
 
 
-def documents(text: str, policy: Policy = ALL, wide: Policy = ALL
-              ) -> list[tuple[int, int, Node | None]]:
+class Refused(yaml.YAMLError):
+    """Valid YAML the function will not read (its message never quotes the input)."""
+
+    def __init__(self, problem: str, mark: object) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
+
+PYTHON_TAG = "tag:yaml.org,2002:python/"
+MAX_EXPANSION = 1_000_000  # nodes that aliases may add to a document: more is a YAML bomb
+
+
+def documents(text: str, policy: Policy = ALL, wide: Policy = ALL,
+              refused: list[Refused] | None = None) -> list[tuple[int, int, Node | None]]:
     """Every document of a stream: (start, end, root). Raises yaml.YAMLError on bad YAML.
-    When an alias needs a part the policy skipped, the text is read again with ``wide``."""
-    try:
-        return _Reader(text, policy).stream()
-    except NeedsAll:
-        return _Reader(text, wide).stream()
+    When an alias needs a part the policy skipped, the text is read again with ``wide``.
+    What the function refuses to read (Python tags, bad aliases, YAML bombs) is raised,
+    or, given a ``refused`` list, collected there while the reading goes on."""
+    for p in (policy, wide):
+        reader = _Reader(text, p)
+        try:
+            docs = reader.stream()
+        except NeedsAll:
+            continue
+        if reader.refused and refused is None:
+            raise reader.refused[0]
+        if refused is not None:
+            refused.extend(reader.refused)
+        return docs
+    raise AssertionError("unreachable: the wide policy keeps every anchor")
 
 
-def read(text: str, policy: Policy = ALL, wide: Policy = ALL) -> Node | None:
+def read(text: str, policy: Policy = ALL, wide: Policy = ALL,
+         refused: list[Refused] | None = None) -> Node | None:
     """The single document in ``text`` (None when it is empty)."""
-    docs = documents(text, policy, wide)
+    docs = documents(text, policy, wide, refused)
     if len(docs) != 1:
         raise ValueError(f"expected one YAML document, found {len(docs)}")
     return docs[0][2]
@@ -82,7 +106,11 @@ class _Reader:
     def __init__(self, text: str, policy: Policy) -> None:
         self.text = text
         self.policy = policy
-        self.anchors: dict[str, Node] = {}
+        self.anchors: dict[str, Node] = {}     # anchored nodes that were kept
+        self.sizes: dict[str, int | None] = {}  # anchor -> size with aliases expanded
+        self.count = 0                          # nodes so far, aliases expanded
+        self.refused: list[Refused] = []
+        self.last = 0  # where the last leaf read (scalar, alias, flow collection) ends
 
     def stream(self) -> list[tuple[int, int, Node | None]]:
         loader = _Loader(_Chunks(self.text))
@@ -107,31 +135,74 @@ class _Reader:
             assert type(end_event) is DocumentEndEvent
             docs.append((start, end_event.end_mark.index, root))
             self.anchors.clear()
+            self.sizes.clear()
+            self.count = 0
 
     def node(self, e: object, policy: Policy, depth: int) -> Node:
         if depth > MAX_DEPTH:
             raise TooDeep("document nested too deeply")
         t = type(e)
+        if t is AliasEvent:
+            self.last = e.end_mark.index  # not the anchored node's end: that is elsewhere
+            found = self.anchors.get(e.anchor)
+            if self.alias(e) and found is None:
+                raise NeedsAll()
+            return found or Scalar(e.start_mark.index, e.end_mark.index, "", "", NULL)
+        if e.tag is not None and e.tag.startswith(PYTHON_TAG):
+            self.refuse("a tag that would construct a Python object", e)
+        anchor = e.anchor
+        if anchor is not None:
+            self.sizes[anchor] = None  # being read: an alias to it now is recursive
+            before = self.count
+        self.count += 1
         if t is ScalarEvent:
             tag = e.tag if e.tag and e.tag != "!" else None
             if tag is None and not e.implicit[0]:
                 tag = STR  # quoted, or "!" non-specific
-            node: Node = Scalar(e.start_mark.index, e.end_mark.index, e.style or "", e.value, tag)
+            start = e.start_mark.index
+            if anchor is not None or e.tag is not None:
+                start = self.past_properties(start, e.end_mark.index)
+            node: Node = Scalar(start, e.end_mark.index, e.style or "", e.value, tag)
+            self.last = e.end_mark.index
         elif t is MappingStartEvent:
             node = self.mapping(e, policy, depth)
-        elif t is SequenceStartEvent:
+        else:
             node = self.sequence(e, policy, depth)
-        elif t is AliasEvent:
-            found = self.anchors.get(e.anchor)
-            if found is None:
-                raise NeedsAll(e.anchor)
-            return found
-        else:  # pragma: no cover - libyaml guarantees the event grammar
-            raise ValueError(f"unexpected {t.__name__}")
-        anchor = getattr(e, "anchor", None)
         if anchor is not None:
             self.anchors[anchor] = node
+            self.sizes[anchor] = self.count - before
         return node
+
+    def past_properties(self, pos: int, end: int) -> int:
+        """Where a scalar's own text starts, after its "&anchor" and "!tag" (in the span
+        libyaml gives, so that a change to the value keeps them)."""
+        text = self.text
+        while pos < end and text[pos] in "&!":
+            while pos < end and text[pos] not in " \t\r\n":
+                pos += 1
+            while pos < end and text[pos] in " \t\r\n":
+                pos += 1
+        return pos
+
+    def alias(self, e: AliasEvent) -> bool:
+        """Account for an alias: its anchor must be complete, the expansion bounded.
+        False when the alias is refused."""
+        size = self.sizes.get(e.anchor, -1)
+        if size is None:
+            return self.refuse("a recursive alias", e)
+        if size < 0:
+            return self.refuse("an alias to an undefined anchor", e)
+        self.count += size
+        if self.count > MAX_EXPANSION + 10 * len(self.text):
+            self.count = -(1 << 62)  # reported once
+            return self.refuse(f"aliases that expand to more than {MAX_EXPANSION:,} nodes "
+                               "(a YAML bomb?)", e)
+        return True
+
+    def refuse(self, problem: str, e: object) -> bool:
+        if len(self.refused) < 10:
+            self.refused.append(Refused(problem, e.start_mark))
+        return False
 
     def mapping(self, e: MappingStartEvent, policy: Policy, depth: int) -> Mapping:
         m = Mapping(e.start_mark.index, e.start_mark.column, bool(e.flow_style))
@@ -141,35 +212,44 @@ class _Reader:
         last = e.start_mark.index
         keep_all = policy == ALL
         pick = policy if callable(policy) and not isinstance(policy, dict) else None
+        first = not m.flow
         while True:
             k = nxt()
             if type(k) is MappingEndEvent:
                 m.end = k.end_mark.index if m.flow else self.after(last)
+                if m.flow:
+                    self.last = m.end
                 return m
             simple = type(k) is ScalarEvent
             name = k.value if simple else None
+            key: Node | None = None
+            if not simple:  # a complex key: read it first (never matched; kept for spans)
+                inner = self.node(k, ALL, depth + 1)
+                key = Scalar(inner.start, inner.end, "", "", "?")
             v = nxt()
+            if first:  # a block mapping's indentation: its first key's column (past any
+                m.indent = k.start_mark.column  # "&anchor" or "!tag" before the mapping)
+                first = False
             if keep_all:
                 sub: Policy = ALL
             elif not simple or policy is None:
                 sub = None
+            elif name == "<<":  # a merge key: what it brings is read like the mapping itself
+                sub = ALL if pick is not None else policy
             elif pick is not None:
                 sub = pick(m, name)
             else:
                 sub = policy.get(name)  # type: ignore[union-attr]
             if sub is None:
-                if not simple:
-                    self.skip(k)
                 last = self.skip(v)
                 continue
-            if simple:
+            if key is None:
                 key = self.node(k, ALL, depth + 1)
-            else:  # a complex key: keep its span, never match it
-                inner = self.node(k, ALL, depth + 1)
-                key = Scalar(inner.start, inner.end, "", "", "?")
+                if any(p[0].value == name and p[0].tag == key.tag for p in m.pairs):
+                    self.refuse("a mapping key given twice", k)
             value = self.node(v, sub, depth + 1)
             m.pairs.append((key, value))  # type: ignore[arg-type]
-            last = self.leaf_end(value)
+            last = self.last
 
     def sequence(self, e: SequenceStartEvent, policy: Policy, depth: int) -> Sequence:
         s = Sequence(e.start_mark.index, e.start_mark.column, bool(e.flow_style))
@@ -179,10 +259,17 @@ class _Reader:
         sub = ALL if policy == ALL else (policy.get("[]") if isinstance(policy, dict) else None)
         then = policy.get("then") if isinstance(policy, dict) else None
         last = e.start_mark.index
+        first = not s.flow and (e.anchor is not None or e.tag is not None)
         while True:
             v = nxt()
+            if first and type(v) is not SequenceEndEvent:  # "&anchor" / "!tag" before it:
+                dash = self.text.rfind("-", 0, v.start_mark.index)  # indent is the dash's
+                s.indent = dash - (self.text.rfind("\n", 0, dash) + 1)
+                first = False
             if type(v) is SequenceEndEvent:
                 s.end = v.end_mark.index if s.flow else self.after(last)
+                if s.flow:
+                    self.last = s.end
                 return s
             if sub is None:
                 start = v.start_mark.index
@@ -190,36 +277,43 @@ class _Reader:
                 s.entries.append(Skipped(start, last))
             else:
                 value = self.node(v, sub, depth + 1)
-                last = self.leaf_end(value)
+                last = self.last
                 s.entries.append(value if then is None else then(value))
 
     def skip(self, e: object) -> int:
-        """Walk past one node; return the end of its last leaf."""
-        t = type(e)
-        if t is ScalarEvent or t is AliasEvent:
-            return e.end_mark.index
+        """Walk past one node (checking it as ``node`` would); return its last leaf's end."""
         nxt = self.nxt
-        flows = [e.flow_style]
+        opened: list[tuple[bool, str | None, int]] = []  # (flow style, anchor, count before)
         last = e.end_mark.index
-        while flows:
-            e = nxt()
+        while True:
             t = type(e)
-            if t is ScalarEvent or t is AliasEvent:
+            if t is AliasEvent:
+                self.alias(e)
                 last = e.end_mark.index
-            elif t is MappingStartEvent or t is SequenceStartEvent:
-                flows.append(e.flow_style)
-                if len(flows) > MAX_DEPTH:
-                    raise TooDeep("document nested too deeply")
-            else:  # an end event
-                if flows.pop():
+            elif t is ScalarEvent or t is MappingStartEvent or t is SequenceStartEvent:
+                if e.tag is not None and e.tag.startswith(PYTHON_TAG):
+                    self.refuse("a tag that would construct a Python object", e)
+                if t is ScalarEvent:
+                    if e.anchor is not None:
+                        self.sizes[e.anchor] = 1
                     last = e.end_mark.index
-        return last
-
-    @staticmethod
-    def leaf_end(node: Node) -> int:
-        if isinstance(node, Mapping | Sequence) and not node.flow:
-            return node.end - 1 if node.end > node.start else node.end
-        return node.end
+                else:
+                    if e.anchor is not None:
+                        self.sizes[e.anchor] = None
+                    opened.append((e.flow_style, e.anchor, self.count))
+                    if len(opened) > MAX_DEPTH:
+                        raise TooDeep("document nested too deeply")
+                self.count += 1
+            else:  # an end event
+                flow, anchor, before = opened.pop()
+                if flow:
+                    last = e.end_mark.index
+                if anchor is not None:
+                    self.sizes[anchor] = self.count - before
+            if not opened:
+                self.last = last
+                return last
+            e = nxt()
 
     def after(self, pos: int) -> int:
         """The start of the line after offset ``pos`` (where new block content goes)."""

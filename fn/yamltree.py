@@ -37,6 +37,7 @@ _FOREIGN = re.compile(
 _BLOCK_HEADER = re.compile(r"[|>][+-]?(?:[ \t]+#.*)?[ \t]*$")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _SPACE = ("", " ", "\t")
+_KEY_MAX = 1024  # libyaml: a simple key's ':' at most this many characters after its start
 _CHECKED = frozenset("0123456789+-.<=")  # plain scalars starting so may not construct
 
 
@@ -160,15 +161,16 @@ def _compose_snippet(snippet: str) -> yaml.Node:
         raise Unsupported(f"flow collection: {exc}") from None
     if node is None:
         raise Unsupported("empty flow collection")
-    _check_flow(node, set())
+    _check_flow(node, snippet, set())
     return node
 
 
-def _check_flow(y: yaml.Node, seen: set[int]) -> None:
-    """Unsupported unless the safe loader builds ``y`` as ``to_python`` does: no aliases,
-    no collection tags, no complex keys, only scalars it can construct."""
-    if id(y) in seen:
-        raise Unsupported("alias in a flow collection")
+def _check_flow(y: yaml.Node, snippet: str, seen: set[int]) -> None:
+    """Unsupported unless the safe loader builds ``y`` as ``to_python`` does and every
+    node starts at its value: no anchors, aliases or tags, no complex keys, only scalars
+    the safe loader can construct."""
+    if id(y) in seen or snippet[y.start_mark.index:y.start_mark.index + 1] in ("&", "!", "*"):
+        raise Unsupported("anchor, alias or tag in a flow collection")
     seen.add(id(y))
     if isinstance(y, yaml.ScalarNode):
         if y.tag != STR and not _builds(y.tag, y.value):
@@ -179,13 +181,13 @@ def _check_flow(y: yaml.Node, seen: set[int]) -> None:
         for k, v in y.value:
             if not isinstance(k, yaml.ScalarNode):
                 raise Unsupported("complex key in a flow mapping")
-            _check_flow(k, seen)
-            _check_flow(v, seen)
+            _check_flow(k, snippet, seen)
+            _check_flow(v, snippet, seen)
     else:
         if y.tag != _SEQ:
             raise Unsupported("tagged flow sequence")
         for v in y.value:
-            _check_flow(v, seen)
+            _check_flow(v, snippet, seen)
 
 
 @lru_cache(maxsize=4096)
@@ -334,7 +336,8 @@ class _Scanner:
         base = self.starts[i]
         if c in ("'", '"'):
             end = self.quoted_end(line, col)
-            if end is None or line[end:end + 1] != ":" or line[end + 1:end + 2] not in _SPACE:
+            if end is None or line[end:end + 1] != ":" or line[end + 1:end + 2] not in _SPACE \
+                    or end - col > _KEY_MAX:
                 return None
             return self.quoted(line, col, end, base), end + 1
         if not c or (c in _INDICATORS and not (c in "-?:" and line[col + 1:col + 2] not in _SPACE)):
@@ -351,7 +354,7 @@ class _Scanner:
                 return None
             sep = len(stripped) - 1
         raw = line[col:sep].rstrip(" \t")
-        if not raw or " #" in raw or "\t#" in raw or not _plain_ok(raw):
+        if sep - col > _KEY_MAX or not raw or " #" in raw or "\t#" in raw or not _plain_ok(raw):
             return None
         return Scalar(base + col, base + col + len(raw), "", raw, None), sep + 1
 
@@ -580,6 +583,8 @@ class _Scanner:
                 if content_indent is None:
                     if ind <= parent:
                         break
+                    if t[0] == "\t":
+                        raise Unsupported(f"tab in the indentation on line {j + 1}")
                     content_indent = ind
                 elif ind < content_indent:
                     break
