@@ -116,7 +116,7 @@ def read_input(stream, name: str) -> str:
     if len(data) > MAX_INPUT:
         raise FnError(f"{name}: input larger than {MAX_INPUT // (1024 * 1024)} MiB")
     try:
-        return data.decode("utf-8-sig")  # a byte order mark is no part of the YAML
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FnError(f"{name}: input is not UTF-8 text (bad byte at offset {exc.start})") from None
 

@@ -19,8 +19,9 @@ _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 _NAME = rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*"
 
-REFERENCE = re.compile(rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?")
-DOMAIN = re.compile(_DOMAIN)
+# re.ASCII: the grammar's \w is [A-Za-z0-9_], not Python's Unicode \w ("nginx:é")
+REFERENCE = re.compile(rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?", re.ASCII)
+DOMAIN = re.compile(_DOMAIN, re.ASCII)
 NAME_MAX = 255
 
 DOCKER_HUB = "docker.io"

@@ -13,7 +13,7 @@ from collections import namedtuple
 from fnmatch import fnmatchcase
 
 from fn.errors import FnError
-from fn.imageref import DOMAIN, ImageRef, split_domain
+from fn.imageref import DOMAIN, REFERENCE, ImageRef, split_domain
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -45,12 +45,14 @@ def split_list(value: str | list[str] | None, field: str) -> list[str]:
 def parse(text: str, field: str) -> Pattern:
     if any(c.isspace() for c in text) or "@" in text:
         raise FnError(f"{field}: {text!r} is not an image pattern", field=field)
-    if _GLOB.search(text):
-        first, _, rest = text.partition("/")
-        if _GLOB.search(first) or (_is_domain(first) and rest):
-            target = _hub(first) + ("/" + rest if rest else "")
+    first, _, rest = text.partition("/")
+    if _GLOB.search(rest) or (_GLOB.search(first) and not _is_domain(first)):  # ("[::1]")
+        if _is_domain(first) and rest:  # "ghcr.io/acme/*", "[::1]:5000/x*" ("[" escaped)
+            target = _hub(first).replace("[", "[[]") + "/" + rest
+        elif _GLOB.search(first) and ("." in first or ":" in first or first == "*"):
+            target = text if rest else first + "/*"  # a registry glob: "*.example.com"
         elif not rest:
-            target = "docker.io/library/" + first
+            target = "docker.io/library/" + first  # "nginx*", like "nginx"
         else:
             target = "docker.io/" + text
         return Pattern(text, target, True)
@@ -60,6 +62,8 @@ def parse(text: str, field: str) -> Pattern:
         raise FnError(f"{field}: {text!r} is not an image pattern", field=field)
     if "/" not in body and _is_domain(body):
         return Pattern(text, _hub(body), False)
+    if REFERENCE.fullmatch(body) is None:  # "ghcr.io/Acme/", "a//b": would match nothing
+        raise FnError(f"{field}: {text!r} is not an image pattern", field=field)
     domain, path = split_domain(body + "/x" if prefix else body)
     if prefix:
         path = path[:-2]

@@ -75,7 +75,7 @@ def validate_command(args: list[str]) -> int:
         p = transform.plan(items, settings, validating=True)
         results = transform.validate(p, items, settings)
     except transform.Failed as exc:
-        results = exc.results
+        results = [*exc.results, Result(f"validate: {len(exc.results)} problems", ERROR)]
     if opts.format == "json":
         json.dump([r.to_data() for r in results], sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -88,6 +88,7 @@ def _root_policy(items_policy: object, take: object) -> dict:
 
 def read(text: str) -> Document:
     """Parse a ResourceList; raises FnError for anything that is not one."""
+    text = yamlread.strip_bom(text)
     editor = Editor(text)
     items: list[Item] = []
     problems: list[FnError] = []  # the input is readable, but not usable: echo it back
@@ -104,8 +105,11 @@ def read(text: str) -> Document:
         items.append(item)
         return node if item.node is not None else Skipped(node.start, node.end)
 
+    restarted = [False]
+
     def restart(node: Node) -> Node:  # an alias made the reader start again
-        if seen[0]:
+        if not restarted[0]:
+            restarted[0] = True
             items.clear()
             problems.clear()
             seen[0] = 0

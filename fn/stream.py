@@ -17,7 +17,7 @@ from fn.textedit import Editor, block
 
 class Stream:
     def __init__(self, text: str, source: str = "stdin", path: str | None = None) -> None:
-        self.text = text
+        text = self.text = yamlread.strip_bom(text)
         self.editor = Editor(text)
         self.items: list[resourcelist.Item] = []
         self.spans: dict[int, tuple[int, int]] = {}  # id(item) -> document span

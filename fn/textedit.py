@@ -101,9 +101,11 @@ class Editor:
     def __init__(self, text: str) -> None:
         self.text = text
         self.edits: list[tuple[int, int, int, str]] = []  # (start, end, order, new text)
+        self.flow_inserts: set[int] = set()  # closing brackets something went before
         self.dropped: dict[int, set[int]] = {}  # id(block sequence) -> entries deleted
         self.emptied: dict[int, tuple[int, int, int, str]] = {}  # id -> its "[]" splice
-        self.headers: list[tuple[int, int, int, str]] = []  # "|" made "|-" (_strip_last_block)
+        self.headers: list[tuple[int, int, int, str]] = []  # "|" made "|-" (_strip)
+        self.eof_break = False  # a line break was added after the text's unbroken last line
 
     @property
     def changed(self) -> bool:
@@ -118,23 +120,46 @@ class Editor:
         text = "\n".join(lines) + "\n"
         if pos > 0 and self.text[pos - 1] != "\n":
             line = self.text.rfind("\n", 0, pos) + 1
-            if not self.text[line:pos].strip(" \t"):
+            last = self.text[line:pos]
+            block, parent = self._final_block(after)
+            if not last.strip(" \t") and (block is None or len(last) <= self._indent(block,
+                                                                                     parent)):
                 pos = line  # before the last line, which holds only blanks
-            else:
+            elif not self.eof_break:
                 text = "\n" + text
-                self._strip_last_block(after)
+                self.eof_break = True
+                if block is not None:
+                    self._strip(block)
         self.splice(pos, pos, text)
 
-    def _strip_last_block(self, node: Node | None) -> None:
-        """A block scalar that ends the text without a line break would take the break
-        added after it into its value (``|`` and ``|+``): make it ``|-``, which reads the
-        same there."""
+    def _final_block(self, node: Node | None) -> tuple[Scalar | None, int]:
+        """The block scalar that ends the text (without a line break) after ``node``, and
+        the indentation of the collection holding it."""
+        parent = 0
         while node is not None and getattr(node, "flow", True) is False:
+            parent = node.indent  # type: ignore[attr-defined]
             kids = [v for _, v in node.pairs] if hasattr(node, "pairs") else node.entries
             node = kids[-1] if kids else None
         if node is None or getattr(node, "style", "") not in ("|", ">") or any(
                 s <= node.start < e for s, e, _, _ in self.edits):  # (replaced by set_scalar)
-            return
+            return None, parent
+        return node, parent  # type: ignore[return-value]
+
+    def _indent(self, node: Scalar, parent: int) -> int:
+        """The indentation of a block scalar's content: spaces beyond it on a last,
+        unbroken line are content."""
+        header = self.text[node.start:self.text.find("\n", node.start)]
+        digits = "".join(c for c in header[1:3] if c.isdigit())
+        if digits:  # "|2": given
+            return parent + int(digits)
+        for line in self.text[self.text.find("\n", node.start) + 1:].split("\n"):
+            if line.strip(" "):
+                return len(line) - len(line.lstrip(" "))
+        return 1 << 30
+
+    def _strip(self, node: Scalar) -> None:
+        """The line break now added after a block scalar that ended the text would go
+        into its value (``|``, ``|+``): make it ``|-``, which reads the same there."""
         h = end = node.start + 1
         while self.text[end:end + 1] in ("+", "-", *"0123456789") and end < len(self.text):
             end += 1
@@ -159,9 +184,15 @@ class Editor:
         """Give ``key`` (present, usually null) a new value, written in flow style."""
         for k, v in mapping.pairs:
             if k.value == key:
-                colon = self.text.index(":", k.end)
+                colon = self.text.find(":", k.end, max(v.start, k.end))
+                if colon < 0:  # "{a, b}": a flow mapping key without ':'
+                    self.splice(k.end, k.end, ": " + flow(value))
+                    return
                 end = v.end if hasattr(v, "style") and v.end > colon else colon + 1  # a scalar
-                self.splice(colon + 1, end, " " + flow(value))
+                new = " " + flow(value)
+                if self.text[end - 1] == "\n":  # a block scalar: keep its last line break
+                    new += "\n"
+                self.splice(colon + 1, end, new)
                 return
         raise KeyError(key)
 
@@ -201,6 +232,13 @@ class Editor:
         end = entry.end
         if end > 0 and text[end - 1] != "\n":  # (a block collection or scalar ends at a line start)
             end = text.find("\n", end) + 1 or len(text)
+        while end < seq.end:  # blank lines after it too, and comments indented more than
+            nl = text.find("\n", end, seq.end)  # its "-": they would go into a block scalar
+            line = text[end:nl].lstrip(" ")       # that ends the entry before
+            if nl < 0 or line.strip(" \t") and not (
+                    line[0] == "#" and nl - end - len(line) > seq.indent):
+                break
+            end = nl + 1
         dash = start + seq.indent
         if text[start:dash].strip(" "):  # "- - a": the outer "- " stays, the rest moves down
             self.splice(dash, end, "\n")
@@ -217,10 +255,11 @@ class Editor:
     def _flow_insert(self, close: int, item: str) -> None:
         """Insert before a flow collection's closing bracket, after a comma if needed."""
         end = close
-        while end > 0 and self.text[end - 1] in " \t\n":
+        while end > 0 and self.text[end - 1] in " \t\r\n":
             end -= 1
-        if self.text[end - 1:end] not in (",", "[", "{"):
+        if self.text[end - 1:end] not in (",", "[", "{") or close in self.flow_inserts:
             item = ", " + item
+        self.flow_inserts.add(close)
         self.splice(close, close, item)
 
     def render(self) -> str:

@@ -54,7 +54,28 @@ class Refused(yaml.YAMLError):
 
 
 PYTHON_TAG = "tag:yaml.org,2002:python/"
+YAML_TAG = "tag:yaml.org,2002:"
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _mismatch(e: ScalarEvent) -> bool:
+    """A scalar with an explicit standard tag its value does not fit ("!!int abc"): every
+    YAML reader refuses it. (Other explicit tags are the consumers' business.)"""
+    tag = e.tag
+    if tag in (YAML_TAG + "str", YAML_TAG + "merge") or not tag.startswith(YAML_TAG):
+        return False
+    try:  # the whole construction: some constructors finish only here ("!!set")
+        _constructor.construct_document(yaml.ScalarNode(tag, e.value))
+    except Exception:
+        return True
+    return False
 MAX_EXPANSION = 1_000_000  # nodes that aliases may add to a document: more is a YAML bomb
+
+
+def strip_bom(text: str) -> str:
+    """Byte order marks before the text: libyaml reads past them without counting them in
+    its offsets, so they must go before reading (they are no part of the YAML)."""
+    return text.lstrip("\ufeff")
 
 
 def documents(text: str, policy: Policy = ALL, wide: Policy = ALL,
@@ -148,8 +169,8 @@ class _Reader:
             if self.alias(e) and found is None:
                 raise NeedsAll()
             return found or Scalar(e.start_mark.index, e.end_mark.index, "", "", NULL)
-        if e.tag is not None and e.tag.startswith(PYTHON_TAG):
-            self.refuse("a tag that would construct a Python object", e)
+        if e.tag is not None:
+            self.check_tag(e)
         anchor = e.anchor
         if anchor is not None:
             self.sizes[anchor] = None  # being read: an alias to it now is recursive
@@ -188,16 +209,22 @@ class _Reader:
         """Account for an alias: its anchor must be complete, the expansion bounded.
         False when the alias is refused."""
         size = self.sizes.get(e.anchor, -1)
-        if size is None:
-            return self.refuse("a recursive alias", e)
+        if size is None:  # no YAML reader can build these: an error, like invalid YAML
+            raise Refused("found a recursive alias", e.start_mark)
         if size < 0:
-            return self.refuse("an alias to an undefined anchor", e)
-        self.count += size
-        if self.count > MAX_EXPANSION + 10 * len(self.text):
-            self.count = -(1 << 62)  # reported once
-            return self.refuse(f"aliases that expand to more than {MAX_EXPANSION:,} nodes "
-                               "(a YAML bomb?)", e)
+            raise Refused("found an alias to an undefined anchor", e.start_mark)
+        if self.count <= MAX_EXPANSION + 10 * len(self.text):
+            self.count += size
+            if self.count > MAX_EXPANSION + 10 * len(self.text):  # reported once
+                return self.refuse(f"aliases that expand to more than {MAX_EXPANSION:,} "
+                                   "nodes (a YAML bomb?)", e)
         return True
+
+    def check_tag(self, e: object) -> None:
+        if e.tag.startswith(PYTHON_TAG):
+            self.refuse("a tag that would construct a Python object", e)
+        elif type(e) is ScalarEvent and _mismatch(e):
+            self.refuse("a value that does not match its tag", e)
 
     def refuse(self, problem: str, e: object) -> bool:
         if len(self.refused) < 10:
@@ -241,6 +268,8 @@ class _Reader:
             else:
                 sub = policy.get(name)  # type: ignore[union-attr]
             if sub is None:
+                if key is None:  # a simple key not kept: checked and counted all the same
+                    self.skip(k)
                 last = self.skip(v)
                 continue
             if key is None:
@@ -291,8 +320,8 @@ class _Reader:
                 self.alias(e)
                 last = e.end_mark.index
             elif t is ScalarEvent or t is MappingStartEvent or t is SequenceStartEvent:
-                if e.tag is not None and e.tag.startswith(PYTHON_TAG):
-                    self.refuse("a tag that would construct a Python object", e)
+                if e.tag is not None:
+                    self.check_tag(e)
                 if t is ScalarEvent:
                     if e.anchor is not None:
                         self.sizes[e.anchor] = 1

@@ -37,6 +37,7 @@ _FOREIGN = re.compile(
 _BLOCK_HEADER = re.compile(r"[|>][+-]?(?:[ \t]+#.*)?[ \t]*$")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _SPACE = ("", " ", "\t")
+_DEPTH = 64  # collections in collections: deeper documents go to libyaml
 _KEY_MAX = 1024  # libyaml: a simple key's ':' at most this many characters after its start
 _CHECKED = frozenset("0123456789+-.<=")  # plain scalars starting so may not construct
 
@@ -215,6 +216,8 @@ def compose(text: str, base: int = 0) -> Node | None:
 
     Raises yaml.YAMLError for invalid YAML."""
     ynode = yaml.compose(text, Loader=_Loader)
+    if text[:1] == "\ufeff":  # libyaml's offsets start after a byte order mark
+        base, text = base + 1, text[1:]
     return None if ynode is None else _convert(ynode, base, text, {})
 
 
@@ -285,6 +288,7 @@ class _Scanner:
         self.starts = starts
         self.n = len(lines)
         self.recover = recover
+        self.level = 0  # collections open (to_python reads at most _DEPTH)
 
     # -- lines
 
@@ -359,6 +363,7 @@ class _Scanner:
         return Scalar(base + col, base + col + len(raw), "", raw, None), sep + 1
 
     def mapping(self, i: int, col: int, top: bool = False) -> tuple[Mapping, int]:
+        self.enter(i)
         m = Mapping(self.starts[i] + col, col, False)
         while True:
             parsed = self.key_at(i, col)
@@ -377,7 +382,13 @@ class _Scanner:
                 raise Unsupported(f"unexpected indentation on line {j + 1}")
             i = j
         m.end = self.starts[last + 1]
+        self.level -= 1
         return m, last
+
+    def enter(self, i: int) -> None:
+        self.level += 1
+        if self.level > _DEPTH:
+            raise Unsupported(f"nested too deeply on line {i + 1}")
 
     def value(self, i: int, col: int, parent: int, recover: bool) -> tuple[Node, int]:
         """The value after a key's ':' (line i, column col) in a mapping at ``parent``."""
@@ -396,6 +407,8 @@ class _Scanner:
         return Scalar(pos, pos, "", "", NULL), i
 
     def sequence(self, i: int, col: int, recover: bool) -> tuple[Sequence, int]:
+        self.enter(i)
+        level = self.level
         starts = self.starts
         s = Sequence(starts[i] + col, col, False)
         while True:
@@ -404,6 +417,7 @@ class _Scanner:
             except Unsupported:
                 if not recover:
                     raise
+                self.level = level
                 entry, last = self.recover_entry(i, col)
             s._entries.append(entry)
             s.spans.append((starts[i], starts[last + 1]))
@@ -417,6 +431,7 @@ class _Scanner:
                 raise Unsupported(f"unexpected indentation on line {j + 1}")
             i = j
         s.end = starts[last + 1]
+        self.level -= 1
         return s, last
 
     def entry(self, i: int, col: int) -> tuple[Node, int]:
@@ -605,7 +620,7 @@ class _Scanner:
 
 def to_python(node: Node | None, depth: int = 0) -> object:
     """Plain Python data for a (small) subtree: what PyYAML's safe loader would build."""
-    if depth > 64:
+    if depth > _DEPTH:
         raise ValueError("document nested too deeply")
     if node is None:
         return None
@@ -620,8 +635,18 @@ def to_python(node: Node | None, depth: int = 0) -> object:
             yaml.ScalarNode(node.tag, node.value))
     if isinstance(node, Mapping):
         out: dict = {}
+        for k, v in node.items():  # "<<" merge keys first, as PyYAML flattens them
+            if k.tag == _UNBUILT[0]:
+                subs = [v] if isinstance(v, Mapping) else list(reversed(
+                    v.entries if isinstance(v, Sequence) else [v]))
+                if not all(isinstance(m, Mapping) for m in subs):
+                    raise ValueError("a merge key needs a mapping or a list of mappings")
+                for m in subs:
+                    out.update(to_python(m, depth + 1))  # type: ignore[call-overload]
         for k, v in node.items():
-            key = to_python(k, depth + 1)
+            if k.tag == _UNBUILT[0]:
+                continue
+            key = k.value if k.tag == _UNBUILT[1] else to_python(k, depth + 1)  # "=": a str
             try:
                 out[key] = to_python(v, depth + 1)
             except TypeError:
