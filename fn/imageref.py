@@ -60,7 +60,7 @@ def split_domain(name: str) -> tuple[str, str]:
     i = name.find("/")
     first = name[:i]
     if i < 0 or (first != "localhost" and "." not in first and ":" not in first
-                 and first == first.lower()):
+                 and first == first.lower()) or not DOMAIN.fullmatch(first):  # "a_b.c/x"
         domain, rest = DOCKER_HUB, name
     else:
         domain, rest = first, name[i + 1:]

@@ -9,6 +9,8 @@ import yaml
 STR = "tag:yaml.org,2002:str"
 NULL = "tag:yaml.org,2002:null"
 MERGE = "tag:yaml.org,2002:merge"
+VALUE = "tag:yaml.org,2002:value"  # "=": a string as a key (PyYAML), else not buildable
+_SET, _OMAP, _PAIRS = ("tag:yaml.org,2002:" + t for t in ("set", "omap", "pairs"))
 _resolver = yaml.resolver.Resolver()
 # first characters with which a plain scalar can be something other than a string
 _MAYBE_NOT_STR = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k)
@@ -146,17 +148,27 @@ def to_python(node: Node | None, budget: list[int] | None = None) -> object:
             raise ValueError("a value that does not match its tag") from None
     if isinstance(node, Mapping):
         out: dict = {}
+        for k, v in node.pairs:  # what PyYAML merges (else it fails, and so do we)
+            if k.value == "<<" and not k.style and k.tag == MERGE and not (
+                    isinstance(v, Mapping) or (isinstance(v, Sequence) and all(
+                        isinstance(m, Mapping) for m in v.entries))):
+                raise ValueError("a merge key needs a mapping or a list of mappings")
         for merged in reversed(node.merged()):
             out.update(to_python(merged, budget))  # type: ignore[arg-type]
         for k, v in node.pairs:
             if k.value == "<<" and not k.style and k.tag == MERGE:
                 continue
-            key = to_python(k, budget)
+            key = k.value if k.tag == VALUE else to_python(k, budget)
             try:
                 out[key] = to_python(v, budget)
             except TypeError:
                 raise ValueError("unhashable mapping key") from None
-        return out
+        return set(out) if node.tag == _SET else out
     if isinstance(node, Sequence):
+        if node.tag in (_OMAP, _PAIRS):  # "!!omap [a: 1]": a list of (key, value)
+            if not all(isinstance(m, Mapping) and len(m.pairs) == 1 for m in node.entries):
+                raise ValueError("an ordered mapping needs mappings of one key each")
+            return [(to_python(m.pairs[0][0], budget), to_python(m.pairs[0][1], budget))
+                    for m in node.entries]
         return [to_python(v, budget) for v in node.entries]
     raise ValueError("part of the document was not read")

@@ -85,7 +85,9 @@ def first_match(patterns: tuple[Pattern, ...], ref: ImageRef) -> Pattern | None:
 
 
 def _is_domain(text: str) -> bool:
-    return (text == "localhost" or "." in text or ":" in text) and bool(DOMAIN.fullmatch(text))
+    """Whether ``text`` names a registry (Docker's rule, as in ``split_domain``)."""
+    return (text == "localhost" or "." in text or ":" in text or text != text.lower()) \
+        and bool(DOMAIN.fullmatch(text))
 
 
 def _hub(domain: str) -> str:

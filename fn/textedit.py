@@ -106,18 +106,22 @@ class Editor:
         self.emptied: dict[int, tuple[int, int, int, str]] = {}  # id -> its "[]" splice
         self.headers: list[tuple[int, int, int, str]] = []  # "|" made "|-" (_strip)
         self.eof_break = False  # a line break was added after the text's unbroken last line
+        first = text.find("\n")  # inserted lines end like the input's (CRLF stays CRLF)
+        self.newline = "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
 
     @property
     def changed(self) -> bool:
         return bool(self.edits)
 
     def splice(self, start: int, end: int, new: str) -> None:
-        self.edits.append((start, end, len(self.edits), new))
+        # what fills a place ("key:" + " value") goes before lines inserted there, and
+        # before the line break that may come first (at the end of the text)
+        self.edits.append((start, end, len(self.edits) - ((1 << 62) if start == end else 0), new))
 
     def insert_lines(self, pos: int, lines: list[str], after: Node | None = None) -> None:
         """Insert whole lines at ``pos`` (a line start, or the end of a text without a final
         line break), after the collection ``after`` if given."""
-        text = "\n".join(lines) + "\n"
+        text = self.newline.join(lines) + self.newline
         if pos > 0 and self.text[pos - 1] != "\n":
             line = self.text.rfind("\n", 0, pos) + 1
             last = self.text[line:pos]
@@ -125,12 +129,20 @@ class Editor:
             if not last.strip(" \t") and (block is None or len(last) <= self._indent(block,
                                                                                      parent)):
                 pos = line  # before the last line, which holds only blanks
-            elif not self.eof_break:
-                text = "\n" + text
+            elif not self.eof_break:  # a line break first, before all that goes there
+                self.edits.append((pos, pos, -(1 << 61), self.newline))
                 self.eof_break = True
                 if block is not None:
                     self._strip(block)
-        self.splice(pos, pos, text)
+        self.insert(pos, text, lines[0])
+
+    def insert(self, pos: int, text: str, first: str) -> None:
+        """Insert block lines whose first line is ``first``. Insertions at one place (the
+        end of a collection and of the ones around it) go innermost first: deeper lines,
+        and "- " entries before keys at the same indentation (a compact sequence)."""
+        body = first.lstrip(" ")
+        rank = (len(first) - len(body)) * 2 + body.startswith("-")
+        self.edits.append((pos, pos, len(self.edits) - (rank << 32), text))
 
     def _final_block(self, node: Node | None) -> tuple[Scalar | None, int]:
         """The block scalar that ends the text (without a line break) after ``node``, and
@@ -164,8 +176,8 @@ class Editor:
         while self.text[end:end + 1] in ("+", "-", *"0123456789") and end < len(self.text):
             end += 1
         indicators = self.text[h:end]
-        if "-" not in indicators:
-            self.splice(h, end, indicators.replace("+", "") + "-")
+        if "-" not in indicators:  # (first of all there: "Ijj: |" may end the text)
+            self.edits.append((h, end, -(1 << 63), indicators.replace("+", "") + "-"))
             self.headers.append(self.edits[-1])
 
     def set_scalar(self, node: Scalar, value: str) -> None:
@@ -176,6 +188,8 @@ class Editor:
         if node.start == node.end and self.text[node.start - 1:node.start] not in ("", " ", "\t",
                                                                                  "\n"):
             new = " " + new  # "key:" or "-" with no value: "key: new", not "key:new"
+        if self.text[node.end:node.end + 1] == "#" and not old.endswith("\n"):
+            new += " "  # "'x'#c": libyaml's comment; a plain "x#c" would not end there
         for h in [h for h in self.headers if node.start <= h[0] < node.end]:
             self.edits.remove(h)  # the whole block scalar goes: no need to change its header
         self.splice(node.start, node.end, new)
@@ -185,19 +199,25 @@ class Editor:
         for k, v in mapping.pairs:
             if k.value == key:
                 colon = self.text.find(":", k.end, max(v.start, k.end))
-                if colon < 0:  # "{a, b}": a flow mapping key without ':'
-                    self.splice(k.end, k.end, ": " + flow(value))
+                if colon < 0:  # "{a, b}" or "? a": a key without ':'
+                    pad = "" if mapping.flow else "\n" + " " * mapping.indent
+                    self.splice(k.end, k.end, pad + ": " + flow(value))
                     return
                 end = v.end if hasattr(v, "style") and v.end > colon else colon + 1  # a scalar
                 new = " " + flow(value)
                 if self.text[end - 1] == "\n":  # a block scalar: keep its last line break
                     new += "\n"
+                elif self.text[end:end + 1] == "#":  # "'x'#c": libyaml's comment, not ours
+                    new += " "
                 self.splice(colon + 1, end, new)
                 return
         raise KeyError(key)
 
     def add_key(self, mapping: Mapping, key: str, value: Data) -> None:
-        if mapping.flow:
+        if mapping.flow and self.text[mapping.end - 1:mapping.end] != "}":
+            self.splice(mapping.start, mapping.start, "{")  # "[a: 1]": a pair in a flow
+            self.splice(mapping.end, mapping.end, f", {flow(key)}: {flow(value)}}}")  # list
+        elif mapping.flow:
             self._flow_insert(mapping.end - 1, f"{flow(key)}: {flow(value)}")
         else:
             self.insert_lines(mapping.end, block({key: value}, mapping.indent), mapping)
@@ -235,8 +255,8 @@ class Editor:
         while end < seq.end:  # blank lines after it too, and comments indented more than
             nl = text.find("\n", end, seq.end)  # its "-": they would go into a block scalar
             line = text[end:nl].lstrip(" ")       # that ends the entry before
-            if nl < 0 or line.strip(" \t") and not (
-                    line[0] == "#" and nl - end - len(line) > seq.indent):
+            if nl < 0 or (line.strip(" \t") and not (
+                    line[0] == "#" and nl - end - len(line) > seq.indent)):
                 break
             end = nl + 1
         dash = start + seq.indent
@@ -249,7 +269,7 @@ class Editor:
         if len(dropped) == len(seq.entries):  # all gone: an empty list, not null
             pos = seq.end
             line = " " * (seq.indent + 1) + "[]" + ("\n" if text[pos - 1:pos] == "\n" else "")
-            self.splice(pos, pos, line)
+            self.insert(pos, line, line)
             self.emptied[id(seq)] = self.edits[-1]
 
     def _flow_insert(self, close: int, item: str) -> None:

@@ -14,6 +14,8 @@ PodSpecs are).
 
 from __future__ import annotations
 
+import re
+
 import yaml
 from yaml.events import (
     AliasEvent,
@@ -53,8 +55,12 @@ class Refused(yaml.YAMLError):
         self.problem_mark = mark
 
 
+_BREAKS = "\r\n\x85\u2028\u2029"  # what libyaml takes for line breaks
+_ANCHOR = re.compile("&[0-9A-Za-z_-]*")
 PYTHON_TAG = "tag:yaml.org,2002:python/"
 YAML_TAG = "tag:yaml.org,2002:"
+_MAPPING_TAGS = ("map", "set")  # the standard tags a mapping or sequence can carry
+_SEQUENCE_TAGS = ("seq", "omap", "pairs")
 _constructor = yaml.constructor.SafeConstructor()
 
 
@@ -83,7 +89,8 @@ def documents(text: str, policy: Policy = ALL, wide: Policy = ALL,
     """Every document of a stream: (start, end, root). Raises yaml.YAMLError on bad YAML.
     When an alias needs a part the policy skipped, the text is read again with ``wide``.
     What the function refuses to read (Python tags, bad aliases, YAML bombs) is raised,
-    or, given a ``refused`` list, collected there while the reading goes on."""
+    or, given a ``refused`` list, collected there while the reading goes on. Undefined
+    and recursive aliases make the text unreadable: always raised, as yaml.YAMLError."""
     for p in (policy, wide):
         reader = _Reader(text, p)
         try:
@@ -100,7 +107,8 @@ def documents(text: str, policy: Policy = ALL, wide: Policy = ALL,
 
 def read(text: str, policy: Policy = ALL, wide: Policy = ALL,
          refused: list[Refused] | None = None) -> Node | None:
-    """The single document in ``text`` (None when it is empty)."""
+    """The single document in ``text`` (None when it is an empty document, ``---``);
+    ValueError when the text holds no document or several."""
     docs = documents(text, policy, wide, refused)
     if len(docs) != 1:
         raise ValueError(f"expected one YAML document, found {len(docs)}")
@@ -195,13 +203,17 @@ class _Reader:
         return node
 
     def past_properties(self, pos: int, end: int) -> int:
-        """Where a scalar's own text starts, after its "&anchor" and "!tag" (in the span
-        libyaml gives, so that a change to the value keeps them)."""
+        """Where a scalar's own text starts, after its "&anchor" and "!tag" and any comment
+        after them (in the span libyaml gives, so that a change to the value keeps them)."""
         text = self.text
-        while pos < end and text[pos] in "&!":
-            while pos < end and text[pos] not in " \t\r\n":
-                pos += 1
-            while pos < end and text[pos] in " \t\r\n":
+        while pos < end and text[pos] in "&!#":
+            if text[pos] == "&":  # libyaml's anchor names: what may follow is the value
+                pos = min(_ANCHOR.match(text, pos).end(), end)  # ("&a:b": "&a", ":b")
+            else:  # a tag, or a comment to the end of its line
+                stops = _BREAKS if text[pos] == "#" else " \t" + _BREAKS
+                while pos < end and text[pos] not in stops:
+                    pos += 1
+            while pos < end and text[pos] in " \t" + _BREAKS:
                 pos += 1
         return pos
 
@@ -221,10 +233,15 @@ class _Reader:
         return True
 
     def check_tag(self, e: object) -> None:
-        if e.tag.startswith(PYTHON_TAG):
+        tag = e.tag
+        if tag.startswith(PYTHON_TAG):
             self.refuse("a tag that would construct a Python object", e)
-        elif type(e) is ScalarEvent and _mismatch(e):
-            self.refuse("a value that does not match its tag", e)
+        elif type(e) is ScalarEvent:
+            if _mismatch(e):
+                self.refuse("a value that does not match its tag", e)
+        elif tag.startswith(YAML_TAG) and tag[len(YAML_TAG):] not in (
+                _MAPPING_TAGS if type(e) is MappingStartEvent else _SEQUENCE_TAGS):
+            self.refuse("a tag that does not fit a collection", e)
 
     def refuse(self, problem: str, e: object) -> bool:
         if len(self.refused) < 10:
@@ -239,7 +256,9 @@ class _Reader:
         last = e.start_mark.index
         keep_all = policy == ALL
         pick = policy if callable(policy) and not isinstance(policy, dict) else None
-        first = not m.flow
+        if not m.flow and (e.anchor is not None or e.tag is not None):
+            # "&anchor" / "!tag" before it: its indentation is its first key's (or "?"'s)
+            m.indent = e.end_mark.column  # column, where libyaml's mapping token is
         while True:
             k = nxt()
             if type(k) is MappingEndEvent:
@@ -253,10 +272,10 @@ class _Reader:
             if not simple:  # a complex key: read it first (never matched; kept for spans)
                 inner = self.node(k, ALL, depth + 1)
                 key = Scalar(inner.start, inner.end, "", "", "?")
+                if type(k) is AliasEvent and isinstance(inner, Scalar):  # "*x : v": a copy
+                    key = Scalar(k.start_mark.index, k.end_mark.index, inner.style,
+                                 inner.value, inner.tag)  # of the scalar, where the alias is
             v = nxt()
-            if first:  # a block mapping's indentation: its first key's column (past any
-                m.indent = k.start_mark.column  # "&anchor" or "!tag" before the mapping)
-                first = False
             if keep_all:
                 sub: Policy = ALL
             elif not simple or policy is None:
@@ -288,13 +307,13 @@ class _Reader:
         sub = ALL if policy == ALL else (policy.get("[]") if isinstance(policy, dict) else None)
         then = policy.get("then") if isinstance(policy, dict) else None
         last = e.start_mark.index
-        first = not s.flow and (e.anchor is not None or e.tag is not None)
+        if not s.flow and (e.anchor is not None or e.tag is not None):
+            # "&anchor" / "!tag" before it: its indentation is its first "-"'s column,
+            # where libyaml's sequence token ends (is, when indented under its key)
+            end = e.end_mark
+            s.indent = end.column - (self.text[end.index:end.index + 1] != "-")
         while True:
             v = nxt()
-            if first and type(v) is not SequenceEndEvent:  # "&anchor" / "!tag" before it:
-                dash = self.text.rfind("-", 0, v.start_mark.index)  # indent is the dash's
-                s.indent = dash - (self.text.rfind("\n", 0, dash) + 1)
-                first = False
             if type(v) is SequenceEndEvent:
                 s.end = v.end_mark.index if s.flow else self.after(last)
                 if s.flow:

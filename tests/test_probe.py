@@ -13,6 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from registries import (
+    BearerRegistry,
+    always_500,
+    basic_registry,
+    flaky_429,
+    head_not_allowed,
+    open_registry,
+    redirecting_registry,
+    slow_server,
+)
 
 from fn.probe import (
     ProbeOptions,
@@ -26,21 +36,8 @@ from fn.probe import (
     probe_all,
 )
 
-pytest.register_assert_rewrite("registries")  # it is also loaded as a plugin (fixtures)
-
-from registries import (  # noqa: E402
-    BearerRegistry,
-    always_500,
-    basic_registry,
-    flaky_429,
-    head_not_allowed,
-    open_registry,
-    redirecting_registry,
-    slow_server,
-)
-
-# fixtures: registries, fake_server, closed_port, self_signed_cert
-pytest_plugins = ["registries"]
+# fixtures (tests/registries.py, a plugin of tests/conftest.py): registries, fake_server,
+# closed_port, self_signed_cert
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

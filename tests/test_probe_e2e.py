@@ -10,7 +10,6 @@ import yaml
 from e2e_tools import fn_env, kpt, run
 
 __all__ = ["fn_env", "kpt"]
-pytest_plugins = ["registries"]  # real docker-registry fixtures (tests/registries.py)
 
 LICENSE_ID = "probeE2eLicense0000000001"
 

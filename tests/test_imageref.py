@@ -1,0 +1,315 @@
+"""fn.imageref: the distribution/reference grammar (shared/reference/image-reference.md),
+and the proxy rewrite built on it (fn.transform.proxied / _decide)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+from yamltexts import count
+
+from fn import transform
+from fn.config import Settings
+from fn.errors import Redacted
+from fn.imageref import InvalidReference, host_of, parse, split_domain
+from fn.license import Proxy
+
+SCALE = float(os.environ.get("YAML_FUZZ_SCALE", "1"))
+
+
+def fuzz(n: int) -> settings:
+    return settings(max_examples=max(1, int(n * SCALE)), deadline=None, database=None,
+                    derandomize="YAML_FUZZ_SCALE" not in os.environ,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+# --------------------------------------------------------------------------- examples
+
+
+@pytest.mark.parametrize(("ref", "name", "tag", "digest", "domain", "path"), [
+    ("nginx", "nginx", None, None, "docker.io", "library/nginx"),
+    ("nginx:1.25", "nginx", "1.25", None, "docker.io", "library/nginx"),
+    ("library/nginx", "library/nginx", None, None, "docker.io", "library/nginx"),
+    ("docker.io/nginx", "docker.io/nginx", None, None, "docker.io", "library/nginx"),
+    ("index.docker.io/nginx", "index.docker.io/nginx", None, None, "docker.io",
+     "library/nginx"),
+    ("index.docker.io/acme/api:v1", "index.docker.io/acme/api", "v1", None, "docker.io",
+     "acme/api"),
+    ("acme/api", "acme/api", None, None, "docker.io", "acme/api"),
+    ("quay.io/acme/api:v1.2.3", "quay.io/acme/api", "v1.2.3", None, "quay.io", "acme/api"),
+    ("localhost/x", "localhost/x", None, None, "localhost", "x"),
+    ("localhost:5000/x:1", "localhost:5000/x", "1", None, "localhost:5000", "x"),
+    # a colon before the first "/" is a port, not a tag
+    ("registry:5000/app", "registry:5000/app", None, None, "registry:5000", "app"),
+    ("localhost:5000", "localhost", "5000", None, "docker.io", "library/localhost"),
+    (f"registry.example.com:5000/team/app:v2@{DIGEST}", "registry.example.com:5000/team/app",
+     "v2", DIGEST, "registry.example.com:5000", "team/app"),
+    (f"nginx@{DIGEST}", "nginx", None, DIGEST, "docker.io", "library/nginx"),
+    (f"nginx:1@{DIGEST}", "nginx", "1", DIGEST, "docker.io", "library/nginx"),
+    ("nginx@sha512:" + "A" * 128, "nginx", None, "sha512:" + "A" * 128, "docker.io",
+     "library/nginx"),
+    ("x@multihash+base58.v1:" + "0" * 32, "x", None, "multihash+base58.v1:" + "0" * 32,
+     "docker.io", "library/x"),
+    ("[::1]:5000/img", "[::1]:5000/img", None, None, "[::1]:5000", "img"),
+    ("[2001:db8::1]/img:latest", "[2001:db8::1]/img", "latest", None, "[2001:db8::1]", "img"),
+    # an uppercase domain is fine, and an uppercase first component is a domain
+    ("Registry.Example.COM/app", "Registry.Example.COM/app", None, None,
+     "Registry.Example.COM", "app"),
+    ("Foo/bar", "Foo/bar", None, None, "Foo", "bar"),
+    ("ghcr.io/a__b/c--d/e.f_g:Tag_1.0-rc", "ghcr.io/a__b/c--d/e.f_g", "Tag_1.0-rc", None,
+     "ghcr.io", "a__b/c--d/e.f_g"),
+    ("a/b/c/d/e", "a/b/c/d/e", None, None, "docker.io", "a/b/c/d/e"),
+    ("x:_", "x", "_", None, "docker.io", "library/x"),
+    ("nginx:" + "a" * 128, "nginx", "a" * 128, None, "docker.io", "library/nginx"),
+    ("a" * 255, "a" * 255, None, None, "docker.io", "library/" + "a" * 255),
+    ("q.io/" + "b" * 250, "q.io/" + "b" * 250, None, None, "q.io", "b" * 250),
+])
+def test_valid(ref, name, tag, digest, domain, path):
+    r = parse(ref)
+    assert (r.written, r.name, r.tag, r.digest, r.domain, r.path) == (
+        ref, name, tag, digest, domain, path)
+    assert r.name + r.suffix == ref
+    assert r.normalized == f"{domain}/{path}"
+    assert r.reference == (digest or tag or "latest")
+
+
+@pytest.mark.parametrize(("ref", "why"), [
+    ("", "empty"),
+    (" nginx", "white space"),
+    ("nginx\n", "white space"),
+    ("docker.io/Library/nginx", "lowercase"),
+    ("ghcr.io/Acme/api:v1", "lowercase"),
+    ("Nginx", "not a valid"),
+    ("nginx:", "not a valid"),
+    ("nginx:-x", "not a valid"),
+    ("nginx:.x", "not a valid"),
+    ("nginx:" + "a" * 129, "not a valid"),
+    ("nginx:é", "not a valid"),            # the grammar's \w is ASCII
+    ("nginx:1٣", "not a valid"),
+    ("ngïnx", "not a valid"),
+    ("nginx@sha256:abc", "not a valid"),   # fewer than 32 hex digits
+    ("nginx@sha256:" + "g" * 64, "not a valid"),
+    ("nginx@256:" + "0" * 64, "not a valid"),
+    ("nginx:1.25@", "not a valid"),
+    ("a//b", "not a valid"),
+    ("a/", "not a valid"),
+    ("/a", "not a valid"),
+    ("-a", "not a valid"),
+    ("a-", "not a valid"),
+    ("a..b", "not a valid"),
+    ("a___b", "not a valid"),
+    ("registry:5000:6000/x", "not a valid"),
+    ("[::1/x", "not a valid"),
+    ("[::g]/x", "not a valid"),
+    ("http://nginx", "not a valid"),
+    ("-registry.io/x", "not a valid"),
+    ("a" * 256, "longer than 255"),
+    ("q.io/" + "b" * 251, "longer than 255"),
+])
+def test_invalid(ref, why):
+    with pytest.raises(InvalidReference, match=why):
+        parse(ref)
+
+
+@pytest.mark.parametrize(("name", "want"), [
+    ("nginx", ("docker.io", "library/nginx")),
+    ("acme/api", ("docker.io", "acme/api")),
+    ("index.docker.io/x", ("docker.io", "library/x")),
+    ("docker.io/acme/x", ("docker.io", "acme/x")),
+    ("localhost/x", ("localhost", "x")),
+    ("my.registry/x", ("my.registry", "x")),
+    ("reg:1/x", ("reg:1", "x")),
+    ("Reg/x", ("Reg", "x")),
+    # "." makes a domain only of what can be one (a host has no "_")
+    ("a.b_c/x", ("docker.io", "a.b_c/x")),
+    ("0.0_0/0/0", ("docker.io", "0.0_0/0/0")),
+])
+def test_split_domain(name, want):
+    assert split_domain(name) == want
+
+
+@pytest.mark.parametrize(("setting", "host"), [
+    ("quay.io", "quay.io"), ("https://quay.io/v2", "quay.io"), (" http://x:5000/ ", "x:5000"),
+    ("proxy.example.com/", "proxy.example.com"),
+])
+def test_host_of(setting, host):
+    assert host_of(setting) == host
+
+
+def test_parse_is_linear_on_long_hostile_input():
+    import time
+
+    for text in ["a." * 20000 + "!", "a-" * 20000 + "!", "a/" * 20000 + "A", "A" * 40000,
+                 "[" + ":" * 40000, "a_" * 20000 + "_!", "a:" + "b" * 40000, "a@b:" * 10000]:
+        t = time.perf_counter()
+        with pytest.raises(InvalidReference):
+            parse(text)
+        assert time.perf_counter() - t < 0.5
+
+
+# --------------------------------------------------------------------------- generated
+
+_alnum = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=6)
+_component = st.builds(
+    lambda first, rest: first + "".join(s + a for s, a in rest),
+    _alnum, st.lists(st.tuples(st.sampled_from([".", "_", "__", "-", "--", "---"]), _alnum),
+                     max_size=2))
+_label_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_label = st.one_of(
+    st.text(_label_chars, min_size=1, max_size=1),
+    st.builds(lambda a, mid, b: a + mid + b, st.text(_label_chars, min_size=1, max_size=1),
+              st.text(_label_chars + "-", max_size=6), st.text(_label_chars, min_size=1,
+                                                                max_size=1)))
+_port = st.integers(0, 99999).map(str)
+_host = st.one_of(
+    st.lists(_label, min_size=1, max_size=4).map(".".join),
+    st.just("localhost"),
+    st.sampled_from(["[::1]", "[2001:db8::1]", "[fe80::1:2]", "[::]"]),
+    st.sampled_from(["docker.io", "index.docker.io", "quay.io", "ghcr.io", "Registry.IO"]))
+_domain = st.one_of(st.none(), _host, st.builds(lambda h, p: f"{h}:{p}", _host, _port))
+_tag = st.one_of(
+    st.builds(lambda a, b: a + b, st.sampled_from(_label_chars + "_"),
+              st.text(_label_chars + "_.-", max_size=12)),
+    st.builds(lambda a, n: a * n, st.sampled_from("a_9Z"), st.integers(100, 128)))
+_letter = st.sampled_from("abcxyzABZ")
+_algorithm = st.one_of(
+    st.sampled_from(["sha256", "sha512", "multihash+base58"]),
+    st.builds(lambda a, rest: a + "".join(s + b for s, b in rest), _letter,
+              st.lists(st.tuples(st.sampled_from(["", "-", "_", "+", "."]), _letter),
+                       max_size=3)))
+_digest = st.builds(lambda a, h, n: f"{a}:{h * n}", _algorithm,
+                    st.text("0123456789abcdefABCDEF", min_size=8, max_size=8),
+                    st.integers(4, 9))
+
+
+@st.composite
+def references(draw):
+    """A valid reference, and the parts it was made of."""
+    domain = draw(_domain)
+    path = "/".join(draw(st.lists(_component, min_size=1, max_size=4)))
+    name = f"{domain}/{path}" if domain else path
+    assume(len(name) <= 255)
+    if domain is None and "/" in name:
+        first = name.split("/", 1)[0]
+        assume(first != "localhost")  # (a "localhost" component would be a domain)
+    tag = draw(st.none() | _tag)
+    digest = draw(st.none() | _digest)
+    ref = name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    return ref, name, tag, digest
+
+
+def expected_split(name: str) -> tuple[str, str]:
+    """Docker's domain rule, written out again for the test."""
+    first, _, rest = name.partition("/")
+    if rest and (first == "localhost" or "." in first or ":" in first or first.lower() != first
+                 ) and "_" not in first:
+        domain, path = first, rest
+    else:
+        domain, path = "docker.io", name
+    if domain == "index.docker.io":
+        domain = "docker.io"
+    if domain == "docker.io" and "/" not in path:
+        path = "library/" + path
+    return domain, path
+
+
+@fuzz(600)
+@given(references())
+def test_generated_references_parse(parts):
+    count("imageref.generated_references_parse")
+    ref, name, tag, digest = parts
+    r = parse(ref)
+    assert r.name + r.suffix == ref
+    assert (r.name, r.tag, r.digest) == (name, tag, digest)
+    assert (r.domain, r.path) == expected_split(name)
+
+
+@fuzz(300)
+@given(references())
+def test_normalisation_is_idempotent(parts):
+    count("imageref.normalisation_is_idempotent")
+    r = parse(parts[0])
+    assume(len(r.normalized) <= 255)
+    again = parse(r.normalized)
+    assert again.normalized == r.normalized
+    assert (again.domain, again.path) == (r.domain, r.path)
+    assert parse(again.normalized + r.suffix).suffix == r.suffix
+
+
+@fuzz(500)
+@given(st.lists(st.sampled_from([*"aZ0/:@._-[]é", "sha256", "sha256:" + "a" * 32]),
+                max_size=30).map("".join))
+def test_anything_else_is_invalid_or_round_trips(text):
+    """parse raises InvalidReference or gives back the parts of what it was given."""
+    count("imageref.anything_else_is_invalid_or_round_trips")
+    try:
+        r = parse(text)
+    except InvalidReference:
+        return
+    assert r.name + r.suffix == text
+    assert text.isascii()
+    assert re.fullmatch(r"[\x21-\x7e]+", text)
+
+
+# --------------------------------------------------------------------------- the rewrite
+
+
+def proxy(domain: str = "proxy.replicated.com") -> Proxy:
+    return Proxy(license_id=Redacted("lic"), app_slug="my-app", proxy_domain=domain,
+                 registry_domain="registry.replicated.com",
+                 replicated_registry="registry.replicated.com", pull_secret_name="my-app-reg")
+
+
+class _Use(transform.Use):
+    """A Use without an item: enough for _decide on valid references."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(None, None, None, value)  # type: ignore[arg-type]
+
+
+def decide(values: list[str], p: Proxy) -> list[str | None]:
+    plan = transform.Plan(p, None)
+    plan.uses = [_Use(v) for v in values]
+    s = Settings()
+    s.proxy_all = True
+    transform._decide(plan, s)
+    return [u.new for u in plan.uses]
+
+
+@pytest.mark.parametrize(("image", "want"), [
+    ("nginx", "proxy.replicated.com/proxy/my-app/nginx"),
+    ("nginx:1.25", "proxy.replicated.com/proxy/my-app/nginx:1.25"),
+    (f"nginx@{DIGEST}", f"proxy.replicated.com/proxy/my-app/nginx@{DIGEST}"),
+    (f"quay.io/acme/api:v1@{DIGEST}",
+     f"proxy.replicated.com/proxy/my-app/quay.io/acme/api:v1@{DIGEST}"),
+    ("index.docker.io/acme/api:v1",
+     "proxy.replicated.com/proxy/my-app/index.docker.io/acme/api:v1"),
+    ("proxy.replicated.com/proxy/my-app/nginx", None),   # already proxied
+    ("registry.replicated.com/my-app/api:1", None),      # the Replicated registry
+])
+def test_rewrite_examples(image, want):
+    assert decide([image], proxy()) == [want]
+
+
+@fuzz(300)
+@given(references(), st.sampled_from(["proxy.replicated.com", "proxy.example.com:8443",
+                                      "images.acme.io"]))
+def test_rewrite_keeps_the_reference_and_is_idempotent(parts, domain):
+    count("imageref.rewrite_keeps_the_reference_and_is_idempotent")
+    ref, _, tag, digest = parts
+    p = proxy(domain)
+    assume(not ref.startswith(domain + "/") and not ref.startswith(p.registry_domain + "/"))
+    [new] = decide([ref], p)
+    note(new)
+    assert new == transform.proxied(parse(ref), p)
+    assert new == f"{domain}/proxy/my-app/{ref}"  # the name as written, tag and digest kept
+    assert decide([new], p) == [None]              # a second run changes nothing
+    simple = parse(ref).domain == parse(ref).domain.lower() and ":" not in parse(ref).domain
+    if simple and len(new.partition("@")[0].partition(":")[0]) <= 200:
+        again = parse(new)
+        assert (again.tag, again.digest) == (tag, digest)
