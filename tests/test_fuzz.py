@@ -62,12 +62,14 @@ LICENSE_ID = "fuzzLicenseIdK2v9Wm4Rt"
 PRIVATE = ("quay.io/acme/", "ghcr.io/acme/")
 SLOW_CASE = 10.0  # seconds: one small input taking longer is a bug (a blow-up)
 
-SCALE = float(os.environ.get("FUZZ_SCALE", "1"))  # e.g. FUZZ_SCALE=20 for a long run
+# FUZZ_SCALE=20: twenty times the cases, random seeds (unset: the same cases every run)
+SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
+DERANDOMIZE = "FUZZ_SCALE" not in os.environ
 
 
 def fuzz(max_examples: int) -> settings:
     return settings(max_examples=max(1, int(max_examples * SCALE)), deadline=None,
-                    print_blob=True,
+                    print_blob=True, derandomize=DERANDOMIZE, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
 
@@ -772,14 +774,14 @@ def test_stream_example_idempotent_and_deterministic():
 def test_atheris_short_run(tmp_path):
     """tests/fuzz/atheris_fn.py, coverage-guided from the examples: 15,000 runs with a fixed
     seed (the same inputs on every machine), or 15 s with a random seed when
-    YAML_FUZZ_SCALE is set; exits 0 and finds no violation."""
+    FUZZ_SCALE is set; exits 0 and finds no violation."""
     import subprocess
 
     import atheris  # noqa: F401  (a test extra: installed, never skipped)
 
     findings = tmp_path / "findings"
     script = EXAMPLES.parent / "tests" / "fuzz" / "atheris_fn.py"
-    budget = ["-max_total_time=15"] if "YAML_FUZZ_SCALE" in os.environ else \
+    budget = ["-max_total_time=15"] if "FUZZ_SCALE" in os.environ else \
         ["-seed=20261123", "-atheris_runs=15000"]
     proc = subprocess.run([sys.executable, str(script), *budget, f"--survey={findings}"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -17,12 +17,12 @@ from fn.errors import Redacted
 from fn.imageref import InvalidReference, host_of, parse, split_domain
 from fn.license import Proxy
 
-SCALE = float(os.environ.get("YAML_FUZZ_SCALE", "1"))
+SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
 
 def fuzz(n: int) -> settings:
     return settings(max_examples=max(1, int(n * SCALE)), deadline=None, database=None,
-                    derandomize="YAML_FUZZ_SCALE" not in os.environ,
+                    derandomize="FUZZ_SCALE" not in os.environ,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 

@@ -13,7 +13,7 @@ from fn.errors import FnError
 from fn.imageref import parse as ref
 from fn.patterns import first_match, parse, parse_all, split_list
 
-SCALE = float(os.environ.get("YAML_FUZZ_SCALE", "1"))
+SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
 
 def pattern(text: str):
@@ -144,7 +144,7 @@ def test_first_match_keeps_order():
 
 
 @settings(max_examples=max(1, int(200 * SCALE)), deadline=None, database=None,
-          derandomize="YAML_FUZZ_SCALE" not in os.environ,
+          derandomize="FUZZ_SCALE" not in os.environ,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(references())
 def test_every_image_matches_its_own_name_prefix_and_host(parts):

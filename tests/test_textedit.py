@@ -20,9 +20,9 @@ from fn import yamlread
 from fn.nodes import NULL, to_python
 from fn.textedit import Editor, block, first, flow, scalar
 
-# Examples per property; YAML_FUZZ_SCALE=20 (random, not derandomized) for a long hunt.
-SCALE = float(os.environ.get("YAML_FUZZ_SCALE", "1"))
-DERANDOMIZE = "YAML_FUZZ_SCALE" not in os.environ
+# Examples per property; FUZZ_SCALE=20 (random, not derandomized) for a long hunt.
+SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
+DERANDOMIZE = "FUZZ_SCALE" not in os.environ
 
 
 def fuzz(n: int) -> settings:

@@ -31,9 +31,9 @@ from fn.yamlread import documents as read_documents
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# Examples per property; YAML_FUZZ_SCALE=20 (random, not derandomized) for a long hunt.
-SCALE = float(os.environ.get("YAML_FUZZ_SCALE", "1"))
-DERANDOMIZE = "YAML_FUZZ_SCALE" not in os.environ
+# Examples per property; FUZZ_SCALE=20 (random, not derandomized) for a long hunt.
+SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
+DERANDOMIZE = "FUZZ_SCALE" not in os.environ
 
 
 def fuzz(n: int) -> settings:
