@@ -134,7 +134,7 @@ def load_config_file(path: str):
     root = resourcelist.parse(text, "all", f"config {path}")
     try:
         data = nodes.to_python(root)
-    except (ValueError, Exception) as exc:
+    except Exception as exc:  # ValueError, and what PyYAML constructors raise
         raise FnError(f"config {path} could not be read: {exc}") from None
     return config.load(data)
 

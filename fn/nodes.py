@@ -54,6 +54,11 @@ class Scalar(Node):
         return self.value if self.tag == STR else None
 
 
+def _is_merge_key(key: Scalar) -> bool:
+    """A ``<<`` merge key (plain, resolved as YAML 1.1 merge), as PyYAML reads it."""
+    return key.value == "<<" and not key.style and key.tag == MERGE
+
+
 class Mapping(Node):
     """A mapping holding the pairs its read policy kept. ``end``: where a new last key
     goes (block style: the start of the line after its content) or the offset after '}'."""
@@ -84,7 +89,7 @@ class Mapping(Node):
         """The mappings ``<<`` merge keys bring in, earlier first (they win), as in PyYAML."""
         out: list[Mapping] = []
         for k, v in self.pairs:
-            if k.value == "<<" and not k.style and k.tag == MERGE:
+            if _is_merge_key(k):
                 out += [v] if isinstance(v, Mapping) else [
                     m for m in (v.entries if isinstance(v, Sequence) else ())
                     if isinstance(m, Mapping)]
@@ -149,14 +154,14 @@ def to_python(node: Node | None, budget: list[int] | None = None) -> object:
     if isinstance(node, Mapping):
         out: dict = {}
         for k, v in node.pairs:  # what PyYAML merges (else it fails, and so do we)
-            if k.value == "<<" and not k.style and k.tag == MERGE and not (
+            if _is_merge_key(k) and not (
                     isinstance(v, Mapping) or (isinstance(v, Sequence) and all(
                         isinstance(m, Mapping) for m in v.entries))):
                 raise ValueError("a merge key needs a mapping or a list of mappings")
         for merged in reversed(node.merged()):
             out.update(to_python(merged, budget))  # type: ignore[arg-type]
         for k, v in node.pairs:
-            if k.value == "<<" and not k.style and k.tag == MERGE:
+            if _is_merge_key(k):
                 continue
             key = k.value if k.tag == VALUE else to_python(k, budget)
             try:

@@ -95,6 +95,16 @@ def block(value: Data, indent: int) -> list[str]:
     return out
 
 
+# The order of edits at one place (the third field; lower goes first): a block scalar's
+# header ("|" made "|-"), what fills the place ("key:" + " value"), a line break added
+# after the text's unbroken last line, inserted lines (innermost first, _RANK per level),
+# then the rest in the order they were made.
+_HEADER = -(1 << 63)
+_FILL = -(1 << 62)
+_EOF_BREAK = -(1 << 61)
+_RANK = 1 << 32
+
+
 class Editor:
     """Collects splices on one text and applies them at once."""
 
@@ -116,7 +126,7 @@ class Editor:
     def splice(self, start: int, end: int, new: str) -> None:
         # what fills a place ("key:" + " value") goes before lines inserted there, and
         # before the line break that may come first (at the end of the text)
-        self.edits.append((start, end, len(self.edits) - ((1 << 62) if start == end else 0), new))
+        self.edits.append((start, end, len(self.edits) + (_FILL if start == end else 0), new))
 
     def insert_lines(self, pos: int, lines: list[str], after: Node | None = None) -> None:
         """Insert whole lines at ``pos`` (a line start, or the end of a text without a final
@@ -130,7 +140,7 @@ class Editor:
                                                                                      parent)):
                 pos = line  # before the last line, which holds only blanks
             elif not self.eof_break:  # a line break first, before all that goes there
-                self.edits.append((pos, pos, -(1 << 61), self.newline))
+                self.edits.append((pos, pos, _EOF_BREAK, self.newline))
                 self.eof_break = True
                 if block is not None:
                     self._strip(block)
@@ -142,7 +152,7 @@ class Editor:
         and "- " entries before keys at the same indentation (a compact sequence)."""
         body = first.lstrip(" ")
         rank = (len(first) - len(body)) * 2 + body.startswith("-")
-        self.edits.append((pos, pos, len(self.edits) - (rank << 32), text))
+        self.edits.append((pos, pos, len(self.edits) - rank * _RANK, text))
 
     def _final_block(self, node: Node | None) -> tuple[Scalar | None, int]:
         """The block scalar that ends the text (without a line break) after ``node``, and
@@ -177,7 +187,7 @@ class Editor:
             end += 1
         indicators = self.text[h:end]
         if "-" not in indicators:  # (first of all there: "Ijj: |" may end the text)
-            self.edits.append((h, end, -(1 << 63), indicators.replace("+", "") + "-"))
+            self.edits.append((h, end, _HEADER, indicators.replace("+", "") + "-"))
             self.headers.append(self.edits[-1])
 
     def set_scalar(self, node: Scalar, value: str) -> None:

@@ -56,12 +56,14 @@ class Refused(yaml.YAMLError):
 
 
 _BREAKS = "\r\n\x85\u2028\u2029"  # what libyaml takes for line breaks
+_BLANKS = " \t" + _BREAKS
 _ANCHOR = re.compile("&[0-9A-Za-z_-]*")
 PYTHON_TAG = "tag:yaml.org,2002:python/"
 YAML_TAG = "tag:yaml.org,2002:"
 _MAPPING_TAGS = ("map", "set")  # the standard tags a mapping or sequence can carry
 _SEQUENCE_TAGS = ("seq", "omap", "pairs")
 _constructor = yaml.constructor.SafeConstructor()
+MAX_EXPANSION = 1_000_000  # nodes that aliases may add to a document: more is a YAML bomb
 
 
 def _mismatch(e: ScalarEvent) -> bool:
@@ -75,7 +77,6 @@ def _mismatch(e: ScalarEvent) -> bool:
     except Exception:
         return True
     return False
-MAX_EXPANSION = 1_000_000  # nodes that aliases may add to a document: more is a YAML bomb
 
 
 def strip_bom(text: str) -> str:
@@ -210,10 +211,10 @@ class _Reader:
             if text[pos] == "&":  # libyaml's anchor names: what may follow is the value
                 pos = min(_ANCHOR.match(text, pos).end(), end)  # ("&a:b": "&a", ":b")
             else:  # a tag, or a comment to the end of its line
-                stops = _BREAKS if text[pos] == "#" else " \t" + _BREAKS
+                stops = _BREAKS if text[pos] == "#" else _BLANKS
                 while pos < end and text[pos] not in stops:
                     pos += 1
-            while pos < end and text[pos] in " \t" + _BREAKS:
+            while pos < end and text[pos] in _BLANKS:
                 pos += 1
         return pos
 
@@ -225,9 +226,10 @@ class _Reader:
             raise Refused("found a recursive alias", e.start_mark)
         if size < 0:
             raise Refused("found an alias to an undefined anchor", e.start_mark)
-        if self.count <= MAX_EXPANSION + 10 * len(self.text):
+        limit = MAX_EXPANSION + 10 * len(self.text)
+        if self.count <= limit:
             self.count += size
-            if self.count > MAX_EXPANSION + 10 * len(self.text):  # reported once
+            if self.count > limit:  # reported once
                 return self.refuse(f"aliases that expand to more than {MAX_EXPANSION:,} "
                                    "nodes (a YAML bomb?)", e)
         return True

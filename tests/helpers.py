@@ -81,6 +81,11 @@ LOG: list[Entry] = []
 FUZZ_COUNTS: dict[str, int] = {}
 
 
+def count(name: str, cases: int = 1) -> None:
+    """``cases`` more run for the fuzz target or property ``name``."""
+    FUZZ_COUNTS[name] = FUZZ_COUNTS.get(name, 0) + cases
+
+
 def leaks(text: str) -> list[str]:
     """The test secrets in ``text``: an ID in any letter case, or its base64 auth."""
     lower = text.lower()

@@ -44,6 +44,7 @@ from helpers import (
     PREFIX,
     check_invariants,
     config_map,
+    count,
     error_results,
     leaks,
     load_yaml,
@@ -74,8 +75,23 @@ def fuzz(max_examples: int) -> settings:
                                            HealthCheck.filter_too_much])
 
 
-def count(target: str) -> None:
-    FUZZ_COUNTS[target] = FUZZ_COUNTS.get(target, 0) + 1
+_SAME = object()
+
+
+def survey(target: str, examples: int, cases: st.SearchStrategy, check_one,
+           shrink: Any = _SAME) -> None:
+    """Run a target's ``examples`` cases through ``check_one`` and fail at the end listing
+    every distinct violation, each shrunk with ``shrink`` (default: ``check_one``; None:
+    not shrunk)."""
+    s = Survey(target)
+
+    @fuzz(examples)
+    @given(cases)
+    def run(case):
+        s(check_one, case)
+
+    run()
+    s.report(check_one if shrink is _SAME else shrink)
 
 
 class Survey:
@@ -320,15 +336,7 @@ def _is_prefix(a: tuple, b: tuple) -> bool:
 
 
 def test_fuzz_structural():
-    survey = Survey("structural")
-
-    @fuzz(250)
-    @given(structural_inputs())
-    def run(case):
-        survey(check, case)
-
-    run()
-    survey.report(check)
+    survey("structural", 250, structural_inputs(), check)
 
 
 # ---------------------------------------------------------------------------- text
@@ -398,15 +406,7 @@ def text_inputs(draw) -> str:
 
 
 def test_fuzz_text():
-    survey = Survey("text")
-
-    @fuzz(300)
-    @given(text_inputs())
-    def run(case):
-        survey(check, case)
-
-    run()
-    survey.report(check)
+    survey("text", 300, text_inputs(), check)
 
 
 # ---------------------------------------------------------------------------- aliases, tags
@@ -468,15 +468,7 @@ def alias_tag_inputs(draw) -> str:
 
 
 def test_fuzz_aliases_and_tags():
-    survey = Survey("aliases_tags")
-
-    @fuzz(200)
-    @given(alias_tag_inputs())
-    def run(case):
-        survey(check, case)
-
-    run()
-    survey.report(check)
+    survey("aliases_tags", 200, alias_tag_inputs(), check)
 
 
 # ---------------------------------------------------------------------------- generated valid
@@ -617,15 +609,8 @@ def check_generated(case: tuple[str, dict]) -> None:
 
 
 def test_fuzz_generated_valid():
-    survey = Survey("generated_valid")
-
-    @fuzz(120)
-    @given(generated_valid())
-    def run(case):
-        survey(check_generated, case)
-
-    run()
-    survey.report(lambda text: check_generated((text, {})))
+    survey("generated_valid", 120, generated_valid(), check_generated,
+           shrink=lambda text: check_generated((text, {})))
 
 
 # ---------------------------------------------------------------------------- the command line
@@ -711,27 +696,11 @@ def check_subprocess(data: bytes) -> None:
 
 
 def test_fuzz_cli_bytes():
-    survey = Survey("cli_bytes")
-
-    @fuzz(150)
-    @given(byte_inputs())
-    def run(case):
-        survey(check_cli_bytes, case)
-
-    run()
-    survey.report(check_cli_bytes)
+    survey("cli_bytes", 150, byte_inputs(), check_cli_bytes)
 
 
 def test_fuzz_subprocess():
-    survey = Survey("subprocess")
-
-    @fuzz(12)
-    @given(byte_inputs())
-    def run(case):
-        survey(check_subprocess, case)
-
-    run()
-    survey.report()
+    survey("subprocess", 12, byte_inputs(), check_subprocess, shrink=None)
 
 
 # ---------------------------------------------------------------------------- the examples
@@ -787,7 +756,7 @@ def test_atheris_short_run(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     done = re.search(r"Done (\d+)", proc.stderr)
     if done:
-        FUZZ_COUNTS["atheris"] = FUZZ_COUNTS.get("atheris", 0) + int(done.group(1))
+        count("atheris", int(done.group(1)))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert done, proc.stderr[-2000:]
     found = sorted(findings.glob("*.txt")) if findings.exists() else []

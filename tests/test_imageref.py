@@ -7,9 +7,9 @@ import os
 import re
 
 import pytest
+from helpers import count
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
-from yamltexts import count
 
 from fn import transform
 from fn.config import Settings

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from helpers import count
 from hypothesis import HealthCheck, given, settings
 from test_imageref import references
-from yamltexts import count
 
 from fn.errors import FnError
 from fn.imageref import parse as ref

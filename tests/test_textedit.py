@@ -12,9 +12,10 @@ import os
 
 import pytest
 import yaml
+from helpers import count
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from yamltexts import count, documents, load, same
+from yamltexts import documents, load, same
 
 from fn import yamlread
 from fn.nodes import NULL, to_python

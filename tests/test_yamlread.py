@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import count
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from yamltexts import check_read, corrupted, count, documents, load, resource_lists, same
+from yamltexts import check_read, corrupted, documents, load, resource_lists, same
 
 from fn.nodes import Mapping, Scalar, Sequence, to_python
 from fn.yamlread import MAX_DEPTH, Refused, TooDeep, read, strip_bom

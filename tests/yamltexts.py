@@ -34,17 +34,7 @@ from yaml.resolver import Resolver
 from fn import yamlread
 from fn.nodes import Mapping, Scalar, Sequence, to_python
 
-try:  # the run's summary of fuzz cases (tests/conftest.py prints it)
-    from helpers import FUZZ_COUNTS
-except ImportError:  # pragma: no cover
-    FUZZ_COUNTS: dict[str, int] = {}
-
 LOADER = yaml.CSafeLoader
-
-
-def count(name: str) -> None:
-    """One more case run for the property ``name``."""
-    FUZZ_COUNTS[name] = FUZZ_COUNTS.get(name, 0) + 1
 
 
 def load(text: str) -> object:
