@@ -6,16 +6,19 @@ Order: ``publicImages`` patterns, ``privateImages`` patterns, ``proxyAll``, then
 
 from __future__ import annotations
 
-from collections import namedtuple
+from typing import NamedTuple
 
 from fn import patterns
 from fn.config import Settings
-from fn.errors import FnError
 from fn.imageref import ImageRef
+from fn.problems import Problem
 from fn.results import INFO, WARNING, Result
 
-# why: "matches privateImages 'quay.io'", "probe: 401 Unauthorized", ...
-Verdict = namedtuple("Verdict", "private why probed", defaults=(False,))
+
+class Verdict(NamedTuple):
+    private: bool
+    why: str               # "matches privateImages 'quay.io'", "probe: 401 Unauthorized"
+    probed: bool = False
 
 
 def by_rules(ref: ImageRef, s: Settings) -> Verdict | None:
@@ -74,7 +77,7 @@ def _probe(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict], 
             severity = INFO
         else:
             if s.on_probe_error == "error":
-                raise FnError(f"could not tell whether {ref.written} is private: {pv.reason} "
+                raise Problem(f"could not tell whether {ref.written} is private: {pv.reason} "
                               "(onProbeError is error)")
             private = s.on_probe_error == "private"
             what = "not found" if pv.status == "not-found" else "probe failed"

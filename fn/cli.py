@@ -1,5 +1,6 @@
 """Command line: ``replicated-proxy-fn`` (KRM function), ``--config F`` (manifest stream),
-``validate`` and ``explain``. Process I/O, exit codes and messages live here only."""
+``validate`` and ``explain``. Process I/O, arguments and exit codes live here only; each
+command is a reader, ``fn.pipeline.run`` and a writer."""
 
 from __future__ import annotations
 
@@ -9,10 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from fn import __version__
-from fn.errors import FnError
-from fn.results import ERROR, Result
 
-MAX_INPUT = 256 * 1024 * 1024
 PROG = "replicated-proxy-fn"
 
 
@@ -22,18 +20,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.disable()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args and args[0] == "validate":
-            from fn import report
-
-            return report.validate_command(args[1:])
-        if args and args[0] == "explain":
-            from fn import report
-
-            return report.explain_command(args[1:])
+        if args and args[0] in ("validate", "explain"):
+            return _check(args[0], args[1:])
         return _function(args)
-    except FnError as exc:
-        _say(exc.message)
-        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # the reader went away (e.g. "| head"): nothing more to say
@@ -65,95 +54,128 @@ def _function(args: list[str]) -> int:
     opts = parser.parse_args(args)
     if opts.config is None:
         return _krm()
-    from fn import stream
-
-    settings = load_config_file(opts.config)
-    run = stream.run(read_input(sys.stdin.buffer, "stdin"), settings)
-    _write_image_list(run)
-    sys.stdout.write(run.stdout)
-    _report(run.results, verbose=opts.verbose)
-    return run.code
+    return _stream(opts.config, opts.verbose)
 
 
 def _krm() -> int:
     """ResourceList on stdin, ResourceList on stdout; results live in the ResourceList."""
-    from fn import pipeline, resourcelist
+    from fn import inputs, krm, resourcelist
+    from fn.problems import Problem
 
     try:
-        text = read_input(sys.stdin.buffer, "stdin")
-    except FnError as exc:  # still a ResourceList, with the error, for kpt to show
-        sys.stdout.write(resourcelist.error_list([Result(exc.message, ERROR)]))
-        raise
-    run = pipeline.resource_list(text)
-    _write_image_list(run)
-    run.write_to(sys.stdout)
-    _report(run.results, verbose=False, quiet=True)
+        text = inputs.read_input(sys.stdin.buffer, "stdin")
+    except Problem as exc:  # still a ResourceList, with the error, for kpt to show
+        sys.stdout.write(resourcelist.error_list([exc.result()]))
+        _say(exc.message)
+        return 1
+    out = krm.resource_list(text, os.environ)
+    return _finish(out, quiet=True, on_error=krm.failed)
+
+
+def _stream(config: str, verbose: bool) -> int:
+    from fn import inputs, stream
+    from fn.krm import Output
+
+    def read() -> stream.Stream:
+        function_config = inputs.read_config(config)
+        source = stream.Stream(inputs.read_input(sys.stdin.buffer, "stdin"))
+        source.function_config = function_config
+        return source
+
+    return _finish(stream.process(read, environ=os.environ), verbose=verbose,
+                   on_error=lambda out, problem: Output("", out.run))
+
+
+def _finish(out, on_error, quiet: bool = False, verbose: bool = False) -> int:
+    """Write the image list (if asked), the output, and the stderr report."""
+    from fn.problems import Problem
+
+    try:
+        _write_image_list(out.image_list)
+    except Problem as exc:
+        out = on_error(out, exc)
+        out.run.code = 1
+        if exc.result() not in out.run.results:
+            out.run.results.append(exc.result())
+    out.write_to(sys.stdout)
+    _report(out.run, verbose=verbose, quiet=quiet)
+    return out.run.code
+
+
+def _check(command: str, args: list[str]) -> int:
+    """``validate`` / ``explain``: files in, a report out."""
+    import argparse
+
+    from fn import inputs, pipeline, report
+
+    formats = ("text", "json") if command == "validate" else ("text", "json", "markdown")
+    description = {
+        "validate": "Check manifests: every private image pulled through the proxy, every "
+                    "PodSpec with the pull secret, every namespace with a Secret that "
+                    "authenticates the proxy and registry. Exit 1 on any problem.",
+        "explain": "Show, for each image, where it is used, whether it is private and why, "
+                   "and what it becomes."}[command]
+    parser = argparse.ArgumentParser(prog=f"{PROG} {command}", description=description)
+    parser.add_argument("paths", nargs="*", metavar="FILE|DIR|-",
+                        help="manifests to read (YAML files, directories searched for *.yaml "
+                        "and *.yml, or - for stdin; default: stdin)")
+    parser.add_argument("--config", metavar="FILE", required=True,
+                        help="the function config (ConfigMap or ReplicatedProxy)")
+    parser.add_argument("--format", choices=formats, default="text")
+    opts = parser.parse_args(args)
+    mode = pipeline.VALIDATE if command == "validate" else pipeline.EXPLAIN
+    run = pipeline.run(lambda: inputs.Files(opts.paths, opts.config), mode,
+                       environ=os.environ)
+    getattr(report, command)(run, opts.format, sys.stdout)
+    sys.stdout.flush()
+    first = run.first_error()
+    if first:
+        _say(first)
     return run.code
 
 
-def _write_image_list(run) -> None:
+def _write_image_list(listing: tuple[str, str] | None) -> None:
     """listImages: merge this run's ``<original> <new>`` lines into the file."""
-    if run.image_list is None or run.code != 0:
+    if listing is None:
         return
-    path, lines = run.image_list
+    from fn import imagelist
+    from fn.problems import Problem
+
+    path, lines = listing
     try:
         with open(path, encoding="utf-8") as f:
             before = f.read()
     except FileNotFoundError:
         before = ""
+    except UnicodeDecodeError:
+        raise Problem(f"listImages: {path} is not an image list (not UTF-8 text); "
+                      "name a new file") from None
     except OSError as exc:
-        raise FnError(f"listImages: cannot read {path}: {exc.strerror}") from None
-    merged = sorted({line for line in (before + lines).splitlines() if line.strip()})
+        raise Problem(f"listImages: cannot read {path}: {exc.strerror}") from None
+    if not imagelist.is_list(before):
+        raise Problem(f"listImages: {path} is not an image list this function wrote; "
+                      "name a new file")
     try:
         with open(path, "w", encoding="utf-8") as f:
-            f.write("".join(f"{line}\n" for line in merged))
+            f.write(imagelist.merge(lines, before))
     except OSError as exc:
-        raise FnError(f"listImages: cannot write {path}: {exc.strerror}") from None
+        raise Problem(f"listImages: cannot write {path}: {exc.strerror}") from None
 
 
-def read_input(stream, name: str) -> str:
-    data = stream.read(MAX_INPUT + 1)
-    if len(data) > MAX_INPUT:
-        raise FnError(f"{name}: input larger than {MAX_INPUT // (1024 * 1024)} MiB")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FnError(f"{name}: input is not UTF-8 text (bad byte at offset {exc.start})") from None
-
-
-def load_config_file(path: str):
-    from fn import config, nodes, resourcelist
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read(MAX_INPUT)
-    except OSError as exc:
-        raise FnError(f"cannot read config {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise FnError(f"config {path} is not UTF-8 text") from None
-    root = resourcelist.parse(text, "all", f"config {path}")
-    try:
-        data = nodes.to_python(root)
-    except Exception as exc:  # ValueError, and what PyYAML constructors raise
-        raise FnError(f"config {path} could not be read: {exc}") from None
-    return config.load(data)
-
-
-def _report(results: list[Result], verbose: bool, quiet: bool = False) -> None:
+def _report(run, verbose: bool, quiet: bool = False) -> None:
     """stderr: one line for an error (what failed); else, unless ``quiet``, warnings and
     the summary (every result when verbose)."""
-    errors = [r for r in results if r.severity == ERROR]
-    if errors:
-        more = f" (and {len(errors) - 1} more errors in results)" if len(errors) > 1 else ""
-        _say(errors[0].line().removeprefix("[error] ") + more)
+    first = run.first_error()
+    if first:
+        _say(first)
     elif quiet:
         return
     elif verbose:
-        for r in results:
+        for r in run.results:
             print(r.line(), file=sys.stderr)
     else:
-        for r in results:
-            if r.severity != "info" or r is results[-1]:
+        for r in run.results:
+            if r.severity != "info" or r is run.results[-1]:
                 print(r.line(), file=sys.stderr)
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 from fn import patterns
-from fn.errors import FnError, Redacted
 from fn.patterns import Pattern
+from fn.problems import Problem
+from fn.redacted import Redacted
 
 TYPED_API_VERSION = "fn.replicated-proxy/v1alpha1"
 TYPED_KIND = "ReplicatedProxy"
@@ -108,35 +109,32 @@ class Settings:
     list_images_configmap: str | None = None  # or a local-config ConfigMap item for it
     max_info_results: int = 100             # per-image info results; 0: no limit
 
-    def __init__(self) -> None:
-        self.given: set[str] = set()
-
 
 def load(function_config: object) -> Settings:
     """Settings from the functionConfig object (already plain data)."""
     if function_config is None:
-        raise FnError("no functionConfig: give a ConfigMap or a ReplicatedProxy with a license")
+        raise Problem("no functionConfig: give a ConfigMap or a ReplicatedProxy with a license")
     if not isinstance(function_config, dict):
-        raise FnError("functionConfig must be a mapping")
+        raise Problem("functionConfig must be a mapping")
     kind = function_config.get("kind")
     api = function_config.get("apiVersion")
     if kind == TYPED_KIND:
         if api != TYPED_API_VERSION:
-            raise FnError(f"{TYPED_KIND} must have apiVersion {TYPED_API_VERSION}")
+            raise Problem(f"{TYPED_KIND} must have apiVersion {TYPED_API_VERSION}")
         spec = function_config.get("spec")
         if spec is None:
             spec = {}
         if not isinstance(spec, dict):
-            raise FnError(f"{TYPED_KIND} spec must be a mapping", field="spec")
+            raise Problem(f"{TYPED_KIND} spec must be a mapping", field="spec")
         return _settings(spec, typed=True, where="spec")
     if kind == "ConfigMap":
         data = function_config.get("data")
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            raise FnError("ConfigMap data must be a mapping", field="data")
+            raise Problem("ConfigMap data must be a mapping", field="data")
         return _settings(data, typed=False, where="data")
-    raise FnError(f"functionConfig must be a ConfigMap or a {TYPED_API_VERSION} {TYPED_KIND}, "
+    raise Problem(f"functionConfig must be a ConfigMap or a {TYPED_API_VERSION} {TYPED_KIND}, "
                   f"not {kind!r}")
 
 
@@ -147,16 +145,16 @@ def _settings(raw: dict, typed: bool, where: str) -> Settings:
         if field is None or key in (_CONFIGMAP_ONLY if typed else _TYPED_ONLY):
             other_form = _CONFIGMAP_ONLY if typed else _TYPED_ONLY
             known = sorted(k for k in FIELDS if k not in other_form)
-            raise FnError(f"unknown field {where}.{key} (known: {', '.join(known)})",
+            raise Problem(f"unknown field {where}.{key} (known: {', '.join(known)})",
                           field=f"{where}.{key}")
         if value is None:
             continue
         path = f"{where}.{key}"
         attribute, kind, check = field
-        value = _coerce(value, kind, path, typed)
+        value = _coerce(value, kind, path)
         problem = check(value) if check else None  # type: ignore[operator]
         if problem:
-            raise FnError(f"{path} {problem}", field=path)
+            raise Problem(f"{path} {problem}", field=path)
         if kind == "secret":
             value = Redacted(value)  # type: ignore[arg-type]
         elif kind == "patterns":
@@ -164,15 +162,14 @@ def _settings(raw: dict, typed: bool, where: str) -> Settings:
         elif kind == "list":
             value = tuple(dict.fromkeys(value))  # type: ignore[arg-type]
         setattr(s, attribute, value)
-        s.given.add(key)
     return s
 
 
-def _coerce(value: object, kind: str, path: str, typed: bool) -> object:
+def _coerce(value: object, kind: str, path: str) -> object:
     if kind == "license":
         if isinstance(value, str | dict):
             return value
-        raise FnError(f"{path} must be a License document (a mapping or YAML text)", field=path)
+        raise Problem(f"{path} must be a License document (a mapping or YAML text)", field=path)
     if kind in ("list", "patterns"):
         return patterns.split_list(value, path)
     if kind == "bool":
@@ -180,31 +177,31 @@ def _coerce(value: object, kind: str, path: str, typed: bool) -> object:
             return value
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
-        raise FnError(f"{path} must be true or false", field=path)
+        raise Problem(f"{path} must be true or false", field=path)
     if kind == "count":
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
         if isinstance(value, str) and value.strip().isdigit():
             return int(value.strip())
-        raise FnError(f"{path} must be a whole number, 0 or more", field=path)
+        raise Problem(f"{path} must be a whole number, 0 or more", field=path)
     if kind in ("int", "float", "duration"):
         if isinstance(value, bool):
-            raise FnError(f"{path} must be a number", field=path)
+            raise Problem(f"{path} must be a number", field=path)
         if isinstance(value, int | float):
             number = float(value)
         elif isinstance(value, str):
             number = _number(value.strip(), kind == "duration", path)
         else:
-            raise FnError(f"{path} must be a number", field=path)
+            raise Problem(f"{path} must be a number", field=path)
         if number <= 0:
-            raise FnError(f"{path} must be greater than zero", field=path)
+            raise Problem(f"{path} must be greater than zero", field=path)
         if kind == "int":
             if number != int(number):
-                raise FnError(f"{path} must be a whole number", field=path)
+                raise Problem(f"{path} must be a whole number", field=path)
             return int(number)
         return number
     if not isinstance(value, str):
-        raise FnError(f"{path} must be a string", field=path)
+        raise Problem(f"{path} must be a string", field=path)
     return value.strip()
 
 
@@ -215,5 +212,5 @@ def _number(text: str, duration: bool, path: str) -> float:
     m = _DURATION.fullmatch(text)
     if m is None or (m.group(2) and not duration):
         unit = " (seconds, or with s/m/h/d)" if duration else ""
-        raise FnError(f"{path} must be a number{unit}", field=path)
+        raise Problem(f"{path} must be a number{unit}", field=path)
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]

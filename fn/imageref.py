@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 
+from fn.problems import InvalidReference
+
 _ALNUM = r"[a-z0-9]+"
 _SEP = r"(?:[._]|__|-+)"
 _COMPONENT = rf"{_ALNUM}(?:{_SEP}{_ALNUM})*"
@@ -27,8 +29,6 @@ NAME_MAX = 255
 DOCKER_HUB = "docker.io"
 
 
-class InvalidReference(ValueError):
-    pass
 
 
 class ImageRef(namedtuple("ImageRef", "written name tag digest domain path")):

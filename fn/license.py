@@ -12,8 +12,10 @@ from collections import namedtuple
 import yaml
 
 from fn.config import DNS_LABEL, Settings
-from fn.errors import FnError, Redacted
 from fn.imageref import host_of
+from fn.nodes import Mapping, Scalar
+from fn.problems import Problem
+from fn.redacted import Redacted
 
 API_VERSIONS = ("kots.io/v1beta1", "kots.io/v1beta2")
 PROXY = "proxy.replicated.com"
@@ -39,21 +41,21 @@ def read_document(doc: object, source: str) -> dict:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-            raise FnError(f"{source} is not valid YAML{where}") from None
+            raise Problem(f"{source} is not valid YAML{where}") from None
         except Exception:  # a value that does not match its tag: never show it
-            raise FnError(f"{source} could not be read (a value does not match its tag)"
+            raise Problem(f"{source} could not be read (a value does not match its tag)"
                           ) from None
     if not isinstance(doc, dict):
-        raise FnError(f"{source} must be a License document (a mapping)")
+        raise Problem(f"{source} must be a License document (a mapping)")
     kind = doc.get("kind", "License")
     if kind != "License":
-        raise FnError(f"{source} must be a License, not {str(kind)[:40]!r}")
+        raise Problem(f"{source} must be a License, not {str(kind)[:40]!r}")
     api = doc.get("apiVersion")
     if api is not None and api not in API_VERSIONS:
-        raise FnError(f"{source} apiVersion must be one of {', '.join(API_VERSIONS)}")
+        raise Problem(f"{source} apiVersion must be one of {', '.join(API_VERSIONS)}")
     spec = doc.get("spec")
     if not isinstance(spec, dict):
-        raise FnError(f"{source} has no spec mapping")
+        raise Problem(f"{source} has no spec mapping")
     return spec
 
 
@@ -71,21 +73,21 @@ def resolve(s: Settings, item_license: object = None, need_id: bool = True,
     if license_id is None:
         raw = spec.get("licenseID")
         if raw is None and need_id:
-            raise FnError("no license ID: give license.yaml, licenseConfigMap or licenseID")
+            raise Problem("no license ID: give license.yaml, licenseConfigMap or licenseID")
         if raw is not None and not isinstance(raw, str):
-            raise FnError("license spec.licenseID must be a string")
+            raise Problem("license spec.licenseID must be a string")
         license_id = None if raw is None else Redacted(raw)
     if license_id is not None and not _LICENSE_ID.fullmatch(license_id.reveal()):
-        raise FnError("the license ID is malformed (expected 1-256 letters, digits or ._~+/=-)")
+        raise Problem("the license ID is malformed (expected 1-256 letters, digits or ._~+/=-)")
 
     slug = s.app_slug if s.app_slug is not None else spec.get("appSlug")
     if slug is None and not need_slug:
         slug = ""
     elif slug is None:
-        raise FnError("no app slug: give license.yaml, licenseConfigMap or appSlug")
+        raise Problem("no app slug: give license.yaml, licenseConfigMap or appSlug")
     elif not isinstance(slug, str) or not DNS_LABEL.fullmatch(slug) or len(slug) > 63:
         # the value is not shown: it might be the license ID given in the wrong field
-        raise FnError("invalid appSlug: it must be lowercase letters, digits and '-', "
+        raise Problem("invalid appSlug: it must be lowercase letters, digits and '-', "
                       "starting and ending with a letter or digit, at most 63 characters")
 
     endpoint = spec.get("endpoint")
@@ -100,3 +102,21 @@ def resolve(s: Settings, item_license: object = None, need_id: bool = True,
         replicated_registry=default_registry,
         pull_secret_name=s.pull_secret_name or (f"{slug}-registry" if slug else None),
     )
+
+
+def from_items(items: list, s: Settings) -> tuple[object, str | None]:
+    """The item named by ``licenseConfigMap`` and its ``data.license.yaml`` text."""
+    if s.license_configmap is None:
+        return None, None
+    found = [i for i in items if i.kind == "ConfigMap" and i.group == ""
+             and i.name == s.license_configmap]
+    if not found:
+        raise Problem(f"licenseConfigMap: no ConfigMap {s.license_configmap!r} among the items")
+    if len(found) > 1:
+        raise Problem(f"licenseConfigMap: more than one ConfigMap named {s.license_configmap!r}")
+    node = found[0].node
+    data = node.get("data") if node is not None else None
+    text = data.get("license.yaml") if isinstance(data, Mapping) else None
+    if not isinstance(text, Scalar) or text.tag != "tag:yaml.org,2002:str":
+        raise Problem(f"ConfigMap {s.license_configmap} has no data.license.yaml")
+    return found[0], text.value

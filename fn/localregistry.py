@@ -3,13 +3,11 @@ every image, public or private, moves to ``<host>/<namespace>/<last path compone
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import re
+from collections.abc import Mapping
 
-from fn.errors import FnError
 from fn.imageref import DOMAIN, ImageRef
+from fn.problems import Problem
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _NAMESPACE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
@@ -19,10 +17,10 @@ def parse_target(value: str) -> tuple[str, str]:
     """``host[:port][/namespace]`` -> (host, namespace or "")."""
     host, _, namespace = value.strip().strip("/").partition("/")
     if not DOMAIN.fullmatch(host):
-        raise FnError(f"localRegistry: {host!r} is not a registry host[:port]",
+        raise Problem(f"localRegistry: {host!r} is not a registry host[:port]",
                       field="localRegistry")
     if namespace and not _NAMESPACE.fullmatch(namespace):
-        raise FnError(f"localRegistry: {namespace!r} is not a repository namespace",
+        raise Problem(f"localRegistry: {namespace!r} is not a repository namespace",
                       field="localRegistry")
     return host, namespace
 
@@ -36,25 +34,20 @@ def rewrite(ref: ImageRef, host: str, namespace: str) -> str:
     return f"{prefix}{last}:{ref.tag}" if ref.tag else prefix + last
 
 
-def credentials(username_env: str | None, password_env: str | None) -> tuple[str, str] | None:
+def credentials(username_env: str | None, password_env: str | None,
+                environ: Mapping[str, str]) -> tuple[str, str] | None:
     """The registry credentials from the environment (never from config or the items)."""
     if not username_env and not password_env:
         return None
     if not username_env or not password_env:
-        raise FnError("give both localRegistryUsernameEnv and localRegistryPasswordEnv")
+        raise Problem("give both localRegistryUsernameEnv and localRegistryPasswordEnv")
     values = []
     for field, name in (("localRegistryUsernameEnv", username_env),
                         ("localRegistryPasswordEnv", password_env)):
-        value = os.environ.get(name)
+        value = environ.get(name)
         if not value:
-            raise FnError(f"{field}: the environment variable {name} is not set "
+            raise Problem(f"{field}: the environment variable {name} is not set "
                           "(for kpt and kustomize, pass it to the function: envs / --env)",
                           field=field)
         values.append(value)
     return values[0], values[1]
-
-
-def dockerconfigjson(host: str, username: str, password: str) -> str:
-    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
-    doc = json.dumps({"auths": {host: {"auth": auth}}}, sort_keys=True, separators=(",", ":"))
-    return base64.b64encode(doc.encode()).decode()

@@ -12,8 +12,8 @@ import re
 from collections import namedtuple
 from fnmatch import fnmatchcase
 
-from fn.errors import FnError
 from fn.imageref import DOMAIN, REFERENCE, ImageRef, split_domain
+from fn.problems import Problem
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -39,12 +39,12 @@ def split_list(value: str | list[str] | None, field: str) -> list[str]:
         return [p.strip() for p in re.split(r"[,\n]", value) if p.strip()]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return [v.strip() for v in value if v.strip()]
-    raise FnError(f"{field} must be a list of strings or a comma separated string", field=field)
+    raise Problem(f"{field} must be a list of strings or a comma separated string", field=field)
 
 
 def parse(text: str, field: str) -> Pattern:
     if any(c.isspace() for c in text) or "@" in text:
-        raise FnError(f"{field}: {text!r} is not an image pattern", field=field)
+        raise Problem(f"{field}: {text!r} is not an image pattern", field=field)
     first, _, rest = text.partition("/")
     if _GLOB.search(rest) or (_GLOB.search(first) and not _is_domain(first)):  # ("[::1]")
         if _is_domain(first) and rest:  # "ghcr.io/acme/*", "[::1]:5000/x*" ("[" escaped)
@@ -59,17 +59,17 @@ def parse(text: str, field: str) -> Pattern:
     prefix = text.endswith("/")
     body = text.rstrip("/")
     if not body:
-        raise FnError(f"{field}: {text!r} is not an image pattern", field=field)
+        raise Problem(f"{field}: {text!r} is not an image pattern", field=field)
     if "/" not in body and _is_domain(body):
         return Pattern(text, _hub(body), False)
     if REFERENCE.fullmatch(body) is None:  # "ghcr.io/Acme/", "a//b": would match nothing
-        raise FnError(f"{field}: {text!r} is not an image pattern", field=field)
+        raise Problem(f"{field}: {text!r} is not an image pattern", field=field)
     domain, path = split_domain(body + "/x" if prefix else body)
     if prefix:
         path = path[:-2]
     last = path.rsplit("/", 1)[-1]
     if ":" in last:
-        raise FnError(f"{field}: {text!r} names a tag; patterns match repositories", field=field)
+        raise Problem(f"{field}: {text!r} names a tag; patterns match repositories", field=field)
     return Pattern(text, f"{domain}/{path}", False)
 
 

@@ -1,81 +1,96 @@
-"""The function end to end, text in and text out: read → config/license → plan →
-mutate or validate → write. No process I/O here (that is ``fn.cli``)."""
+"""The function, one pipeline for every entry point:
+
+    read → settings → license → target → locate → classify (probe) → decide
+         → mutate | validate | explain → outcome
+
+``run`` takes a reader (ResourceList, manifest stream, files) and gives an ``Outcome``;
+writers (``fn.resourcelist.write``, ``fn.stream``, ``fn.report``) turn it into text.
+Every problem, wherever raised, is collected here, once. No process I/O here: the
+environment comes in as ``environ`` (``fn.cli`` passes ``os.environ``).
+"""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping
 
-from fn import config, resourcelist, transform
-from fn.errors import FnError
+from fn import classify, config, license, plan, targets
+from fn.config import Settings
+from fn.mutate import Outcome, mutate
+from fn.problems import Problem, Problems, results_of
 from fn.results import ERROR, Result
-from fn.textedit import Editor
+from fn.validate import explain, validate
+
+MUTATE, VALIDATE, EXPLAIN = "mutate", "validate", "explain"
 
 
-class Run:
-    """What a run gives back: the output text, the exit code, the results."""
+class Run(Outcome):
+    """An outcome, with what it came from: ``source`` (None: the input was unreadable),
+    ``plan`` (None: the run failed before deciding), ``code`` and ``mode``."""
 
-    __slots__ = ("_chunks", "_stdout", "code", "image_list", "results")
-
-    def __init__(self, stdout: str | Iterable[str], code: int, results: list[Result],
-                 image_list: tuple[str, str] | None = None) -> None:
-        self._stdout = stdout if isinstance(stdout, str) else None
-        self._chunks = None if isinstance(stdout, str) else stdout
+    def __init__(self, outcome: Outcome, code: int, mode: str, source: object = None,
+                 p: plan.Plan | None = None, settings: Settings | None = None,
+                 rows: list[dict] | None = None) -> None:
+        super().__init__(outcome.results, outcome.new_items, outcome.drop, outcome.images)
         self.code = code
-        self.results = results
-        self.image_list = image_list  # (path, "<original> <new>" lines) for listImages
+        self.mode = mode
+        self.source = source
+        self.plan = p
+        self.settings = settings
+        self.rows = rows or []
 
     @property
-    def stdout(self) -> str:
-        if self._stdout is None:
-            self._stdout = "".join(self._chunks or ())
-        return self._stdout
-
-    def write_to(self, out: io.TextIOBase) -> None:
-        """Write the output without ever holding all of it as one string."""
-        if self._stdout is not None:
-            out.write(self._stdout)
-            return
-        for chunk in self._chunks or ():
-            out.write(chunk)
-        self._chunks = None
+    def failed(self) -> bool:
+        return self.code != 0
 
     @property
-    def errors(self) -> list[Result]:
-        return [r for r in self.results if r.severity == ERROR]
+    def summary(self) -> Result | None:
+        """The closing summary result (mutate and validate), which is not a finding."""
+        return self.results[-1] if self.plan is not None and self.results else None
+
+    def first_error(self) -> str | None:
+        """"<first error> (and N more)" for a one-line message, or None."""
+        errors = [r for r in self.results if r.severity == ERROR and r is not self.summary]
+        if not errors:
+            return None
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return errors[0].line().removeprefix("[error] ") + more
 
 
-def resource_list(text: str) -> Run:
-    """A KRM function call: ResourceList text in, ResourceList text out."""
+def run(read: Callable[[], object], mode: str | None = None,
+        settings: Settings | None = None, environ: Mapping[str, str] | None = None) -> Run:
+    """``read`` gives the source (``.items``, ``.problems``, ``.function_config``);
+    ``mode`` None means the settings' mode; ``settings`` None means the source's
+    functionConfig."""
+    source = None
+    s = settings
     try:
-        doc = resourcelist.read(text)
-    except FnError as exc:
-        results = [Result(exc.message, ERROR)]
-        return Run(resourcelist.error_list(results), 1, results)
-    try:
-        if doc.problems:
-            raise transform.Failed([Result(p.message, ERROR) for p in doc.problems])
-        s = config.load(doc.function_config)
-        return _run(doc, s)
-    except FnError as exc:
-        results = [Result(exc.message, ERROR,
-                          field={"path": exc.field} if exc.field else None)]
-    except transform.Failed as exc:
-        results = exc.results
-    # on failure: the input as it came, with the errors (what the Go SDK does)
-    out = resourcelist.write(doc, Editor(doc.text), results, [], [])
-    return Run(out, 1, results)
+        source = read()
+        if source.problems:  # type: ignore[attr-defined]
+            raise Problems(source.problems)  # type: ignore[attr-defined]
+        s = settings or config.load(source.function_config)  # type: ignore[attr-defined]
+        mode = mode or s.mode
+        return _decide_and_act(source, s, mode, environ or {})
+    except (Problem, Problems) as exc:
+        results = results_of(exc)
+    return Run(Outcome(results), 1, mode or MUTATE, source, settings=s)
 
 
-def _run(doc: resourcelist.Document, s: config.Settings) -> Run:
-    if s.mode == "validate":
-        p = transform.plan(doc.items, s, validating=True)
-        results = transform.validate(p, doc.items, s)
-        out = resourcelist.write(doc, Editor(doc.text), results, [], [])
-        return Run(out, 1 if any(r.severity == ERROR for r in results) else 0, results)
-    p = transform.plan(doc.items, s)
-    outcome = transform.mutate(p, doc.items, s, kpt_paths=True)
-    out = resourcelist.write(doc, doc.editor, outcome.results, outcome.new_items, outcome.drop)
-    listing = (s.list_images, outcome.images) if s.list_images else None
-    return Run(out, 0, outcome.results, listing)
-
+def _decide_and_act(source, s: Settings, mode: str, environ: Mapping[str, str]) -> Run:
+    items = source.items
+    license_item, license_text = license.from_items(items, s)
+    target = targets.make(s, license_text, need_id=mode == MUTATE, environ=environ)
+    p = plan.gather(items, target, license_item)
+    refs = plan.candidates(p)
+    if isinstance(target, targets.ProxyTarget):
+        verdicts, found = classify.classify(refs, s)  # may probe registries
+        p.results += found
+        plan.decide(p, verdicts)
+    else:
+        plan.decide(p, {}, f"localRegistry is {target.where}")
+    if mode == VALIDATE:
+        results = validate(p, items, s)
+        return Run(Outcome(results), 1 if plan.errors(results) else 0, mode, source, p, s)
+    if mode == EXPLAIN:
+        return Run(Outcome(list(p.results)), 0, mode, source, p, s, explain(p))
+    outcome = mutate(p, items, s, kpt_paths=getattr(source, "kpt_paths", True))
+    return Run(outcome, 0, mode, source, p, s)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import yaml
 
-from fn import podspecs, yamlread
-from fn.errors import FnError
+from fn import locate, yamlread
+from fn.fieldspecs import GENERATED
 from fn.nodes import Mapping, Node, Scalar, Sequence, Skipped, string, to_python
-from fn.podspecs import GENERATED, resource_policy
+from fn.problems import Problem
 from fn.results import Result
 from fn.textedit import Editor
 from fn.yamlread import ALL
@@ -31,7 +31,8 @@ class Item:
     input is not held in memory as nodes."""
 
     __slots__ = ("api_version", "editor", "file_ref", "generated", "index", "kind",
-                 "local_config", "name", "namespace", "node", "origin", "problem", "specs")
+                 "local_config", "name", "namespace", "node", "notes", "origin", "problem",
+                 "sites")
 
     def __init__(self, editor: Editor, index: int, api_version: str, kind: str, name: str,
                  namespace: str | None) -> None:
@@ -46,8 +47,9 @@ class Item:
         self.origin: dict[str, str | int] | None = None     # its file (plain manifests)
         self.local_config = False
         self.generated = False                              # a Secret this function made
-        self.specs: list[podspecs.PodSpec] = []
-        self.problem: podspecs.TypeProblem | None = None
+        self.sites: list[locate.Site] = []
+        self.problem: Problem | None = None
+        self.notes: list[Problem] = []  # warnings found while locating images
 
     @property
     def group(self) -> str:
@@ -78,7 +80,7 @@ class Document:
         self.items = items
         self.function_config = function_config
         self.editor = editor
-        self.problems: list[FnError] = []  # found while reading: the run fails with them
+        self.problems: list[Problem] = []  # found while reading: the run fails with them
 
 
 def _root_policy(items_policy: object, take: object) -> dict:
@@ -87,11 +89,11 @@ def _root_policy(items_policy: object, take: object) -> dict:
 
 
 def read(text: str) -> Document:
-    """Parse a ResourceList; raises FnError for anything that is not one."""
+    """Parse a ResourceList; raises Problem for anything that is not one."""
     text = yamlread.strip_bom(text)
     editor = Editor(text)
     items: list[Item] = []
-    problems: list[FnError] = []  # the input is readable, but not usable: echo it back
+    problems: list[Problem] = []  # the input is readable, but not usable: echo it back
     seen = [0]
 
     def take(node: Node) -> Node:
@@ -99,7 +101,7 @@ def read(text: str) -> Document:
         seen[0] += 1
         try:
             item = identify(node, editor, len(items), f"items[{at}]")
-        except FnError as exc:
+        except Problem as exc:
             problems.append(exc)
             return node
         items.append(item)
@@ -116,35 +118,35 @@ def read(text: str) -> Document:
         return take(node)
 
     refused: list[yamlread.Refused] = []
-    root = parse(text, _root_policy(resource_policy, take), "input",
+    root = parse(text, _root_policy(locate.resource_policy, take), "input",
                  wide=_root_policy(ALL, restart), refused=refused)
-    problems[:0] = [FnError(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
+    problems[:0] = [Problem(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
                             f"column {r.problem_mark.column + 1})") for r in refused]
     if not isinstance(root, Mapping):
-        raise FnError("input is not a ResourceList: the document is not a mapping")
+        raise Problem("input is not a ResourceList: the document is not a mapping")
     kind = string(root.get("kind"))
     api = string(root.get("apiVersion"))
     if kind != "ResourceList":
-        raise FnError(f"input is not a ResourceList (kind is {kind!r})")
+        raise Problem(f"input is not a ResourceList (kind is {kind!r})")
     if api not in API_VERSIONS:
-        raise FnError(f"unsupported ResourceList apiVersion {api!r} (use {API_VERSIONS[0]})")
+        raise Problem(f"unsupported ResourceList apiVersion {api!r} (use {API_VERSIONS[0]})")
     items_node = root.get("items")
     if items_node is None:
-        raise FnError("the ResourceList has no items")
+        raise Problem("the ResourceList has no items")
     if not isinstance(items_node, Sequence):
-        raise FnError("the ResourceList's items must be a list")
+        raise Problem("the ResourceList's items must be a list")
     results = root.get("results")
     if results is not None and not isinstance(results, Sequence) and not (
             isinstance(results, Scalar) and results.tag == "tag:yaml.org,2002:null"):
-        problems.append(FnError("the ResourceList's results must be a list"))
+        problems.append(Problem("the ResourceList's results must be a list"))
     function_config = None
     try:
         function_config = to_python(root.get("functionConfig"))
     except ValueError as exc:
-        problems.append(FnError(f"functionConfig could not be read: {exc}"))
+        problems.append(Problem(f"functionConfig could not be read: {exc}"))
     try:
         check_duplicates(items)
-    except FnError as exc:
+    except Problem as exc:
         problems.append(exc)
     doc = Document(text, root, items_node, items, function_config, editor)
     doc.problems = problems
@@ -153,15 +155,15 @@ def read(text: str) -> Document:
 
 def parse(text: str, policy: object, source: str, wide: object = ALL,
           refused: list | None = None) -> Node | None:
-    """One YAML document, read with libyaml; FnError (line, column) when it is not YAML."""
+    """One YAML document, read with libyaml; Problem (line, column) when it is not YAML."""
     try:
         return yamlread.read(text, policy, wide, refused)
     except yaml.YAMLError as exc:
-        raise FnError(f"{source} is not valid YAML{_where(exc)}") from None
+        raise Problem(f"{source} is not valid YAML{_where(exc)}") from None
     except yamlread.TooDeep:
-        raise FnError(f"{source} is nested too deeply") from None
+        raise Problem(f"{source} is nested too deeply") from None
     except ValueError:
-        raise FnError(f"{source} must be exactly one YAML document") from None
+        raise Problem(f"{source} must be exactly one YAML document") from None
 
 
 def _where(exc: yaml.YAMLError) -> str:
@@ -176,27 +178,27 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
     """The Item for a resource's node: checks its identity, reads its annotations, finds
     its PodSpecs, and lets go of the node unless it is a ConfigMap or Secret."""
     if not isinstance(node, Mapping):
-        raise FnError(f"{where} is not a mapping")
+        raise Problem(f"{where} is not a mapping")
     api = string(node.get("apiVersion"))
     kind = string(node.get("kind"))
     meta = node.get("metadata")
     if not api:
-        raise FnError(f"{where} has no apiVersion")
+        raise Problem(f"{where} has no apiVersion")
     if not kind:
-        raise FnError(f"{where} has no kind")
+        raise Problem(f"{where} has no kind")
     if not isinstance(meta, Mapping):
-        raise FnError(f"{where} ({kind}) has no metadata")
+        raise Problem(f"{where} ({kind}) has no metadata")
     name = string(meta.get("name"))
     if not name:
-        raise FnError(f"{where} ({kind}) has no metadata.name")
+        raise Problem(f"{where} ({kind}) has no metadata.name")
     ns_node = meta.get("namespace")
     namespace = string(ns_node)
     if ns_node is not None and namespace is None and ns_node.tag != "tag:yaml.org,2002:null":
-        raise FnError(f"{where} ({kind} {name}) metadata.namespace must be a string")
+        raise Problem(f"{where} ({kind} {name}) metadata.namespace must be a string")
     annotations = meta.get("annotations")
     if annotations is not None and not isinstance(annotations, Mapping):
         if not (isinstance(annotations, Scalar) and annotations.tag.endswith(":null")):
-            raise FnError(f"{where} ({kind} {name}) metadata.annotations must be a mapping")
+            raise Problem(f"{where} ({kind} {name}) metadata.annotations must be a mapping")
         annotations = None
     item = Item(editor, index, api, kind, name, namespace or None)
     if annotations is not None:
@@ -213,12 +215,20 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
         item.node = node
     elif not item.is_kptfile and not item.local_config:
         try:
-            item.specs = podspecs.find(node, api, kind)
-        except podspecs.TypeProblem as exc:
+            item.sites = locate.sites(node, api, kind, item.notes)
+        except Problem as exc:
             item.problem = exc
-        for spec in item.specs:  # only imagePullSecrets is read again (and written)
-            spec.node.pairs = [p for p in spec.node.pairs if p[0].value == "imagePullSecrets"]
+        _let_go(item.sites)
     return item
+
+
+def _let_go(sites: list[locate.Site]) -> None:
+    """Of each site's mapping, only the pull-secret key (and merge keys) is read again."""
+    keep: dict[int, set[str]] = {}
+    for site in sites:
+        keep.setdefault(id(site.base), {"<<"}).add(site.rest[0])
+    for site in sites:
+        site.base.pairs = [p for p in site.base.pairs if p[0].value in keep[id(site.base)]]
 
 
 def _payload(configmap: Mapping) -> bool:
@@ -233,7 +243,7 @@ def check_duplicates(items: list[Item]) -> None:
         key = (item.group, item.kind, item.namespace or "", item.name)
         if key in seen:
             ns = f"{item.namespace}/" if item.namespace else ""
-            raise FnError(f"duplicate resource {item.kind} {ns}{item.name} "
+            raise Problem(f"duplicate resource {item.kind} {ns}{item.name} "
                           f"(items[{seen[key]}] and items[{item.index}])")
         seen[key] = item.index
 
@@ -267,6 +277,15 @@ def _ending_with_newline(chunks: Iterator[str]) -> Iterator[str]:
             yield chunk
     if not last.endswith("\n"):
         yield "\n"
+
+
+def kpt_annotations(path: str) -> dict[str, str]:
+    """The path and index annotations kpt gives a new item (legacy and internal)."""
+    out = {}
+    for prefix in ("", "internal."):
+        out[f"{prefix}config.kubernetes.io/path"] = path
+        out[f"{prefix}config.kubernetes.io/index"] = "0"
+    return out
 
 
 def error_list(results: list[Result]) -> str:

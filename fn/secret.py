@@ -5,17 +5,19 @@ from __future__ import annotations
 import base64
 import json
 
-from fn.license import Proxy
-from fn.podspecs import GENERATED
+from fn.fieldspecs import GENERATED
+from fn.nodes import Mapping, Scalar
+from fn.resourcelist import Item, kpt_annotations
 
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 
 
-def dockerconfigjson(proxy: Proxy) -> str:
-    """base64 of compact, key-sorted ``{"auths": {...}}`` with ``LICENSE_ID:<id>`` auth."""
-    auth = base64.b64encode(f"LICENSE_ID:{proxy.license_id.reveal()}".encode()).decode()
-    auths = {host: {"auth": auth} for host in (proxy.proxy_domain, proxy.registry_domain)}
-    doc = json.dumps({"auths": auths}, sort_keys=True, separators=(",", ":"))
+def dockerconfigjson(hosts: tuple[str, ...], username: str, password: str) -> str:
+    """base64 of compact, key-sorted ``{"auths": {host: {"auth": ...}}}`` (KOTS's form:
+    username ``LICENSE_ID``, password the license ID)."""
+    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
+    doc = json.dumps({"auths": {host: {"auth": auth} for host in hosts}}, sort_keys=True,
+                     separators=(",", ":"))
     return base64.b64encode(doc.encode()).decode()
 
 
@@ -44,9 +46,7 @@ def manifest(name: str, payload: str, app_slug: str, namespace: str | None,
     annotations = metadata["annotations"] = (
         {"kots.io/app-slug": app_slug, GENERATED: "true"} if app_slug else {GENERATED: "true"})
     if path is not None:
-        for prefix in ("", "internal."):
-            annotations[f"{prefix}config.kubernetes.io/path"] = path
-            annotations[f"{prefix}config.kubernetes.io/index"] = "0"
+        annotations.update(kpt_annotations(path))
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -54,3 +54,18 @@ def manifest(name: str, payload: str, app_slug: str, namespace: str | None,
         "type": DOCKERCONFIGJSON,
         "data": {".dockerconfigjson": payload},
     }
+
+
+def value_of(node: Mapping) -> tuple[str | None, Scalar | None]:
+    """(type, the .dockerconfigjson scalar) of a Secret's node."""
+    t = node.get("type")
+    data = node.get("data")
+    value = data.get(".dockerconfigjson") if isinstance(data, Mapping) else None
+    return (t.value if isinstance(t, Scalar) else None,
+            value if isinstance(value, Scalar) else None)
+
+
+def existing(items: list[Item], name: str) -> dict[str | None, Item]:
+    """The Secrets named ``name`` among the items, by namespace."""
+    return {i.namespace: i for i in items
+            if i.kind == "Secret" and i.group == "" and i.name == name}

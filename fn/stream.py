@@ -3,36 +3,44 @@ of a YAML stream, each read like a ResourceList item and changed in place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Mapping as Env
+
 import yaml
 
-from fn import resourcelist, transform, yamlread
+from fn import pipeline, resourcelist, yamlread
 from fn.config import Settings
-from fn.errors import FnError
+from fn.krm import Output
+from fn.locate import resource_policy
 from fn.nodes import Mapping
-from fn.pipeline import Run
-from fn.podspecs import resource_policy
-from fn.results import ERROR, Result
+from fn.problems import Problem
 from fn.textedit import Editor, block
 
 
 class Stream:
+    """A stream's items. ``kpt_paths`` is False: new items get no kpt file annotations."""
+
+    kpt_paths = False
+    function_config = None
+
     def __init__(self, text: str, source: str = "stdin", path: str | None = None) -> None:
         text = self.text = yamlread.strip_bom(text)
         self.editor = Editor(text)
         self.items: list[resourcelist.Item] = []
+        self.problems: list[Problem] = []
         self.spans: dict[int, tuple[int, int]] = {}  # id(item) -> document span
         try:
             docs = yamlread.documents(text, resource_policy)
         except yaml.YAMLError as exc:
-            raise FnError(f"{source} is not valid YAML{resourcelist._where(exc)}") from None
+            raise Problem(f"{source} is not valid YAML{resourcelist._where(exc)}") from None
         except yamlread.TooDeep:
-            raise FnError(f"{source} is nested too deeply") from None
+            raise Problem(f"{source} is nested too deeply") from None
         for n, (start, end, root) in enumerate(docs):
             if root is None:
                 continue
             where = f"{source}: document {n + 1}"
             if not isinstance(root, Mapping):
-                raise FnError(f"{where} is not a mapping")
+                raise Problem(f"{where} is not a mapping")
             item = resourcelist.identify(root, self.editor, len(self.items), where)
             if path is not None:
                 item.origin = {"path": path, "index": n}
@@ -52,15 +60,16 @@ class Stream:
         return out
 
 
-def run(text: str, s: Settings) -> Run:
-    """Mutate a stream; the output is the stream with its changes and new Secrets."""
-    try:
-        stream = Stream(text)
-        p = transform.plan(stream.items, s)
-        outcome = transform.mutate(p, stream.items, s, kpt_paths=False)
-    except FnError as exc:
-        return Run("", 1, [Result(exc.message, ERROR)])
-    except transform.Failed as exc:
-        return Run("", 1, exc.results)
-    listing = (s.list_images, outcome.images) if s.list_images else None
-    return Run(stream.render(outcome.new_items, outcome.drop), 0, outcome.results, listing)
+def run(text: str, s: Settings, environ: Env[str, str] | None = None) -> Output:
+    """Mutate a stream; the output is the stream with its changes and new Secrets (on
+    failure: nothing, the results say why)."""
+    return process(lambda: Stream(text), s, environ)
+
+
+def process(read: Callable[[], Stream], s: Settings | None = None,
+            environ: Env[str, str] | None = None) -> Output:
+    """``read`` gives the stream (with its ``function_config`` when ``s`` is None)."""
+    r = pipeline.run(read, pipeline.MUTATE, s, environ)
+    if r.failed:
+        return Output("", r)
+    return Output(r.source.render(r.new_items, r.drop), r)  # type: ignore[union-attr]

@@ -1,7 +1,7 @@
 """Session-wide: the secrecy log and the fuzz case counts.
 
 Every run through ``helpers.run_fn`` is recorded by helpers itself; in-process runs
-(``fn.pipeline.resource_list`` and ``fn.stream.run``, whoever calls them) have their
+(``fn.krm.resource_list`` and ``fn.stream.run``, whoever calls them) have their
 results recorded here. ``tests/test_zz_secrecy.py`` checks the log as the last test, and
 ``pytest_sessionfinish`` checks it again (so tests that ran after it, or a reordered run,
 are covered too) and fails the session on a leak.
@@ -22,13 +22,13 @@ FUZZ_COUNT_FILE = helpers.REPO / "bench" / "out" / "fuzz-count.txt"
 
 @pytest.fixture(autouse=True, scope="session")
 def _record_in_process_results():
-    from fn import pipeline, stream
+    from fn import krm, stream
 
-    original_list, original_stream = pipeline.resource_list, stream.run
+    original_list, original_stream = krm.resource_list, stream.run
 
     def resource_list(text):
         run = original_list(text)
-        helpers.record_results("fn.pipeline.resource_list", run.results, text)
+        helpers.record_results("fn.krm.resource_list", run.results, text)
         return run
 
     def stream_run(text, settings):
@@ -39,7 +39,7 @@ def _record_in_process_results():
     resource_list.__doc__ = original_list.__doc__
     stream_run.__doc__ = original_stream.__doc__
     patch = pytest.MonkeyPatch()
-    patch.setattr(pipeline, "resource_list", resource_list)
+    patch.setattr(krm, "resource_list", resource_list)
     patch.setattr(stream, "run", stream_run)
     yield
     patch.undo()

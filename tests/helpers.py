@@ -22,7 +22,7 @@ API (small on purpose):
 - ``TEST_LICENSE_IDS``: every license ID the tests use; ``SECRET_NEEDLES``: those IDs and
   the base64 of ``LICENSE_ID:<id>`` (the pull secret's auth), none of which may appear on
   stderr or in results.
-- ``check_invariants(text, function)``: run ``fn.pipeline.resource_list`` (or any such
+- ``check_invariants(text, function)``: run ``fn.krm.resource_list`` (or any such
   function) and assert the invariants every run must satisfy (see its docstring).
 - ``violation_kind(exc)``: a key telling distinct fuzz findings apart.
 - ``FUZZ_COUNTS``: target name -> cases run (printed by conftest at the end of the run).
@@ -446,7 +446,7 @@ def _items_of(text: str) -> tuple[int, int] | None:
 
 
 def check_invariants(text: str, function: Any, slow: float = 10.0) -> int:
-    """Run ``function(text)`` (``fn.pipeline.resource_list``) and assert what every run
+    """Run ``function(text)`` (``fn.krm.resource_list``) and assert what every run
     must satisfy; returns the exit code. Exit 1: an error result, and the output a
     ResourceList holding it. Exit 0: no error result; the input and the output read by the
     safe loader; at least the input's items in the output (less the function's own Secrets,

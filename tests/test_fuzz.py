@@ -4,7 +4,7 @@ Invariant of every run: exit 0 with a valid ResourceList (libyaml's safe loader 
 at least the input's items, less the function's own Secrets it may drop; no error result),
 the same output for the same input (determinism) and nothing more to do on its own output
 (idempotency: the re-run changes nothing but the results); or exit 1 with an error result
-in a ResourceList. Never an exception out of ``fn.pipeline.resource_list``, never a
+in a ResourceList. Never an exception out of ``fn.krm.resource_list``, never a
 traceback or an "internal error" from the command line.
 
 Each target runs all its cases, keeps the smallest input of every distinct violation, and
@@ -57,7 +57,7 @@ from helpers import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fn import pipeline
+from fn import krm
 
 LICENSE_ID = "fuzzLicenseIdK2v9Wm4Rt"
 PRIVATE = ("quay.io/acme/", "ghcr.io/acme/")
@@ -219,10 +219,10 @@ def _seeds() -> dict[str, str]:
                      "privateImages": list(PRIVATE), "namespaces": ["extra"]}}),
     }
     # the quickstart after one run: a re-run input with the function's own Secret
-    first = pipeline.resource_list(seeds["quickstart"])
+    first = krm.resource_list(seeds["quickstart"])
     seeds["quickstart, second run"] = without_results(first.stdout)
     # the kpt package's validator (its Kptfile's second step), after the mutator
-    mutated = yaml.safe_load(without_results(pipeline.resource_list(seeds["kpt-package"]).stdout))
+    mutated = yaml.safe_load(without_results(krm.resource_list(seeds["kpt-package"]).stdout))
     mutated["functionConfig"] = config_map(mode="validate", licenseConfigMap="replicated-license",
                                            privateImages=images)
     seeds["kpt-package validator"] = yaml.safe_dump(mutated, sort_keys=False)
@@ -236,7 +236,7 @@ SEEDS = _seeds()
 
 
 def check(text: str) -> int:
-    return check_invariants(text, pipeline.resource_list, SLOW_CASE)
+    return check_invariants(text, krm.resource_list, SLOW_CASE)
 
 
 # ---------------------------------------------------------------------------- structural
@@ -595,14 +595,14 @@ def _with_mode(text: str, mode: str) -> str:
 def check_generated(case: tuple[str, dict]) -> None:
     text, _config = case
     assert check(text) == 0, "a valid ResourceList failed"
-    out = load_yaml(pipeline.resource_list(text).stdout)
+    out = load_yaml(krm.resource_list(text).stdout)
     assert _private_left(out) == [], "a private image was not rewritten"
     auth = base64.b64encode(f"LICENSE_ID:{LICENSE_ID}".encode()).decode()
     for item in out["items"]:
         if item["kind"] == "Secret" and item["metadata"]["name"] == "acme-registry":
             config = json.loads(base64.b64decode(item["data"][".dockerconfigjson"]))
             assert {a["auth"] for a in config["auths"].values()} == {auth}, "wrong auth"
-    validated = pipeline.resource_list(_with_mode(pipeline.resource_list(text).stdout,
+    validated = krm.resource_list(_with_mode(krm.resource_list(text).stdout,
                                                   "validate"))
     assert validated.code == 0, "validate mode fails on the mutated output: " + "; ".join(
         r.message for r in validated.errors)

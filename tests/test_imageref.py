@@ -1,5 +1,5 @@
 """fn.imageref: the distribution/reference grammar (shared/reference/image-reference.md),
-and the proxy rewrite built on it (fn.transform.proxied / _decide)."""
+and the proxy rewrite built on it (fn.targets.ProxyTarget)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from helpers import count
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
-from fn import transform
-from fn.config import Settings
-from fn.errors import Redacted
-from fn.imageref import InvalidReference, host_of, parse, split_domain
+from fn.classify import Verdict
+from fn.imageref import host_of, parse, split_domain
 from fn.license import Proxy
+from fn.problems import InvalidReference
+from fn.redacted import Redacted
+from fn.targets import ProxyTarget, proxied
 
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
@@ -265,20 +266,15 @@ def proxy(domain: str = "proxy.replicated.com") -> Proxy:
                  replicated_registry="registry.replicated.com", pull_secret_name="my-app-reg")
 
 
-class _Use(transform.Use):
-    """A Use without an item: enough for _decide on valid references."""
-
-    def __init__(self, value: str) -> None:
-        super().__init__(None, None, None, value)  # type: ignore[arg-type]
-
-
 def decide(values: list[str], p: Proxy) -> list[str | None]:
-    plan = transform.Plan(p, None)
-    plan.uses = [_Use(v) for v in values]
-    s = Settings()
-    s.proxy_all = True
-    transform._decide(plan, s)
-    return [u.new for u in plan.uses]
+    """What the proxy target makes of each value when every image is private."""
+    target = ProxyTarget(p)
+    out = []
+    for v in values:
+        settled = target.settle(v)
+        out.append(settled[0] if settled is not None
+                   else target.rewrite(parse(v), Verdict(True, "proxyAll is true")))
+    return out
 
 
 @pytest.mark.parametrize(("image", "want"), [
@@ -306,7 +302,7 @@ def test_rewrite_keeps_the_reference_and_is_idempotent(parts, domain):
     assume(not ref.startswith(domain + "/") and not ref.startswith(p.registry_domain + "/"))
     [new] = decide([ref], p)
     note(new)
-    assert new == transform.proxied(parse(ref), p)
+    assert new == proxied(parse(ref), p)
     assert new == f"{domain}/proxy/my-app/{ref}"  # the name as written, tag and digest kept
     assert decide([new], p) == [None]              # a second run changes nothing
     simple = parse(ref).domain == parse(ref).domain.lower() and ":" not in parse(ref).domain

@@ -9,9 +9,9 @@ from helpers import count
 from hypothesis import HealthCheck, given, settings
 from test_imageref import references
 
-from fn.errors import FnError
 from fn.imageref import parse as ref
 from fn.patterns import first_match, parse, parse_all, split_list
+from fn.problems import Problem
 
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
@@ -114,7 +114,7 @@ def test_normalised_target(p, target, glob):
     ("acme/Api", "not an image pattern"),
 ])
 def test_invalid(p, why):
-    with pytest.raises(FnError, match=why) as err:
+    with pytest.raises(Problem, match=why) as err:
         pattern(p)
     assert err.value.field == "privateImages"
 
@@ -132,7 +132,7 @@ def test_split_list(value, want):
 
 @pytest.mark.parametrize("value", [1, ["a", 2], {"a": "b"}, True])
 def test_split_list_refuses_other_types(value):
-    with pytest.raises(FnError, match="list of strings"):
+    with pytest.raises(Problem, match="list of strings"):
         split_list(value, "privateImages")
 
 

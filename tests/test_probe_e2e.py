@@ -117,8 +117,8 @@ def test_probe_off_by_default_imports_no_httpx(tmp_path):
 
     from e2e_tools import REPO
 
-    code = ("import sys; from fn import pipeline; "
-            "r = pipeline.resource_list(sys.stdin.read()); "
+    code = ("import sys; from fn import krm; "
+            "r = krm.resource_list(sys.stdin.read()); "
             "print(r.code, 'httpx' in sys.modules)")
     rl = ("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
           "- {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: "

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from fn import pipeline
+from fn import krm
 
 LICENSE_ID = "unitTestLicense0000000001"
 CM = {"licenseID": LICENSE_ID, "appSlug": "app", "privateImages": "quay.io, ghcr.io/acme/"}
@@ -40,7 +40,7 @@ def resource_list(items: str, data: dict | None = None, config: dict | None = No
 
 def run(items: str, data: dict | None = None, config: dict | None = None,
         code: int = 0) -> tuple[dict, list[dict]]:
-    r = pipeline.resource_list(resource_list(items, data, config))
+    r = krm.resource_list(resource_list(items, data, config))
     out = yaml.safe_load(r.stdout)
     assert r.code == code, out.get("results")
     return out, out.get("results", [])
@@ -276,13 +276,13 @@ def test_json_resource_list_works():
                                   "spec": {"containers": [{"name": "c", "image": "quay.io/a:1"}]}}],
                        "functionConfig": {"apiVersion": "v1", "kind": "ConfigMap",
                                           "metadata": {"name": "f"}, "data": CM}}, indent=1)
-    r = pipeline.resource_list(text)
+    r = krm.resource_list(text)
     assert r.code == 0
     out = yaml.safe_load(r.stdout)
     assert out["items"][0]["spec"]["containers"][0]["image"] == \
         "proxy.replicated.com/proxy/app/quay.io/a:1"
     assert out["items"][1]["kind"] == "Secret"
-    assert pipeline.resource_list(r.stdout).stdout.split('"results"')[0] == \
+    assert krm.resource_list(r.stdout).stdout.split('"results"')[0] == \
         r.stdout.split('"results"')[0]
 
 
@@ -307,14 +307,14 @@ def test_typed_config_and_its_errors():
 def test_validate_mode_reports_and_changes_nothing():
     data = {**CM, "mode": "validate"}
     text = resource_list(deployment("quay.io/a:1", "nginx"), data)
-    r = pipeline.resource_list(text)
+    r = krm.resource_list(text)
     assert r.code == 1
     assert r.stdout.startswith(text.split("functionConfig:")[0])
     errors = [x.message for x in r.results if x.severity == "error"]
     assert errors[:3] == [
         "private image not pulled through the proxy (matches privateImages 'quay.io')",
         "PodSpec lacks the pull secret app-registry", "no Secret app-registry in namespace prod"]
-    fixed = pipeline.resource_list(resource_list(deployment("quay.io/a:1", "nginx"), CM)).stdout
+    fixed = krm.resource_list(resource_list(deployment("quay.io/a:1", "nginx"), CM)).stdout
     items = yaml.safe_load(fixed)["items"]
-    again = pipeline.resource_list(resource_list(yaml.safe_dump(items), data))
+    again = krm.resource_list(resource_list(yaml.safe_dump(items), data))
     assert again.code == 0, [x.message for x in again.results]

@@ -2,7 +2,7 @@
 any ``results`` or any escaped exception text recorded during the whole session.
 
 ``helpers.run_fn`` records every process run; tests/conftest.py records the results of
-every in-process ``fn.pipeline.resource_list`` and ``fn.stream.run``. The runs below make
+every in-process ``fn.krm.resource_list`` and ``fn.stream.run``. The runs below make
 the check meaningful on its own: every example in every mode, and the mistakes most likely
 to quote a license ID back. (tests/conftest.py repeats the check when the session ends.)
 """
@@ -14,7 +14,7 @@ import pytest
 import yaml
 from helpers import EXAMPLES, config_map, resource_list, run_fn
 
-from fn import pipeline
+from fn import krm
 
 ID = "exampleLicenseId0123456789"
 
@@ -69,9 +69,9 @@ def test_every_mode_keeps_the_license_id_secret(tmp_path):
                          (app, (f"licenseID: {ID}", f"licenseID: !!float {ID}")),
                          (app, (f"licenseID: {ID}", f"licenseID: !!int {ID}"))):
         try:
-            pipeline.resource_list(text.replace(*change))
+            krm.resource_list(text.replace(*change))
         except Exception as exc:  # escaping is a bug of its own; here only its text counts
-            helpers.record(f"fn.pipeline.resource_list (a {change[1].split()[1]} tag)",
+            helpers.record(f"fn.krm.resource_list (a {change[1].split()[1]} tag)",
                            "exception text", str(exc))
     mine = helpers.LOG[start:]
     assert mine, "nothing recorded"

@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing of ``fn.pipeline.resource_list`` with atheris (libFuzzer).
+"""Coverage-guided fuzzing of ``fn.krm.resource_list`` with atheris (libFuzzer).
 
 Not collected by pytest (tests/test_fuzz.py runs it briefly). Every input must satisfy
 ``helpers.check_invariants``: exit 0 with a valid, deterministic, idempotent ResourceList,
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 with atheris.instrument_imports(include=["fn"]):
-    from fn import pipeline
+    from fn import krm
 
 import helpers  # noqa: E402
 
@@ -75,7 +75,7 @@ def test_one_input(data: bytes) -> None:
     if len(text) > MAX_INPUT:
         return
     try:
-        helpers.check_invariants(text, pipeline.resource_list)
+        helpers.check_invariants(text, krm.resource_list)
     except Exception as exc:
         leaked = helpers.leaks(str(exc)) if not isinstance(exc, AssertionError) else []
         if SURVEY is None:

@@ -1,16 +1,6 @@
-"""The one exception the function raises on purpose: a message meant for the user."""
+"""A secret value that never prints itself."""
 
 from __future__ import annotations
-
-
-class FnError(Exception):
-    """Bad input or configuration. ``str(err)`` is one line, safe to show anywhere
-    (it never holds the license ID)."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class Redacted:

@@ -1,0 +1,138 @@
+"""Where images and pull secrets live: data, in the form of kustomize's field specs.
+
+A row is ``(group, kind, path)``; ``path`` is ``/``-separated, ``[]`` after a key means
+"every entry of this list" (``spec/template/spec/containers[]/image``). ``IMAGE_FIELDS``
+are scalar image references; ``PULL_SECRET_FIELDS`` are ``imagePullSecrets``-shaped lists
+(``[{name: ...}]``). A pull-secret row serves the image fields of its resource under its
+``scope`` (by default the mapping that holds the list: a PodSpec serves its containers).
+
+What the YAML reader keeps of a resource (``read_policy``) is derived from the same rows,
+so a new row is one line here and nothing else. Kinds no row names are searched for
+embedded pod templates (``fn.locate``) and so are read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from fn.yamlread import ALL, Policy
+
+
+class FieldSpec(NamedTuple):
+    group: str
+    kind: str
+    path: tuple[str, ...]       # ("spec", "containers[]", "image")
+    scope: tuple[str, ...] = ()  # pull-secret rows: where the images it serves are
+
+    @property
+    def text(self) -> str:
+        return "/".join(self.path)
+
+
+def split(path: str) -> tuple[str, ...]:
+    return tuple(part for part in path.strip("/").split("/") if part)
+
+
+def is_list(segment: str) -> bool:
+    return segment.endswith("[]")
+
+
+# Where a whole core/v1 PodSpec sits, per kind (group "" is the core group).
+POD_SPECS: tuple[tuple[str, str, str], ...] = (
+    ("", "Pod", "spec"),
+    ("", "PodTemplate", "template/spec"),
+    ("", "ReplicationController", "spec/template/spec"),
+    *((group, kind, "spec/template/spec") for group in ("apps", "extensions")
+      for kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet")),
+    ("batch", "Job", "spec/template/spec"),
+    ("batch", "CronJob", "spec/jobTemplate/spec/template/spec"),
+)
+# Inside a PodSpec, in the order images are listed.
+POD_SPEC_IMAGES = ("containers[]/image", "initContainers[]/image",
+                   "ephemeralContainers[]/image", "volumes[]/image/reference")
+POD_SPEC_PULL_SECRETS = "imagePullSecrets"
+# A mapping with this list, whose entries have an image, is taken for a PodSpec when a
+# kind has no row (Argo Rollout, Knative Service, KEDA ScaledJob, ...).
+POD_SPEC_MARK = "containers"
+
+
+def _pod_spec_rows() -> tuple[list[FieldSpec], list[FieldSpec]]:
+    images, secrets = [], []
+    for group, kind, where in POD_SPECS:
+        base = split(where)
+        images += [FieldSpec(group, kind, base + split(p)) for p in POD_SPEC_IMAGES]
+        secrets.append(FieldSpec(group, kind, (*base, POD_SPEC_PULL_SECRETS), base))
+    return images, secrets
+
+
+IMAGE_FIELDS, PULL_SECRET_FIELDS = _pod_spec_rows()
+IN_POD_SPEC = ([FieldSpec("", "", split(p)) for p in POD_SPEC_IMAGES],
+               [FieldSpec("", "", (POD_SPEC_PULL_SECRETS,))])
+
+
+class Table:
+    """The rows by (group, kind), and the read policy they imply."""
+
+    def __init__(self, images: Iterable[FieldSpec], secrets: Iterable[FieldSpec]) -> None:
+        self.rows: dict[tuple[str, str], tuple[list[FieldSpec], list[FieldSpec]]] = {}
+        for spec in images:
+            self.rows.setdefault((spec.group, spec.kind), ([], []))[0].append(spec)
+        for spec in secrets:
+            self.rows.setdefault((spec.group, spec.kind), ([], []))[1].append(spec)
+        self.policies = {key: _policy(imgs + secs) for key, (imgs, secs) in self.rows.items()}
+
+    def find(self, group: str, kind: str) -> tuple[list[FieldSpec], list[FieldSpec]] | None:
+        return self.rows.get((group, kind))
+
+
+def _policy(specs: list[FieldSpec]) -> dict:
+    """A read policy keeping every path (and the ``name`` of list entries, for labels)."""
+    root: dict = {}
+    for spec in specs:
+        node = root
+        *parents, leaf = spec.path
+        for segment in parents:
+            key = segment.removesuffix("[]")
+            child = node.setdefault(key, {})
+            if is_list(segment):
+                child = child.setdefault("[]", {"name": ALL})
+            node = child
+        node[leaf.removesuffix("[]")] = ALL
+    return root
+
+
+BUILTIN = Table(IMAGE_FIELDS, PULL_SECRET_FIELDS)
+
+GENERATED = "fn.replicated-proxy/generated"  # on the Secrets this function writes
+# annotations read anywhere in the function (fn.resourcelist)
+ANNOTATIONS_READ = (
+    "config.kubernetes.io/path", "internal.config.kubernetes.io/path",
+    "config.kubernetes.io/index", "internal.config.kubernetes.io/index",
+    "config.kubernetes.io/local-config", GENERATED,
+)
+METADATA_POLICY: Policy = {"name": ALL, "namespace": ALL,
+                           "annotations": dict.fromkeys(ANNOTATIONS_READ, ALL)}
+# Kinds that hold no image: only what identifies them (and a Secret's or ConfigMap's
+# payload) is read.
+NO_IMAGE_KINDS = frozenset({
+    "APIService", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "CustomResourceDefinition",
+    "Endpoints", "EndpointSlice", "HorizontalPodAutoscaler", "Ingress", "IngressClass",
+    "Kptfile", "Lease", "LimitRange", "MutatingWebhookConfiguration", "Namespace",
+    "NetworkPolicy", "PersistentVolume", "PersistentVolumeClaim", "PodDisruptionBudget",
+    "PriorityClass", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service",
+    "ServiceAccount", "StorageClass", "ValidatingWebhookConfiguration",
+})
+K8S_GROUPS = frozenset({"", "apps", "batch", "extensions", "autoscaling", "policy"})
+PAYLOAD_POLICY: dict[str, Policy] = {
+    "ConfigMap": {"data": {"license.yaml": ALL, "images.txt": ALL}},
+    "Secret": {"type": ALL, "data": {".dockerconfigjson": ALL}},
+}
+
+
+def group_of(api_version: str) -> str:
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+def is_k8s_group(group: str) -> bool:
+    return group in K8S_GROUPS or group.endswith(".k8s.io")

@@ -1,0 +1,78 @@
+"""Reading what the user names: stdin, files, directories (the CLI's input side)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from fn import nodes, resourcelist
+from fn.config import Settings, load
+from fn.problems import Problem
+from fn.stream import Stream
+
+MAX_INPUT = 256 * 1024 * 1024
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def read_input(stream, name: str) -> str:
+    data = stream.read(MAX_INPUT + 1)
+    if len(data) > MAX_INPUT:
+        raise Problem(f"{name}: input larger than {MAX_INPUT // (1024 * 1024)} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem(f"{name}: input is not UTF-8 text (bad byte at offset {exc.start})"
+                      ) from None
+
+
+def read_config(path: str) -> object:
+    """The function config in a file, as plain data (``fn.config.load`` checks it)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read(MAX_INPUT)
+    except OSError as exc:
+        raise Problem(f"cannot read config {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise Problem(f"config {path} is not UTF-8 text") from None
+    root = resourcelist.parse(text, "all", f"config {path}")
+    try:
+        data = nodes.to_python(root)
+    except Exception as exc:  # ValueError, and what PyYAML constructors raise
+        raise Problem(f"config {path} could not be read: {exc}") from None
+    return data
+
+
+def load_config_file(path: str) -> Settings:
+    return load(read_config(path))
+
+
+class Files:
+    """The items of every named input, as one source."""
+
+    kpt_paths = False
+
+    def __init__(self, paths: list[str], config: str) -> None:
+        self.function_config = read_config(config)
+        self.problems: list[Problem] = []
+        streams = []
+        for path in paths or ["-"]:
+            if path == "-":
+                streams.append(Stream(read_input(sys.stdin.buffer, "stdin"), "stdin"))
+                continue
+            for f in _files(path):
+                with open(f, "rb") as handle:
+                    streams.append(Stream(read_input(handle, str(f)), str(f), str(f)))
+        self.items = [item for s in streams for item in s.items]
+        for i, item in enumerate(self.items):
+            item.index = i
+        resourcelist.check_duplicates(self.items)
+
+
+def _files(path: str) -> list[Path]:
+    p = Path(path)
+    if p.is_dir():
+        return sorted(f for f in p.rglob("*") if f.suffix in YAML_SUFFIXES and f.is_file()
+                      and not any(part.startswith(".") for part in f.relative_to(p).parts))
+    if p.is_file():
+        return [p]
+    raise Problem(f"{path}: no such file or directory")

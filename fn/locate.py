@@ -1,0 +1,222 @@
+"""Find a resource's image fields and pull-secret lists, following ``fn.fieldspecs``.
+
+Kinds with rows are walked along their paths. Any other kind falls back to a search for
+embedded pod templates: a mapping with a ``containers`` list whose entries have string
+``image`` fields is a PodSpec (Argo Rollout, Knative Service, KEDA ScaledJob, ...).
+Fields of the wrong type raise ``Problem`` with the field's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fn.fieldspecs import (
+    BUILTIN,
+    IN_POD_SPEC,
+    METADATA_POLICY,
+    NO_IMAGE_KINDS,
+    PAYLOAD_POLICY,
+    POD_SPEC_MARK,
+    FieldSpec,
+    Table,
+    group_of,
+    is_k8s_group,
+    is_list,
+)
+from fn.nodes import STR, Mapping, Node, Scalar, Sequence, is_null
+from fn.problems import Problem
+from fn.results import WARNING
+from fn.yamlread import ALL, Policy
+
+SKIP_KEYS = frozenset({"metadata", "status"})
+MAX_DEPTH = 100
+
+
+class ImageField:
+    __slots__ = ("node", "owner", "path")
+
+    def __init__(self, path: str, node: Scalar, owner: str) -> None:
+        self.path = path      # "spec.template.spec.containers[0].image"
+        self.node = node
+        self.owner = owner    # "container api", "initContainer setup", "volume data"
+
+
+class Site:
+    """A pull-secret list (present or to be made) and the image fields it serves.
+    ``base`` is the deepest mapping on its path that exists; ``rest`` the keys from there
+    to the list (one key when only the list is missing)."""
+
+    __slots__ = ("base", "images", "path", "rest")
+
+    def __init__(self, path: str, base: Mapping, rest: tuple[str, ...],
+                 images: list[ImageField]) -> None:
+        self.path = path      # "spec.template.spec.imagePullSecrets"
+        self.base = base
+        self.rest = rest
+        self.images = images
+
+    def node(self) -> Node | None:
+        """The list itself, when it exists (also when a ``<<`` merge key brings it)."""
+        return self.base.get(self.rest[0]) if len(self.rest) == 1 else None
+
+    def names(self) -> list[str] | None:
+        """Names in the list (None when absent or null)."""
+        node = self.node()
+        if node is None or is_null(node):
+            return None
+        if not isinstance(node, Sequence):
+            raise Problem("must be a list", field=self.path)
+        names = []
+        for i, entry in enumerate(node.entries):
+            name = entry.get("name") if isinstance(entry, Mapping) else None
+            if not isinstance(name, Scalar):
+                raise Problem("must be a mapping with a name", field=f"{self.path}[{i}]")
+            names.append(name.value)
+        return names
+
+
+def resource_policy(so_far: Mapping, key: str) -> Policy:
+    """Read policy for one key of a resource, given the keys read before it."""
+    if key in ("apiVersion", "kind"):
+        return ALL
+    if key == "metadata":
+        return METADATA_POLICY
+    kind = so_far.get("kind")
+    api = so_far.get("apiVersion")
+    if not isinstance(kind, Scalar) or not isinstance(api, Scalar):
+        return ALL  # kind not known yet: read everything
+    group = group_of(api.value)
+    if kind.value in NO_IMAGE_KINDS and is_k8s_group(group):
+        return PAYLOAD_POLICY.get(kind.value, {}).get(key)
+    policy = BUILTIN.policies.get((group, kind.value))
+    if policy is not None:
+        return policy.get(key)
+    return ALL  # custom resources: searched for embedded pod templates
+
+
+def sites(root: Mapping, api_version: str, kind: str, notes: list[Problem],
+          table: Table = BUILTIN) -> list[Site]:
+    """The pull-secret sites of one resource that serve at least one image field; what
+    looked like images but could not be read goes to ``notes`` (warnings)."""
+    rows = table.find(group_of(api_version), kind)
+    if rows is None:
+        found: list[Site] = []
+        _search(root, "", found, set(), 0, notes)
+        return found
+    return _apply(root, "", *rows)
+
+
+def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
+           secret_rows: list[FieldSpec]) -> list[Site]:
+    images = [f for row in image_rows for f in _images(root, row.path, prefix)]
+    out = []
+    for row in secret_rows:
+        for scope_path, scope in _walk(root, row.scope, prefix):
+            within = [f for f in images if not scope_path or f.path.startswith(scope_path + ".")]
+            if within:
+                out.append(_site(scope, scope_path, row.path[len(row.scope):], within))
+    return out
+
+
+def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageField]) -> Site:
+    full = ".".join(filter(None, (path, *keys)))
+    for i, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None or is_null(child):
+            return Site(full, node, keys[i:], images)
+        if not isinstance(child, Mapping):
+            raise Problem("must be a mapping", field=".".join(filter(None, (path, *keys[:i + 1]))))
+        node = child
+    return Site(full, node, keys[-1:], images)
+
+
+def _walk(node: Node, segments: tuple[str, ...], path: str) -> Iterator[tuple[str, Mapping]]:
+    """Every mapping at ``segments`` below ``node`` (lists expanded), with its path."""
+    if not segments:
+        if isinstance(node, Mapping):
+            yield path, node
+        return
+    if not isinstance(node, Mapping):
+        if is_null(node):
+            return
+        raise Problem("must be a mapping", field=path)
+    segment, rest = segments[0], segments[1:]
+    key = segment.removesuffix("[]")
+    child = node.get(key)
+    where = f"{path}.{key}" if path else key
+    if child is None or is_null(child):
+        return
+    if not is_list(segment):
+        if not isinstance(child, Mapping):
+            raise Problem("must be a mapping", field=where)
+        yield from _walk(child, rest, where)
+        return
+    if not isinstance(child, Sequence):
+        raise Problem("must be a list", field=where)
+    for i, entry in enumerate(child.entries):
+        if not isinstance(entry, Mapping):
+            raise Problem("must be a mapping", field=f"{where}[{i}]")
+        yield from _walk(entry, rest, f"{where}[{i}]")
+
+
+def _images(root: Mapping, path: tuple[str, ...], prefix: str) -> Iterator[ImageField]:
+    """The string image fields at ``path``; the owner is named after the innermost list
+    entry ("container api") or, with no list on the way, the field's path."""
+    *parents, leaf = path
+    owner_list = next((s[:-2] for s in reversed(parents) if is_list(s)), None)
+    for where, node in _walk(root, tuple(parents), prefix):
+        value = node.get(leaf)
+        if value is None or is_null(value):
+            continue
+        field = f"{where}.{leaf}" if where else leaf
+        if not isinstance(value, Scalar) or value.tag != STR:
+            raise Problem("must be a string", field=field)
+        yield ImageField(field, value, _owner(owner_list, node, where, field))
+
+
+def _owner(list_key: str | None, entry: Mapping, where: str, field: str) -> str:
+    if list_key is None:
+        return field
+    name = entry.get("name")
+    label = name.value if isinstance(name, Scalar) and name.tag == STR else (
+        where.rsplit("[", 1)[-1].rstrip("]"))
+    return f"{list_key.removesuffix('s')} {label}"
+
+
+def _pod_spec(node: Mapping) -> bool | None:
+    """True for a ``containers`` list of mappings with string images; None when it has
+    images of another type (a custom resource's ``image: {repository: ...}``: not a
+    PodSpec, but not to be passed over in silence); False otherwise."""
+    containers = node.get(POD_SPEC_MARK)
+    if not isinstance(containers, Sequence) or not all(
+            isinstance(c, Mapping) for c in containers.entries):
+        return False
+    images = [c.get("image") for c in containers.entries]  # type: ignore[union-attr]
+    images = [i for i in images if i is not None and not is_null(i)]
+    if all(isinstance(i, Scalar) and i.tag == STR for i in images):
+        return bool(images)
+    return None
+
+
+def _search(node: Node, path: str, found: list[Site], seen: set[int], depth: int,
+            notes: list[Problem]) -> None:
+    if id(node) in seen or depth > MAX_DEPTH:
+        return
+    seen.add(id(node))
+    if isinstance(node, Mapping):
+        kind = _pod_spec(node)
+        if kind:
+            found += _apply(node, path, *IN_POD_SPEC)
+            return
+        if kind is None:
+            where = f"{path}.{POD_SPEC_MARK}" if path else POD_SPEC_MARK
+            notes.append(Problem("has images that are not strings: not read as a PodSpec, "
+                                 "left as is", severity=WARNING, field=where))
+        for key, value in node.items():
+            if depth == 0 and key.value in SKIP_KEYS:
+                continue
+            child = f"{path}.{key.value}" if path else str(key.value)
+            _search(value, child, found, seen, depth + 1, notes)
+    elif isinstance(node, Sequence):
+        for i, value in enumerate(node.entries):
+            _search(value, f"{path}[{i}]", found, seen, depth + 1, notes)

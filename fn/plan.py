@@ -1,0 +1,98 @@
+"""What the function decided, before anything changes: every image use, the target's
+verdict on it, every pull-secret site that serves an image."""
+
+from __future__ import annotations
+
+from fn.classify import Verdict
+from fn.locate import ImageField, Site
+from fn.problems import InvalidReference, Problem, Problems
+from fn.resourcelist import Item
+from fn.results import ERROR, WARNING, Result
+from fn.targets import Target
+
+
+class Use:
+    """One image field in one resource, and what should become of it."""
+
+    __slots__ = ("field", "item", "new", "on_target", "ref", "site", "value", "why")
+
+    def __init__(self, item: Item, site: Site, field: ImageField) -> None:
+        self.item = item
+        self.site = site
+        self.field = field
+        self.value: str = field.node.value
+        self.ref = None               # the parsed reference (None: not parsed or invalid)
+        self.new: str | None = None   # the reference it should have (None: keep)
+        self.on_target = False        # already goes through the target
+        self.why = ""
+
+    def result(self, message: str, severity: str) -> Result:
+        return Result(message, severity, self.item.ref(),
+                      {"path": self.field.path, "currentValue": self.value,
+                       **({"proposedValue": self.new} if self.new else {})},
+                      self.item.file())
+
+
+class Plan:
+    def __init__(self, target: Target, license_item: Item | None) -> None:
+        self.target = target
+        self.license_item = license_item
+        self.uses: list[Use] = []
+        self.sites: list[tuple[Item, Site]] = []
+        self.results: list[Result] = []
+
+
+def gather(items: list[Item], target: Target, license_item: Item | None) -> Plan:
+    """Every image use of the items that the function works on; all problems at once."""
+    p = Plan(target, license_item)
+    problems: list[Problem] = []
+    for item in items:
+        if item.is_kptfile or item.local_config or item is license_item:
+            continue
+        if item.problem is not None:
+            problems.append(item.problem.at(item.ref(), item.file()))
+            continue
+        p.results += [note.at(item.ref(), item.file()).result() for note in item.notes]
+        for site in item.sites:
+            p.sites.append((item, site))
+            p.uses += [Use(item, site, field) for field in site.images]
+    if problems:
+        raise Problems(problems)
+    return p
+
+
+def candidates(p: Plan) -> list:
+    """Settle what needs no verdict; the distinct references that need one."""
+    target = p.target
+    refs: dict = {}
+    for use in p.uses:
+        settled = target.settle(use.value)
+        if settled is not None:
+            use.new, use.why = settled
+            use.on_target = use.new is None and target.on_target(use.value)
+            continue
+        try:
+            use.ref = target.parse(use.value)
+        except InvalidReference as exc:
+            p.results.append(use.result(f"left as is: {exc}", WARNING))
+            continue
+        refs[use.ref] = None
+    return list(refs)
+
+
+def decide(p: Plan, verdicts: dict, why: str = "") -> None:
+    """Each use's new reference from its verdict (``why`` when the target gives none)."""
+    for use in p.uses:
+        if use.ref is None:
+            continue
+        verdict: Verdict = verdicts.get(use.ref) or Verdict(True, why)
+        use.why = verdict.why
+        use.new = p.target.rewrite(use.ref, verdict)
+
+
+def rewritten(p: Plan) -> list[Use]:
+    return [u for u in p.uses if u.new is not None]
+
+
+def errors(results: list[Result]) -> int:
+    return sum(r.severity == ERROR for r in results)
