@@ -304,6 +304,11 @@ def assert_krm_success(stdin: bytes | str, r, *, check_private: bool = True) -> 
 
 CRON_BAD_JOBTEMPLATE = ("- apiVersion: batch/v1\n  kind: CronJob\n  metadata:\n    name: c\n"
                         "  spec:\n    jobTemplate: [a, b]\n")
+PYTAG = '!!python/object/apply:os.system ["touch /tmp/replicated-proxy-fn-pwned"]'
+SERVICE_WITH = ("- apiVersion: v1\n  kind: Service\n  metadata:\n    name: svc\n"
+                "  spec:\n    ports: [{{port: 80}}]\n    extra: {}\n")
+THING = ("- apiVersion: example.com/v1\n  kind: Thing\n  metadata:\n    name: t\n"
+         "  spec:\n")
 KRM_BAD = {
     # not YAML, not text, not one document
     "empty stdin": Case(""),
