@@ -3,9 +3,9 @@ and keep the log the secrecy check (tests/test_zz_secrecy.py, tests/conftest.py)
 
 API (small on purpose):
 
-- ``run_fn(stdin, *args, env=None, timeout=60, memory_limit=None) -> Completed``: run
-  ``python -m fn ARGS`` in the repo with ``stdin``; every run is recorded for the secrecy
-  check.
+- ``run_fn(stdin, *args, env=None, timeout=60, memory_limit=None, cwd=None) -> Completed``:
+  run ``python -m fn ARGS`` (in the repo, or in ``cwd``) with ``stdin``; every run is
+  recorded for the secrecy check.
 - ``resource_list(items, function_config=None) -> str``: a ResourceList as YAML text
   (``items`` as Python data or as the YAML text of a block sequence).
 - ``config_map(**data) -> dict``: a ConfigMap functionConfig (string values, as kpt makes).
@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 PREFIX = "replicated-proxy-fn: error:"
 
-# examples/, tests/test_transform.py, and the IDs of the hardening and fuzz tests
+# examples/, tests/cases/ (the golden cases), and the IDs of the hardening and fuzz tests
 TEST_LICENSE_IDS: tuple[str, ...] = (
     "exampleLicenseId0123456789",
     "unitTestLicense0000000001",
@@ -131,8 +131,10 @@ def _mode(args: tuple[str, ...]) -> str:
 
 
 def run_fn(stdin: bytes | str, *args: str, env: dict[str, str] | None = None,
-           timeout: float = 60, memory_limit: int | None = None) -> Completed:
-    """Run ``python -m fn ARGS`` (cwd: the repo, PYTHONPATH: the repo) with ``stdin``.
+           timeout: float = 60, memory_limit: int | None = None,
+           cwd: Path | None = None) -> Completed:
+    """Run ``python -m fn ARGS`` (cwd: ``cwd`` or the repo, PYTHONPATH: the repo) with
+    ``stdin``.
 
     ``env`` adds to (a copy of) the environment; REPLICATED_PROXY_FN_DEBUG is removed.
     ``memory_limit``: address-space limit in bytes for the child (RLIMIT_AS).
@@ -153,7 +155,7 @@ def run_fn(stdin: bytes | str, *args: str, env: dict[str, str] | None = None,
 
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "fn", *args], input=data, cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "fn", *args], input=data, cwd=cwd or REPO,
                           env=full_env, capture_output=True, timeout=timeout,
                           preexec_fn=preexec)
     seconds = time.monotonic() - start

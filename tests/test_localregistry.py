@@ -1,5 +1,6 @@
 """Local registry (air-gap) mode against real registries: list the images, copy them with
-skopeo from a source registry to the target, render, and resolve every new reference."""
+skopeo from a source registry to the target, render, and resolve every new reference.
+(The plain input -> output behaviour of local registry mode is in tests/cases/local-registry-*.)"""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from registries import (
     wait_all,
 )
 
-from fn import localregistry
 from fn.imageref import parse
 
 
@@ -119,42 +119,3 @@ def test_air_gap_bundle_round_trip(air_gap, tmp_path):
     again = fn(proc.stdout, config, env)
     assert again.returncode == 0 and again.stdout == proc.stdout
     assert [line.split() for line in listing.read_text().splitlines()] == pairs
-
-
-def test_auth_secret_reference_and_list_configmap(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "CFG": str(tmp_path / "cfg.yaml"), "PYTHONPATH": str(REPO)}
-    config = {"localRegistry": "registry.local:5000", "localRegistryAuthSecret": "regcred",
-              "listImagesConfigMap": "airgap-images"}
-    proc = fn(manifests("quay.io", "sha256:" + "a" * 64), config, env)
-    assert proc.returncode == 0, proc.stderr
-    docs = list(yaml.safe_load_all(proc.stdout))
-    assert [d["kind"] for d in docs] == ["Deployment"] * 4 + ["ConfigMap"]
-    spec = docs[0]["spec"]["template"]["spec"]
-    assert spec["containers"][0]["image"] == "registry.local:5000/api:1.0"
-    assert spec["imagePullSecrets"] == [{"name": "regcred"}]
-    listing = docs[4]
-    assert listing["metadata"]["annotations"]["config.kubernetes.io/local-config"] == "true"
-    assert listing["data"]["images.txt"].splitlines()[0] == \
-        "quay.io/acme/api:1.0 registry.local:5000/api:1.0"
-    again = fn(proc.stdout, config, env)
-    assert again.returncode == 0 and again.stdout == proc.stdout
-
-
-def test_missing_credential_variable_is_a_clear_error(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "CFG": str(tmp_path / "cfg.yaml"), "PYTHONPATH": str(REPO)}
-    config = {"localRegistry": "r.local", "localRegistryUsernameEnv": "U",
-              "localRegistryPasswordEnv": "P", "appSlug": "acme"}
-    proc = fn(manifests("quay.io", "sha256:" + "a" * 64), config, env)
-    assert proc.returncode == 1 and proc.stdout == ""
-    assert proc.stderr.startswith("replicated-proxy-fn: error: localRegistryUsernameEnv: the "
-                                  "environment variable U is not set")
-
-
-@pytest.mark.parametrize(("image", "expected"), [
-    ("nginx", "r/ns/nginx"),
-    ("nginx:1.25", "r/ns/nginx:1.25"),
-    ("quay.io/a/b/c:1@sha256:" + "0" * 64, "r/ns/c@sha256:" + "0" * 64),
-    ("localhost:5000/x@sha256:" + "1" * 64, "r/ns/x@sha256:" + "1" * 64),
-])
-def test_rewrite_rule(image, expected):
-    assert localregistry.rewrite(parse(image), "r", "ns") == expected
