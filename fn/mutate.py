@@ -15,7 +15,7 @@ from fn.nodes import Mapping, Scalar, Sequence, to_python
 from fn.plan import Plan, rewritten
 from fn.problems import Problem
 from fn.resourcelist import LOCAL_CONFIG, Item
-from fn.results import INFO, Result
+from fn.results import INFO, WARNING, Result
 from fn.targets import PullSecret
 
 
@@ -31,7 +31,7 @@ class Outcome:
 
 
 def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> Outcome:
-    results = list(p.results)
+    results = p.results + p.unseen_results(WARNING)
     edited: set[int] = set()
     _rewrite_images(p, s, results, edited)
     ps = p.target.pull_secret

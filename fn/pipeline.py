@@ -17,7 +17,7 @@ from fn import classify, config, license, plan, targets
 from fn.config import Settings
 from fn.mutate import Outcome, mutate
 from fn.problems import Problem, Problems, results_of
-from fn.results import ERROR, Result
+from fn.results import ERROR, WARNING, Result
 from fn.validate import explain, validate
 
 MUTATE, VALIDATE, EXPLAIN = "mutate", "validate", "explain"
@@ -91,6 +91,7 @@ def _decide_and_act(source, s: Settings, mode: str, environ: Mapping[str, str]) 
         results = validate(p, items, s)
         return Run(Outcome(results), 1 if plan.errors(results) else 0, mode, source, p, s)
     if mode == EXPLAIN:
-        return Run(Outcome(list(p.results)), 0, mode, source, p, s, explain(p))
+        results = p.results + p.unseen_results(WARNING)
+        return Run(Outcome(results), 0, mode, source, p, s, explain(p))
     outcome = mutate(p, items, s, kpt_paths=getattr(source, "kpt_paths", True))
     return Run(outcome, 0, mode, source, p, s)

@@ -40,6 +40,15 @@ class Plan:
         self.uses: list[Use] = []
         self.sites: list[tuple[Item, Site]] = []
         self.results: list[Result] = []
+        self.unseen: list[Problem] = []  # what looks like images but was not read
+
+    def unseen_results(self, severity: str) -> list[Result]:
+        """Uncovered image fields: warnings when mutating, errors when validating."""
+        out = []
+        for problem in self.unseen:
+            problem.severity = severity
+            out.append(problem.result())
+        return out
 
 
 def gather(items: list[Item], target: Target, license_item: Item | None) -> Plan:
@@ -52,7 +61,7 @@ def gather(items: list[Item], target: Target, license_item: Item | None) -> Plan
         if item.problem is not None:
             problems.append(item.problem.at(item.ref(), item.file()))
             continue
-        p.results += [note.at(item.ref(), item.file()).result() for note in item.notes]
+        p.unseen += [note.at(item.ref(), item.file()) for note in item.notes]
         for site in item.sites:
             p.sites.append((item, site))
             p.uses += [Use(item, site, field) for field in site.images]

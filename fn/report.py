@@ -11,7 +11,9 @@ from typing import TextIO
 from fn.pipeline import Run
 from fn.results import ERROR, INFO, WARNING, Result
 
-COLOURS = {ERROR: "31", WARNING: "33", "proxied": "36", "kept": "32", "invalid": "33"}
+COLOURS = {ERROR: "31", WARNING: "33", "proxied": "36", "moved": "36", "kept": "32",
+           "invalid": "33"}
+MOVED = ("proxied", "moved")
 
 
 def validate(run: Run, fmt: str, out: TextIO) -> None:
@@ -43,7 +45,7 @@ def explain(run: Run, fmt: str, out: TextIO) -> None:
         out.write(_markdown(rows, through, target.where))
         return
     cells = [(r["decision"], r["image"], f"{r['resource']} ({r['use']})", r["why"],
-              r["newReference"] if r["decision"] == "proxied" else "") for r in rows]
+              r["newReference"] if r["decision"] in MOVED else "") for r in rows]
     table(("", "IMAGE", "USED BY", "WHY", "BECOMES"), cells,
           f"{through} of {len(rows)} image references go through {target.where}", out)
     for w in warnings:
@@ -57,9 +59,9 @@ def _markdown(rows: list[dict], through: int, where: str) -> str:
     out = [f"**{through} of {len(rows)} image references** go through `{where}`.", "",
            "| | Image | Used by | Why | Becomes |", "|---|---|---|---|---|"]
     for r in rows:
-        mark = {"proxied": ":lock:", "kept": ":globe_with_meridians:"}.get(r["decision"],
-                                                                          ":warning:")
-        becomes = f"`{cell(r['newReference'])}`" if r["decision"] == "proxied" else ""
+        mark = {"proxied": ":lock:", "moved": ":package:",
+                "kept": ":globe_with_meridians:"}.get(r["decision"], ":warning:")
+        becomes = f"`{cell(r['newReference'])}`" if r["decision"] in MOVED else ""
         out.append(f"| {mark} | `{cell(r['image'])}` | {cell(r['resource'])} "
                    f"({cell(r['use'])}) | {cell(r['why'])} | {becomes} |")
     return "\n".join(out) + "\n"

@@ -33,6 +33,7 @@ def on_host(value: str, host: str) -> bool:
 
 class Target:
     name = ""         # "the proxy"
+    moved = ""        # what explain calls a rewritten image: "proxied", "moved"
     where = ""        # "proxy.replicated.com/proxy/acme"
     verb = ""         # what an info result says was done
     problem = ""      # what validate says of an image not on the target
@@ -62,6 +63,7 @@ class Target:
 
 class ProxyTarget(Target):
     name = "the proxy"
+    moved = "proxied"
     verb = "pull through the proxy"
     problem = "private image not pulled through the proxy"
 
@@ -103,6 +105,7 @@ def proxied(ref: ImageRef, proxy: license.Proxy) -> str:
 
 class LocalTarget(Target):
     name = "the local registry"
+    moved = "moved"
     verb = "move to the local registry"
     problem = "image not on the local registry"
 

@@ -13,7 +13,7 @@ from fn.targets import PullSecret
 
 def validate(p: Plan, items: list[Item], s: Settings) -> list[Result]:
     """Every violation as an error result, and a summary last (not itself counted)."""
-    out = list(p.results)
+    out = p.results + p.unseen_results(ERROR)
     target = p.target
     out += [use.result(f"{target.problem} ({use.why})", ERROR) for use in p.uses
             if use.new is not None]
@@ -79,7 +79,7 @@ def explain(p: Plan) -> list[dict]:
     for use in p.uses:
         i = use.item
         where = f"{i.kind}/{(i.namespace + '/') if i.namespace else ''}{i.name}"
-        verdict = "proxied" if use.new else ("invalid" if use.ref is None and not use.why
+        verdict = p.target.moved if use.new else ("invalid" if use.ref is None and not use.why
                                              else "kept")
         rows.append({"image": use.value, "resource": where, "use": use.field.owner,
                      "decision": verdict, "why": use.why or "not a valid image reference",
