@@ -140,10 +140,10 @@ def load(function_config: object) -> Settings:
 
 def _settings(raw: dict, typed: bool, where: str) -> Settings:
     s = Settings()
+    other_form = _CONFIGMAP_ONLY if typed else _TYPED_ONLY
     for key, value in raw.items():
         field = FIELDS.get(key) if isinstance(key, str) else None
-        if field is None or key in (_CONFIGMAP_ONLY if typed else _TYPED_ONLY):
-            other_form = _CONFIGMAP_ONLY if typed else _TYPED_ONLY
+        if field is None or key in other_form:
             known = sorted(k for k in FIELDS if k not in other_form)
             raise Problem(f"unknown field {where}.{key} (known: {', '.join(known)})",
                           field=f"{where}.{key}")
@@ -151,58 +151,76 @@ def _settings(raw: dict, typed: bool, where: str) -> Settings:
             continue
         path = f"{where}.{key}"
         attribute, kind, check = field
-        value = _coerce(value, kind, path)
+        value = _COERCE.get(kind, _string)(value, path)
         problem = check(value) if check else None  # type: ignore[operator]
         if problem:
             raise Problem(f"{path} {problem}", field=path)
-        if kind == "secret":
-            value = Redacted(value)  # type: ignore[arg-type]
-        elif kind == "patterns":
-            value = tuple(patterns.parse(p, path) for p in value)  # type: ignore[union-attr]
-        elif kind == "list":
-            value = tuple(dict.fromkeys(value))  # type: ignore[arg-type]
-        setattr(s, attribute, value)
+        finish = _FINISH.get(kind)
+        setattr(s, attribute, finish(value, path) if finish else value)
     return s
 
 
-def _coerce(value: object, kind: str, path: str) -> object:
-    if kind == "license":
-        if isinstance(value, str | dict):
-            return value
-        raise Problem(f"{path} must be a License document (a mapping or YAML text)", field=path)
-    if kind in ("list", "patterns"):
-        return patterns.split_list(value, path)
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        raise Problem(f"{path} must be true or false", field=path)
-    if kind == "count":
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
-        raise Problem(f"{path} must be a whole number, 0 or more", field=path)
-    if kind in ("int", "float", "duration"):
-        if isinstance(value, bool):
-            raise Problem(f"{path} must be a number", field=path)
-        if isinstance(value, int | float):
-            number = float(value)
-        elif isinstance(value, str):
-            number = _number(value.strip(), kind == "duration", path)
-        else:
-            raise Problem(f"{path} must be a number", field=path)
-        if number <= 0:
-            raise Problem(f"{path} must be greater than zero", field=path)
-        if kind == "int":
-            if number != int(number):
-                raise Problem(f"{path} must be a whole number", field=path)
-            return int(number)
-        return number
+def _license(value: object, path: str) -> object:
+    if isinstance(value, str | dict):
+        return value
+    raise Problem(f"{path} must be a License document (a mapping or YAML text)", field=path)
+
+
+def _bool(value: object, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise Problem(f"{path} must be true or false", field=path)
+
+
+def _count(value: object, path: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise Problem(f"{path} must be a whole number, 0 or more", field=path)
+
+
+def _positive(value: object, path: str, duration: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise Problem(f"{path} must be a number", field=path)
+    number = _number(value.strip(), duration, path) if isinstance(value, str) else float(value)
+    if number <= 0:
+        raise Problem(f"{path} must be greater than zero", field=path)
+    return number
+
+
+def _whole(value: object, path: str) -> int:
+    number = _positive(value, path)
+    if number != int(number):
+        raise Problem(f"{path} must be a whole number", field=path)
+    return int(number)
+
+
+def _string(value: object, path: str) -> str:
     if not isinstance(value, str):
         raise Problem(f"{path} must be a string", field=path)
     return value.strip()
+
+
+# kind of value -> (value, path) -> the value in its type, or Problem
+_COERCE = {
+    "license": _license,
+    "list": patterns.split_list,
+    "patterns": patterns.split_list,
+    "bool": _bool,
+    "count": _count,
+    "int": _whole,
+    "float": _positive,
+    "duration": lambda v, path: _positive(v, path, duration=True),
+}
+# kind of value -> what is kept once checked
+_FINISH = {
+    "secret": lambda v, path: Redacted(v),
+    "patterns": lambda v, path: tuple(patterns.parse(p, path) for p in v),
+    "list": lambda v, path: tuple(dict.fromkeys(v)),
+}
 
 
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhd]?)")

@@ -68,40 +68,45 @@ def resolve(s: Settings, item_license: object = None, need_id: bool = True,
         spec = read_document(s.license_doc, "the license in functionConfig")
     if item_license is not None:
         spec = read_document(item_license, f"ConfigMap {s.license_configmap} data.license.yaml")
-
-    license_id = s.license_id
-    if license_id is None:
-        raw = spec.get("licenseID")
-        if raw is None and need_id:
-            raise Problem("no license ID: give license.yaml, licenseConfigMap or licenseID")
-        if raw is not None and not isinstance(raw, str):
-            raise Problem("license spec.licenseID must be a string")
-        license_id = None if raw is None else Redacted(raw)
-    if license_id is not None and not _LICENSE_ID.fullmatch(license_id.reveal()):
-        raise Problem("the license ID is malformed (expected 1-256 letters, digits or ._~+/=-)")
-
-    slug = s.app_slug if s.app_slug is not None else spec.get("appSlug")
-    if slug is None and not need_slug:
-        slug = ""
-    elif slug is None:
-        raise Problem("no app slug: give license.yaml, licenseConfigMap or appSlug")
-    elif not isinstance(slug, str) or not DNS_LABEL.fullmatch(slug) or len(slug) > 63:
-        # the value is not shown: it might be the license ID given in the wrong field
-        raise Problem("invalid appSlug: it must be lowercase letters, digits and '-', "
-                      "starting and ending with a letter or digit, at most 63 characters")
-
+    slug = _app_slug(s.app_slug if s.app_slug is not None else spec.get("appSlug"), need_slug)
     endpoint = spec.get("endpoint")
     staging = isinstance(endpoint, str) and host_of(endpoint).split(":")[0] == STAGING_ENDPOINT
     default_proxy, default_registry = (
         (STAGING_PROXY, STAGING_REGISTRY) if staging else (PROXY, REGISTRY))
     return Proxy(
-        license_id=license_id,
+        license_id=_license_id(s.license_id, spec, need_id),
         app_slug=slug,
         proxy_domain=s.proxy_domain or default_proxy,
         registry_domain=s.registry_domain or default_registry,
         replicated_registry=default_registry,
         pull_secret_name=s.pull_secret_name or (f"{slug}-registry" if slug else None),
     )
+
+
+def _license_id(given: Redacted | None, spec: dict, needed: bool) -> Redacted | None:
+    license_id = given
+    if license_id is None:
+        raw = spec.get("licenseID")
+        if raw is None and needed:
+            raise Problem("no license ID: give license.yaml, licenseConfigMap or licenseID")
+        if raw is not None and not isinstance(raw, str):
+            raise Problem("license spec.licenseID must be a string")
+        license_id = None if raw is None else Redacted(raw)
+    if license_id is not None and not _LICENSE_ID.fullmatch(license_id.reveal()):
+        raise Problem("the license ID is malformed (expected 1-256 letters, digits or ._~+/=-)")
+    return license_id
+
+
+def _app_slug(slug: object, needed: bool) -> str:
+    if slug is None and not needed:
+        return ""
+    if slug is None:
+        raise Problem("no app slug: give license.yaml, licenseConfigMap or appSlug")
+    if not isinstance(slug, str) or not DNS_LABEL.fullmatch(slug) or len(slug) > 63:
+        # the value is not shown: it might be the license ID given in the wrong field
+        raise Problem("invalid appSlug: it must be lowercase letters, digits and '-', "
+                      "starting and ending with a letter or digit, at most 63 characters")
+    return slug
 
 
 def from_items(items: list, s: Settings) -> tuple[object, str | None]:

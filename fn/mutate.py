@@ -134,36 +134,46 @@ def _mark_local_config(item: Item) -> None:
 
 def _secrets(p: Plan, ps: PullSecret, items: list[Item], namespaces: set[str | None],
              kpt_paths: bool, results: list[Result]) -> tuple[list[dict], list[Item]]:
+    """A Secret for each namespace: new, updated (ours), kept (the same), or an error."""
     existing = secret.existing(items, ps.name)
-    wanted_hosts = secret.authenticated_hosts(ps.payload or "")
     new_items: list[dict] = []
     taken = Counter(f.get("path") for i in items if (f := i.file()))
     for ns in sorted(namespaces, key=lambda n: n or ""):
         item = existing.get(ns)
         if item is None:
-            path = secret.default_path(ps.name, ns)
-            n = 1
-            while taken[path]:
-                n += 1
-                path = secret.default_path(f"{ps.name}-{n}", ns)
-            taken[path] += 1
+            path = _free_path(ps.name, ns, taken) if kpt_paths else None
             new_items.append(secret.manifest(ps.name, ps.payload or "", p.target.app_slug, ns,
-                                             path if kpt_paths else None))
-            continue
-        kind, value = secret.value_of(item.node)
-        if kind == secret.DOCKERCONFIGJSON and value is not None and (
-                secret.authenticated_hosts(value.value) == wanted_hosts):
-            continue
-        if item.generated and value is not None and kind == secret.DOCKERCONFIGJSON:
-            item.editor.set_scalar(value, ps.payload or "")
-            results.append(Result("pull secret updated", INFO, item.ref(), None, item.file()))
-            continue
-        where = f"{ns}/" if ns else ""
-        raise Problem(f"Secret {where}{ps.name} already exists and is not the pull secret "
-                      "this function makes; remove it, or choose another pullSecretName",
-                      resource=item.ref(), file=item.file())
+                                             path))
+        else:
+            results += _keep_or_update(item, ps, ns)
     drop = [item for ns, item in existing.items() if ns not in namespaces and item.generated]
     return new_items, drop
+
+
+def _free_path(name: str, ns: str | None, taken: Counter) -> str:
+    """kpt's file for a new Secret, numbered when another item has that file."""
+    path = secret.default_path(name, ns)
+    n = 1
+    while taken[path]:
+        n += 1
+        path = secret.default_path(f"{name}-{n}", ns)
+    taken[path] += 1
+    return path
+
+
+def _keep_or_update(item: Item, ps: PullSecret, ns: str | None) -> list[Result]:
+    kind, value = secret.value_of(item.node)
+    if kind == secret.DOCKERCONFIGJSON and value is not None:
+        if secret.authenticated_hosts(value.value) == secret.authenticated_hosts(
+                ps.payload or ""):
+            return []
+        if item.generated:
+            item.editor.set_scalar(value, ps.payload or "")
+            return [Result("pull secret updated", INFO, item.ref(), None, item.file())]
+    where = f"{ns}/" if ns else ""
+    raise Problem(f"Secret {where}{ps.name} already exists and is not the pull secret "
+                  "this function makes; remove it, or choose another pullSecretName",
+                  resource=item.ref(), file=item.file())
 
 
 def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int) -> Result:

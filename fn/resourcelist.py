@@ -7,13 +7,14 @@ as it came in, annotations, comments and all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import yaml
 
 from fn import locate, yamlread
 from fn.fieldspecs import GENERATED
-from fn.nodes import Mapping, Node, Scalar, Sequence, Skipped, string, to_python
+from fn.nodes import Mapping, Node, Scalar, Sequence, Skipped, is_null, string, to_python
 from fn.problems import Problem
 from fn.results import Result
 from fn.textedit import Editor
@@ -23,6 +24,7 @@ API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
 class Item:
@@ -176,7 +178,22 @@ def _where(exc: yaml.YAMLError) -> str:
 
 def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
     """The Item for a resource's node: checks its identity, reads its annotations, finds
-    its PodSpecs, and lets go of the node unless it is a ConfigMap or Secret."""
+    its image fields, and lets go of the node unless it is a ConfigMap or Secret."""
+    api, kind, name, namespace, meta = _identity(node, where)
+    item = Item(editor, index, api, kind, name, namespace)
+    _read_annotations(item, meta, f"{where} ({kind} {name})")
+    if item.group == "" and (kind == "Secret" or (kind == "ConfigMap" and _payload(node))):
+        item.node = node  # type: ignore[assignment]
+    elif not item.is_kptfile and not item.local_config:
+        try:
+            item.sites = locate.sites(node, api, kind, item.notes)  # type: ignore[arg-type]
+        except Problem as exc:
+            item.problem = exc
+        _let_go(item.sites)
+    return item
+
+
+def _identity(node: Node, where: str) -> tuple[str, str, str, str | None, Mapping]:
     if not isinstance(node, Mapping):
         raise Problem(f"{where} is not a mapping")
     api = string(node.get("apiVersion"))
@@ -193,33 +210,30 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
         raise Problem(f"{where} ({kind}) has no metadata.name")
     ns_node = meta.get("namespace")
     namespace = string(ns_node)
-    if ns_node is not None and namespace is None and ns_node.tag != "tag:yaml.org,2002:null":
+    if ns_node is not None and namespace is None and not is_null(ns_node):
         raise Problem(f"{where} ({kind} {name}) metadata.namespace must be a string")
-    annotations = meta.get("annotations")
-    if annotations is not None and not isinstance(annotations, Mapping):
-        if not (isinstance(annotations, Scalar) and annotations.tag.endswith(":null")):
-            raise Problem(f"{where} ({kind} {name}) metadata.annotations must be a mapping")
-        annotations = None
-    item = Item(editor, index, api, kind, name, namespace or None)
-    if annotations is not None:
-        def note(key: str) -> str | None:
-            return string(annotations.get(key))  # type: ignore[union-attr]
+    if namespace and (len(namespace) > 63 or not _DNS_LABEL.fullmatch(namespace)):
+        raise Problem(f"{where} ({kind} {name}) metadata.namespace is not a valid namespace "
+                      "name (lowercase letters, digits and '-', at most 63)")
+    return api, kind, name, namespace or None, meta
 
-        path = next((p for k in PATH_ANNOTATIONS if (p := note(k))), None)
-        if path is not None:
-            at = next((i for k in INDEX_ANNOTATIONS if (i := note(k))), "0")
-            item.file_ref = {"path": path, "index": int(at) if at.isdigit() else 0}
-        item.local_config = (note(LOCAL_CONFIG) or "").strip().lower() == "true"
-        item.generated = note(GENERATED) == "true"
-    if item.group == "" and (kind == "Secret" or (kind == "ConfigMap" and _payload(node))):
-        item.node = node
-    elif not item.is_kptfile and not item.local_config:
-        try:
-            item.sites = locate.sites(node, api, kind, item.notes)
-        except Problem as exc:
-            item.problem = exc
-        _let_go(item.sites)
-    return item
+
+def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
+    annotations = meta.get("annotations")
+    if annotations is None or is_null(annotations):
+        return
+    if not isinstance(annotations, Mapping):
+        raise Problem(f"{where} metadata.annotations must be a mapping")
+
+    def note(key: str) -> str | None:
+        return string(annotations.get(key))
+
+    path = next((p for k in PATH_ANNOTATIONS if (p := note(k))), None)
+    if path is not None:
+        at = next((i for k in INDEX_ANNOTATIONS if (i := note(k))), "0")
+        item.file_ref = {"path": path, "index": int(at) if at.isdigit() else 0}
+    item.local_config = (note(LOCAL_CONFIG) or "").strip().lower() == "true"
+    item.generated = note(GENERATED) == "true"
 
 
 def _let_go(sites: list[locate.Site]) -> None:
