@@ -57,7 +57,7 @@ def test_no_import_cycle():
         state[name] = 1
         stack.append(name)
         for dep in sorted(graph.get(name, ())):
-            assert state.get(dep) != 1, f"import cycle: {' -> '.join(stack + [dep])}"
+            assert state.get(dep) != 1, f"import cycle: {' -> '.join([*stack, dep])}"
             if dep not in state:
                 visit(dep)
         stack.pop()
