@@ -149,7 +149,8 @@ def main() -> int:
                     for i in range(TAGS_PER_REPO)
                 ]
                 targets = distinct + distinct[::4]  # 200 distinct + 50 duplicate mentions
-                insecure = frozenset(reg.host for reg in regs)
+                # the token registry's realm is plain http on another port: listed too
+                insecure = frozenset([reg.host for reg in regs] + [token_server.host])
                 print(f"setup: 4 registries, {len(distinct)} distinct references "
                       f"({len(targets)} mentions), {setup_seconds:.1f} s")  # fmt: skip
                 print(f"httpx imported before the first probe_all: {'httpx' in sys.modules}")

@@ -54,9 +54,11 @@ def classify(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict]
 
 
 def _probe(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict], list[Result]]:
+    """Probe ``refs``; one result per distinct target in the order of ``refs`` and a summary.
+    Results hold no timings or request counts: the same registries give the same results."""
     from fn import probe  # httpx is imported only here, only when probing is on
 
-    targets = {ref: probe.ProbeTarget(ref.domain, ref.path, ref.reference) for ref in refs}
+    targets = {ref: probe.ProbeTarget.of(ref) for ref in refs}
     options = probe.ProbeOptions(
         concurrency=s.probe_concurrency,
         timeout=s.probe_timeout,
@@ -65,7 +67,10 @@ def _probe(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict], 
         cache_path=s.probe_cache,
         cache_ttl=s.probe_cache_ttl,
     )
-    found, stats = probe.probe_all(set(targets.values()), options)
+    try:
+        found, stats = probe.probe_all(list(dict.fromkeys(targets.values())), options)
+    except probe.CacheFileError as e:
+        raise FnError(str(e), field="probeCache") from None
     verdicts: dict[ImageRef, Verdict] = {}
     results: list[Result] = []
     reported: set[probe.ProbeTarget] = set()
@@ -90,7 +95,8 @@ def _probe(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict], 
             label = "private" if verdict.private else "public"
             results.append(Result(f"{ref.written}: {label} ({verdict.why})", severity,
                                   tags={"probe": pv.status}))
-    results.append(Result(
-        f"probed {len(reported)} images: {stats.requests} requests, "
-        f"{stats.cache_hits} from cache, {stats.seconds:.2f}s", INFO))
+    if stats.cache_warning:
+        results.append(Result(stats.cache_warning, WARNING))
+    from_cache = f", {stats.cache_hits} from cache" if stats.cache_hits else ""
+    results.append(Result(f"probed {len(reported)} images{from_cache}", INFO))
     return verdicts, results

@@ -18,6 +18,20 @@ connections) -> retried with backoff, then error; network failures -> error nami
 ("connection refused", "timeout", "TLS error", "DNS error"); targets unfinished at the overall
 deadline -> error "deadline".
 
+Plain http: only to hosts listed in ``insecureRegistries``. Every request -- the registry, a
+token realm, every redirect hop -- is checked against that list; a plain-http URL on any other
+host (a downgrade from https included) is refused without being requested, and the target's
+verdict is an error saying so (``onProbeError`` then applies).
+
+References are read by :mod:`fn.imageref` (the one grammar); a :class:`ProbeTarget` is the
+registry, repository and reference of an :class:`~fn.imageref.ImageRef`. Text that reaches a
+verdict (registry error codes, hosts from a realm or redirect, cached reasons) is made one
+printable line of at most ``REASON_MAX`` characters.
+
+The cache file (``probeCache``) is a JSON object marked ``"kind": CACHE_KIND``; the probe
+writes only to a path that does not exist or holds such a file (atomically: temp file in the
+same directory + rename), and refuses any other file with :class:`CacheFileError`.
+
 Concurrency: a thread pool of ``options.concurrency`` workers, one request in flight per
 worker, each worker with its own httpx.Client (measured faster than one shared pool or
 httpx.AsyncClient here: see bench/PROBE_NOTES.md). httpx is imported inside
@@ -30,6 +44,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -39,14 +54,38 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, Literal
 
-__all__ = ["ProbeOptions", "ProbeStats", "ProbeTarget", "ProbeVerdict", "probe_all"]
+from fn import imageref
+from fn.imageref import ImageRef, InvalidReference
+
+__all__ = [
+    "CacheFileError",
+    "ProbeOptions",
+    "ProbeStats",
+    "ProbeTarget",
+    "ProbeVerdict",
+    "probe_all",
+]
+
+
+class CacheFileError(Exception):
+    """The ``probeCache`` path cannot be used; ``str(err)`` is one printable line."""
 
 
 @dataclass(frozen=True)
 class ProbeTarget:
-    registry: str  # normalised registry host[:port], e.g. "docker.io", "127.0.0.1:5000"
+    registry: str  # registry host[:port], e.g. "docker.io", "127.0.0.1:5000"
     repository: str  # e.g. "library/nginx", "acme/api"
-    reference: str  # a tag ("1.25") or a digest ("sha256:...")
+    reference: str  # a tag ("1.25"), a digest ("sha256:...") or "tag@digest"
+
+    @classmethod
+    def of(cls, ref: ImageRef) -> ProbeTarget:
+        """What a registry is asked about for ``ref``: its domain, path and reference."""
+        return cls(ref.domain, ref.path, ref.reference)
+
+    @classmethod
+    def parse(cls, text: str) -> ProbeTarget:
+        """``ProbeTarget.of(imageref.parse(text))``; raises InvalidReference."""
+        return cls.of(imageref.parse(text))
 
 
 @dataclass(frozen=True)
@@ -74,6 +113,7 @@ class ProbeStats:
     token_requests: int = 0
     cache_hits: int = 0
     seconds: float = 0.0
+    cache_warning: str | None = None  # the cache file could not be written: why (one line)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,7 +129,12 @@ ACCEPT = ", ".join(
     ]
 )
 USER_AGENT = "replicated-proxy-fn-probe/0.1"
-CACHE_VERSION = 1
+CACHE_KIND = "replicated-proxy-fn/probe-cache"
+CACHE_VERSION = 2
+CACHE_LEGACY_VERSION = 1  # version 1 wrote exactly {"version": 1, "entries": {...}}
+CACHE_MAX_BYTES = 64 << 20  # a larger file is not read (and so not ours)
+REASON_MAX = 200  # characters of a verdict reason
+CODE_MAX = 80  # characters of a registry error code inside a reason
 CACHEABLE = ("public", "private", "not-found")
 BACKOFF_START = 0.2  # seconds; doubles per try
 RETRY_AFTER_CAP = 5.0  # seconds; a larger Retry-After is cut to this
@@ -98,47 +143,52 @@ MAX_BODY = 1 << 20  # bytes read from any response (manifests via GET, tokens, e
 CLOCK_SKEW = 300.0  # cache entries dated this far in the future are still accepted
 
 DOCKER_HUB = "docker.io"
+# network side: the hosts that are Docker Hub (the grammar knows only index.docker.io)
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 DOCKER_HUB_API = "registry-1.docker.io"
 
-_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
-_HOST_RE = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])(?::[0-9]{{1,5}})?")
-_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REPO_RE = re.compile(rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*")
-_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]{32,}")
 _AUTH_PARAM_RE = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 
 
 # ---------------------------------------------------------------------------------------------
-# normalisation
+# normalisation and text
 
 
-def _normalise_registry(registry: str) -> str:
-    host = registry.strip().lower()
-    for prefix in ("https://", "http://"):
-        if host.startswith(prefix):
-            host = host[len(prefix) :]
-    host = host.rstrip("/")
-    if not host or host in DOCKER_HUB_ALIASES:
-        return DOCKER_HUB
-    return host
+def _host(authority: str) -> str:
+    """A host[:port] as the probe compares it: lower case, Docker Hub aliases as docker.io."""
+    host = imageref.host_of(authority).lower()
+    return DOCKER_HUB if not host or host in DOCKER_HUB_ALIASES else host
 
 
 def _normalise(target: ProbeTarget) -> ProbeTarget | None:
-    """Canonical form of ``target`` (Docker Hub aliases, ``library/``); None if invalid."""
-    registry = _normalise_registry(target.registry)
-    repository = target.repository.strip().strip("/")
-    reference = target.reference.strip()
-    if "@" in reference:  # "tag@digest": the digest is what gets pulled
-        reference = reference.rpartition("@")[2]
-    if registry == DOCKER_HUB and repository and "/" not in repository:
-        repository = "library/" + repository
-    if not _HOST_RE.fullmatch(registry) or not _REPO_RE.fullmatch(repository):
+    """Canonical form of ``target``, read by the image-reference grammar; None if invalid.
+
+    The target is written back as a reference (``registry/repository:tag`` or ``@digest``) and
+    parsed by :func:`fn.imageref.parse`; the registry must come back as the reference's domain
+    (a dotless, portless ``registry`` would be read as a Docker Hub path: invalid here)."""
+    ref = target.reference
+    sep = "@" if ":" in ref and "@" not in ref else ":"
+    try:
+        parsed = imageref.parse(f"{target.registry}/{target.repository}{sep}{ref}")
+    except InvalidReference:
         return None
-    if not (_TAG_RE.fullmatch(reference) or _DIGEST_RE.fullmatch(reference)):
+    registry = _host(parsed.domain)
+    if registry != _host(target.registry):
         return None
-    return ProbeTarget(registry, repository, reference)
+    path = parsed.path
+    if registry == DOCKER_HUB and "/" not in path:  # registry-1.docker.io/nginx
+        path = "library/" + path
+    return ProbeTarget(registry, path, parsed.reference)
+
+
+def _clean(text: str, limit: int = REASON_MAX) -> str:
+    """One printable line of at most ``limit`` characters: every character that is not
+    printable (line breaks, ESC, other controls) is written as its escape (``\\n``,
+    ``\\x1b``); a longer text is cut and ends in ``...``."""
+    out = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+    return out if len(out) <= limit else out[: limit - 3] + "..."
 
 
 def _cache_key(t: ProbeTarget) -> str:
@@ -203,16 +253,62 @@ def _bearer(challenges: list[_Challenge]) -> _Challenge | None:
 # cache file
 
 
+def _cache_refused(path: str, why: str) -> CacheFileError:
+    return CacheFileError(
+        f"probeCache {_clean(repr(path), 120)}: {why}; not using it "
+        "(remove it or choose another path)"
+    )
+
+
+def _read_cache_file(path: str) -> dict[str, Any] | None:
+    """The cache object at ``path``: None when nothing is there; raises CacheFileError when
+    something is there that this function did not write (or cannot be read)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise _cache_refused(path, "is a dangling symbolic link") from None
+        return None
+    except OSError as e:
+        raise _cache_refused(path, f"cannot be read ({e.strerror or type(e).__name__})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise _cache_refused(path, "is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise _cache_refused(path, "is not a regular file")
+    if st.st_size > CACHE_MAX_BYTES:
+        raise _cache_refused(path, f"is larger than {CACHE_MAX_BYTES >> 20} MiB")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(CACHE_MAX_BYTES + 1)
+    except OSError as e:
+        raise _cache_refused(path, f"cannot be read ({e.strerror or type(e).__name__})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _cache_refused(path, "is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict) or not _ours(data):
+        raise _cache_refused(path, "is not a probe cache written by replicated-proxy-fn")
+    return data
+
+
+def _ours(data: dict[str, Any]) -> bool:
+    """Written by this function: marked with CACHE_KIND, or version 1's exact shape."""
+    if data.get("kind") == CACHE_KIND:
+        return True
+    return set(data) == {"version", "entries"} and data["version"] == CACHE_LEGACY_VERSION
+
+
 def _load_cache(path: str | None, ttl: float, now: float) -> dict[str, dict[str, Any]]:
-    """Valid (fresh, well-formed, cacheable) entries of the cache file; {} on any problem."""
+    """Valid (fresh, well-formed, cacheable) entries of the cache file at ``path`` ({} when
+    there is none); raises CacheFileError when the path holds something that is not ours."""
     if not path:
         return {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+    data = _read_cache_file(path)
+    if data is None:
         return {}
     entries = data.get("entries")
     if not isinstance(entries, dict):
@@ -228,28 +324,36 @@ def _load_cache(path: str | None, ttl: float, now: float) -> dict[str, dict[str,
             continue
         if not (-CLOCK_SKEW <= now - stamp <= ttl):
             continue
-        fresh[key] = {"status": status, "reason": reason, "time": stamp}
+        fresh[key] = {"status": status, "reason": _clean(reason), "time": stamp}
     return fresh
 
 
-def _write_cache(path: str, entries: dict[str, dict[str, Any]]) -> None:
-    """Write the cache atomically (temp file in the same directory + rename). Best effort."""
+def _write_cache(path: str, entries: dict[str, dict[str, Any]]) -> str | None:
+    """Write the cache atomically (temp file in the same directory + rename), only over
+    nothing or over our own cache file (checked again just before the rename). Returns None,
+    or why it was not written (one line: the probe's verdicts stand, the next run re-probes)."""
     directory = os.path.dirname(os.path.abspath(path))
     tmp = None
     try:
         os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".probe-cache-", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"version": CACHE_VERSION, "entries": entries}, f, sort_keys=True)
+            body = {"kind": CACHE_KIND, "version": CACHE_VERSION, "entries": entries}
+            json.dump(body, f, sort_keys=True, indent=1)
             f.write("\n")
+        _read_cache_file(path)  # something not ours may have appeared meanwhile
         os.replace(tmp, path)
         tmp = None
-    except OSError:
-        pass  # a cache that cannot be written only costs a re-probe next time
+    except CacheFileError as e:
+        return str(e)
+    except OSError as e:
+        why = e.strerror or type(e).__name__
+        return f"probeCache {_clean(repr(path), 120)}: not written ({why})"
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,7 +449,7 @@ class _Prober:
         self.options = options
         self.stats = stats
         self.deadline_at = deadline_at
-        self.insecure = frozenset(_normalise_registry(h) for h in options.insecure_registries)
+        self.insecure = frozenset(_host(h) for h in options.insecure_registries)
         self.lock = threading.Lock()
         self.stop = threading.Event()  # set at the deadline: no new request, no more sleeping
         self.pings: dict[str, _Once] = {}
@@ -401,6 +505,22 @@ class _Prober:
         scheme = "http" if registry in self.insecure else "https"
         return f"{scheme}://{_api_host(registry)}"
 
+    def _listed(self, url) -> bool:
+        """Is ``url``'s host[:port] in insecureRegistries? (``host`` and ``host:80`` alike)"""
+        host = f"[{url.host}]" if ":" in url.host else url.host
+        if url.port:
+            return _host(f"{host}:{url.port}") in self.insecure
+        default = 80 if url.scheme == "http" else 443
+        return _host(host) in self.insecure or _host(f"{host}:{default}") in self.insecure
+
+    def _refuse_plain_http(self, url, what: str) -> None:
+        """Plain http only to listed hosts: raise for any other ``http://`` URL."""
+        if url.scheme == "http" and not self._listed(url):
+            host = f"[{url.host}]" if ":" in url.host else url.host
+            authority = f"{host}:{url.port}" if url.port else host
+            raise _Fail(f"{what} plain http://{_clean(authority, 80)} refused "
+                        "(not in insecureRegistries)")
+
     def _count(self, kind: str) -> None:
         with self.lock:
             self.stats.requests += 1
@@ -413,9 +533,8 @@ class _Prober:
         httpx = self.httpx
         if self.stop.is_set():
             raise _Fail("deadline")
-        host = f"[{url.host}]" if ":" in url.host else url.host
-        authority = f"{host}:{url.port}" if url.port else host
-        client = self._client(_normalise_registry(authority) in self.insecure)
+        self._refuse_plain_http(url, "request to")  # every request, whoever asks for it
+        client = self._client(self._listed(url))
         self._count(kind)
         started = time.monotonic()
         try:
@@ -448,7 +567,8 @@ class _Prober:
         return _Response(response.status_code, response.headers, body)
 
     def _send(self, method: str, url: str, headers: dict[str, str], kind: str) -> _Response:
-        """One request, following redirects by hand (Authorization stays on its origin)."""
+        """One request, following redirects by hand: plain http only to listed hosts
+        (checked before every hop), Authorization only to the origin it was meant for."""
         httpx = self.httpx
         current = httpx.URL(url)
         origin = (current.scheme, current.host, current.port)
@@ -463,8 +583,7 @@ class _Prober:
                 raise _Fail("bad redirect") from e
             if nxt.scheme not in ("http", "https") or not nxt.host:
                 raise _Fail("bad redirect")
-            if current.scheme == "https" and nxt.scheme == "http":
-                raise _Fail("insecure redirect")
+            self._refuse_plain_http(nxt, f"{response.status} redirect to")
             if (nxt.scheme, nxt.host, nxt.port) != origin:
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             if response.status == 303 and method != "HEAD":
@@ -558,6 +677,10 @@ class _Prober:
                 return None, ProbeVerdict("error", "bad token realm")
             if url.scheme not in ("http", "https") or not url.host:
                 return None, ProbeVerdict("error", "bad token realm")
+            try:  # e.g. an https registry naming an http realm: a downgrade, never followed
+                self._refuse_plain_http(url, "token realm")
+            except _Fail as e:
+                return None, ProbeVerdict("error", e.reason)
             params = {"scope": scope}
             if service:
                 params["service"] = service
@@ -573,7 +696,7 @@ class _Prober:
                 return None, ProbeVerdict("error", f"token: {_phrase(r.status)}")
             try:
                 data = json.loads(r.body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 data = None
             token = None
             if isinstance(data, dict):
@@ -644,10 +767,12 @@ class _Prober:
             return ProbeVerdict("private", _phrase(r.status))
         if r.status == 404:
             reason = _phrase(404)
-            with contextlib.suppress(ValueError, TypeError, AttributeError, IndexError, KeyError):
+            with contextlib.suppress(
+                ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError
+            ):
                 code = json.loads(r.body)["errors"][0]["code"]
-                if isinstance(code, str) and code:
-                    reason = "404 " + code.lower().replace("_", " ")
+                if isinstance(code, str) and code:  # registry text: one bounded line
+                    reason = "404 " + _clean(code.lower().replace("_", " "), CODE_MAX)
             # A 404 from a registry we could not talk to anonymously may hide a private repo.
             return ProbeVerdict("not-found" if answered else "private", reason)
         return ProbeVerdict("error", _phrase(r.status))
@@ -691,7 +816,10 @@ def _probe_distinct(
 def probe_all(
     targets: Iterable[ProbeTarget], options: ProbeOptions
 ) -> tuple[dict[ProbeTarget, ProbeVerdict], ProbeStats]:
-    """Probe every target anonymously; one verdict per given target (duplicates share one)."""
+    """Probe every target anonymously; one verdict per given target (duplicates share one).
+
+    Raises CacheFileError, before any request, when ``options.cache_path`` names something
+    that is not a probe cache file. Verdict reasons are one printable line (``_clean``)."""
     started = time.monotonic()
     deadline_at = started + max(0.0, float(options.deadline))
     stats = ProbeStats()
@@ -722,13 +850,15 @@ def probe_all(
             stamp = time.time()
             for t, v in fresh.items():
                 if v.status in CACHEABLE:
-                    cache[_cache_key(t)] = {"status": v.status, "reason": v.reason, "time": stamp}
-            _write_cache(options.cache_path, cache)
+                    reason = _clean(v.reason)
+                    cache[_cache_key(t)] = {"status": v.status, "reason": reason, "time": stamp}
+            stats.cache_warning = _write_cache(options.cache_path, cache)
 
     for target, norm in canonical.items():
         if norm is None:
             verdicts[target] = ProbeVerdict("error", "invalid reference")
         else:
-            verdicts[target] = by_key[norm]
+            v = by_key[norm]
+            verdicts[target] = ProbeVerdict(v.status, _clean(v.reason), v.cached)
     stats.seconds = time.monotonic() - started
     return verdicts, stats

@@ -1,13 +1,17 @@
 """Real registry servers and small misbehaving HTTP servers for the probe tests and the bench.
 
-Everything listens on 127.0.0.1 on a free port and is stopped at fixture teardown:
+Everything listens on loopback (127.0.0.1, or another 127.x address where a test needs a
+second host) on a free port and is stopped at fixture teardown:
 
 * ``docker-registry`` (Debian's build of distribution, /usr/bin/docker-registry) without auth,
   with ``auth.htpasswd`` and with ``auth.token`` (a JWT token server written here signs the
   tokens with a throw-away RSA key whose self-signed certificate is the registry's
   ``rootcertbundle``);
 * ``FakeServer``: ``http.server`` in a thread with a scenario handler, recording every request
-  (method, path, headers) and the maximum number of requests in flight.
+  (method, path, headers) and the maximum number of requests in flight;
+* ``realm_registries``: docker-registry in token mode over http and over https (TLS with a
+  throw-away certificate for 127.0.0.1) whose token realm is plain http on another host
+  (127.0.0.2), for the "plain http only to listed hosts" tests.
 
 Images are made locally as an OCI layout (one tiny layer) and pushed with ``skopeo copy``.
 The module only imports the standard library (plus ``cryptography`` when present, for fast
@@ -61,20 +65,24 @@ def missing_tools() -> list[str]:
     return [t for t in tools if not (os.path.isfile(t) and os.access(t, os.X_OK))]
 
 
-def free_port() -> int:
+SECOND_HOST = "127.0.0.2"  # another loopback address: "another host" without DNS
+
+
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
 def _wait_for_http(url: str, proc: subprocess.Popen | None = None, limit: float = 10.0) -> None:
-    """Poll ``url`` until it answers any HTTP status (bounded)."""
+    """Poll ``url`` until it answers any HTTP status (bounded; TLS not verified)."""
     end = time.monotonic() + limit
+    unverified = ssl._create_unverified_context()
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"server exited early with {proc.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=1.0):
+            with urllib.request.urlopen(url, timeout=1.0, context=unverified):
                 return
         except urllib.error.HTTPError:
             return  # it answered (401 and the like)
@@ -248,9 +256,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeServer:
-    """A small HTTP/1.1 server on 127.0.0.1 running ``handler`` for every request."""
+    """A small HTTP/1.1 server on ``bind`` (127.0.0.1) running ``handler`` for every request."""
 
-    def __init__(self, handler: Handler, name: str = "fake", tls: tuple[Path, Path] | None = None):
+    def __init__(
+        self,
+        handler: Handler,
+        name: str = "fake",
+        tls: tuple[Path, Path] | None = None,
+        bind: str = "127.0.0.1",
+    ):
         self.handler = handler
         self.name = name
         self.lock = threading.Lock()
@@ -259,14 +273,14 @@ class FakeServer:
         self.max_in_flight = 0
         self.stopping = threading.Event()  # handlers that sleep wait on this
         self.state: dict = {}
-        self._server = _Server(("127.0.0.1", 0), _RequestHandler)
+        self._server = _Server((bind, 0), _RequestHandler)
         self._server.fake = self
         if tls is not None:  # (certfile, keyfile)
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(tls[0]), str(tls[1]))
             self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        self.host = f"127.0.0.1:{self.port}"
+        self.host = f"{bind}:{self.port}"
         self.url = f"{'https' if tls else 'http'}://{self.host}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -420,6 +434,29 @@ def redirecting_registry(target_url: str) -> Handler:
                 401, {"errors": [{"code": "UNAUTHORIZED"}]}, {"WWW-Authenticate": challenge}
             )
         return Reply(307, {"Location": target_url + req.path})
+
+    return handle
+
+
+def redirect_all(target_url: str, status: int = 307) -> Handler:
+    """A tiny redirector: every request answers ``status`` to ``target_url`` + its path."""
+
+    def handle(srv: FakeServer, req: Request) -> Reply:
+        return Reply(status, {"Location": target_url + req.path})
+
+    return handle
+
+
+def error_code_registry(code: str, message: str) -> Handler:
+    """An open registry whose manifests all answer 404 with ``code`` and ``message`` (HEAD
+    answers 405, so that the probe GETs the body with the code)."""
+
+    def handle(srv: FakeServer, req: Request) -> Reply:
+        if req.path in ("/v2/", "/v2"):
+            return _json(200, {})
+        if req.method == "HEAD":
+            return Reply(405, {"Allow": "GET"})
+        return _json(404, {"errors": [{"code": code, "message": message}]})
 
     return handle
 
@@ -626,11 +663,13 @@ class RegistryProcess:
         auth: str | None = None,
         token_realm: str | None = None,
         cert_path: Path | None = None,
+        tls: tuple[Path, Path] | None = None,
     ):
         self.workdir = workdir
         self.auth = auth  # None | "htpasswd" | "token"
         self.token_realm = token_realm
         self.cert_path = cert_path
+        self.tls = tls  # (certificate, key): serve https
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self.host = ""
@@ -654,6 +693,10 @@ class RegistryProcess:
             "http:",
             f"  addr: 127.0.0.1:{self.port}",
             f"  secret: {secrets.token_hex(16)}",
+        ]
+        if self.tls is not None:
+            lines += ["  tls:", f"    certificate: {self.tls[0]}", f"    key: {self.tls[1]}"]
+        lines += [
             "health:",
             "  storagedriver:",
             "    enabled: false",
@@ -685,7 +728,7 @@ class RegistryProcess:
         for _ in range(3):  # a free port can be taken between probing and binding
             self.port = free_port()
             self.host = f"127.0.0.1:{self.port}"
-            self.url = f"http://{self.host}"
+            self.url = f"{'https' if self.tls else 'http'}://{self.host}"
             cfg = self.workdir / "config.yml"
             cfg.write_text(self._config())
             log = open(self.workdir / "registry.log", "ab")  # noqa: SIM115
@@ -761,6 +804,46 @@ def real_registries(workdir: Path | None = None) -> Iterator[RealRegistries]:
         yield RealRegistries(public, private, token, token_server, digest)
 
 
+@dataclass
+class RealmRegistries:
+    """docker-registry in token mode whose token realm is plain http on another host."""
+
+    plain: RegistryProcess  # http://127.0.0.1:<port>: "pub/app:v1" (anonymous), "priv/app:v1"
+    tls: RegistryProcess  # https://127.0.0.1:<port>, the same images and realm
+    token_server: FakeServer  # http://127.0.0.2:<port>/token: the realm of both
+    ca_file: Path  # the certificate of ``tls`` (trust it with SSL_CERT_FILE)
+
+
+@contextlib.contextmanager
+def realm_registries(workdir: Path, cert: tuple[Path, Path]) -> Iterator[RealmRegistries]:
+    """Start the two registries and their token server on SECOND_HOST, push the tiny image."""
+    with contextlib.ExitStack() as stack:
+        layout = workdir / "layout"
+        make_oci_layout(layout)
+        signer = TokenSigner(workdir)
+        token_server = stack.enter_context(
+            FakeServer(TokenServer(signer), "realm-token-server", bind=SECOND_HOST)
+        )
+        regs = []
+        for name, tls in (("plain", None), ("tls", cert)):
+            d = workdir / name
+            d.mkdir()
+            reg = RegistryProcess(
+                d, "token", token_server.url + "/token", signer.cert_path, tls=tls
+            )
+            stack.callback(reg.stop)
+            regs.append(reg.start())
+        wait_all(
+            [
+                skopeo_push(layout, "v1", reg.host, repo, "v1", reg.creds)
+                for reg in regs
+                for repo in ("pub/app", "priv/app")
+            ]
+        )
+        token_server.reset()
+        yield RealmRegistries(regs[0], regs[1], token_server, cert[0])
+
+
 # --------------------------------------------------------------------------------------------
 # pytest fixtures
 # --------------------------------------------------------------------------------------------
@@ -785,13 +868,23 @@ if pytest is not None:
         with real_registries(tmp_path_factory.mktemp("registries")) as regs:
             yield regs
 
+    @pytest.fixture(scope="session")
+    def realm_regs(tmp_path_factory, self_signed_cert) -> Iterator[RealmRegistries]:
+        """Token-mode registries (http and https) whose realm is http on 127.0.0.2."""
+        missing = missing_tools()
+        if missing:
+            pytest.fail("missing tools for the real-registry tests: " + ", ".join(missing))
+        with realm_registries(tmp_path_factory.mktemp("realm"), self_signed_cert) as regs:
+            yield regs
+
     @pytest.fixture
     def fake_server() -> Iterator[Callable[..., FakeServer]]:
-        """Factory: ``fake_server(handler)`` starts a FakeServer stopped at teardown."""
+        """Factory: ``fake_server(handler)`` starts a FakeServer stopped at teardown
+        (``bind="127.0.0.2"`` for a second host)."""
         servers: list[FakeServer] = []
 
-        def start(handler: Handler, name: str = "fake", tls=None) -> FakeServer:
-            srv = FakeServer(handler, name, tls).__enter__()
+        def start(handler: Handler, name: str = "fake", tls=None, bind="127.0.0.1") -> FakeServer:
+            srv = FakeServer(handler, name, tls, bind).__enter__()
             servers.append(srv)
             return srv
 

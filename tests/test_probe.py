@@ -7,12 +7,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+from probe_tools import manifest_requests, options, wire
 from registries import (
     BearerRegistry,
     always_500,
@@ -37,45 +36,10 @@ from fn.probe import (
 )
 
 # fixtures (tests/registries.py, a plugin of tests/conftest.py): registries, fake_server,
-# closed_port, self_signed_cert
+# closed_port, self_signed_cert; ``wire`` (tests/probe_tools.py, autouse) records every request
+__all__ = ["wire"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def options(*hosts: str, **kw) -> ProbeOptions:
-    """Options for local test servers: plain http for ``hosts``, short timeouts."""
-    kw.setdefault("timeout", 2.0)
-    kw.setdefault("deadline", 20.0)
-    return ProbeOptions(insecure_registries=frozenset(hosts), **kw)
-
-
-# --- wire recorder: every request the probe makes, as httpx sends it ------------------------
-
-
-@pytest.fixture(autouse=True)
-def wire(monkeypatch) -> list[httpx.Request]:
-    """Record every request passing through httpx's transport; after each test check that no
-    request anywhere carried credentials other than an anonymous Bearer token."""
-    seen: list[httpx.Request] = []
-    lock = threading.Lock()
-    original = httpx.HTTPTransport.handle_request
-
-    def recording(self, request):
-        with lock:
-            seen.append(request)
-        return original(self, request)
-
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", recording)
-    yield seen
-    for r in seen:
-        auth = r.headers.get("authorization", "")
-        assert not auth.lower().startswith("basic"), f"credentials sent to {r.url}"
-        assert auth == "" or auth.startswith("Bearer "), f"unexpected Authorization to {r.url}"
-        assert "cookie" not in r.headers
-
-
-def manifest_requests(wire: list[httpx.Request]) -> list[httpx.Request]:
-    return [r for r in wire if "/manifests/" in r.url.path]
 
 
 # --- module hygiene and pure helpers ----------------------------------------------------------
@@ -111,8 +75,35 @@ def test_normalisation_docker_hub_and_hosts():
         ProbeTarget("quay.io", "a/b", "v1?x=1"),
         ProbeTarget("evil.com/x?", "a/b", "v1"),
         ProbeTarget("quay.io", "A/B", "v1"),
+        ProbeTarget("myregistry", "a/b", "v1"),  # not a domain in the grammar: a Hub path
+        ProbeTarget("quay.io", "a/b", "sha256:" + "z" * 64),  # digests are hex (imageref)
+        ProbeTarget("quay.io", "a/b", ""),
     ):
         assert _normalise(bad) is None
+
+
+def test_targets_come_from_the_one_reference_grammar():
+    """fn.probe has no reference grammar of its own: ProbeTarget.of/parse use fn.imageref."""
+    import fn.probe
+    from fn import imageref
+
+    digest = "sha256:" + "ab" * 32
+    for text, expected in (
+        ("nginx", ("docker.io", "library/nginx", "latest")),
+        ("nginx:1.25", ("docker.io", "library/nginx", "1.25")),
+        (f"quay.io/a/b:v1@{digest}", ("quay.io", "a/b", digest)),
+        ("localhost:5000/x/y:2", ("localhost:5000", "x/y", "2")),
+        ("[::1]:5000/a:1", ("[::1]:5000", "a", "1")),
+    ):
+        target = ProbeTarget.parse(text)
+        assert (target.registry, target.repository, target.reference) == expected
+        assert target == ProbeTarget.of(imageref.parse(text))
+        assert _normalise(target) is not None
+    with pytest.raises(imageref.InvalidReference):
+        ProbeTarget.parse("Quay.io/A/B:1")
+    source = Path(fn.probe.__file__).read_text()
+    for duplicate in ("_TAG_RE", "_DIGEST_RE", "_REPO_RE", "_HOST_RE", "[a-z0-9]+"):
+        assert duplicate not in source
 
 
 def test_parse_www_authenticate():
@@ -183,7 +174,9 @@ def test_token_registry_anonymous_bearer_flow(registries, wire):
     pub_digest = ProbeTarget(host, "pub/app", registries.digest)
     pub_missing = ProbeTarget(host, "pub/app", "no-such-tag")
     priv = ProbeTarget(host, "priv/app", "v1")
-    verdicts, stats = probe_all([pub, pub_digest, pub_missing, priv], options(host))
+    # the realm is plain http on another port: it must be listed too
+    opts = options(host, tokens.host)
+    verdicts, stats = probe_all([pub, pub_digest, pub_missing, priv], opts)
     assert verdicts[pub] == ProbeVerdict("public", "200")
     assert verdicts[pub_digest].status == "public"
     assert verdicts[pub_missing].status == "not-found"
@@ -360,7 +353,7 @@ def test_cache_second_run_makes_no_request(registries, tmp_path, wire):
     assert not any(v.cached for v in first.values())
 
     data = json.loads(cache.read_text())
-    assert data["version"] == 1
+    assert data["kind"] == "replicated-proxy-fn/probe-cache" and data["version"] == 2
     assert set(data["entries"]) == {
         f"{pub.registry}/app/hello@v1",
         f"{missing.registry}/app/hello@no-such-tag",
@@ -383,7 +376,8 @@ def test_errors_are_not_cached(closed_port, tmp_path):
     opts = options(closed_port, cache_path=str(cache))
     verdicts, _ = probe_all([t], opts)
     assert verdicts[t].status == "error"
-    assert json.loads(cache.read_text()) == {"version": 1, "entries": {}}
+    assert json.loads(cache.read_text()) == {
+        "kind": "replicated-proxy-fn/probe-cache", "version": 2, "entries": {}}
     again, stats = probe_all([t], opts)
     assert stats.requests == 1 and not again[t].cached
 
@@ -424,14 +418,25 @@ def test_expired_cache_entry_is_reprobed(fake_server, tmp_path):
     assert entries[f"{srv.host}/acme/api@v2"]["time"] == pytest.approx(now - 5)
 
 
-def test_corrupt_cache_is_ignored(fake_server, tmp_path):
+def test_bad_entries_of_our_cache_are_ignored(fake_server, tmp_path):
     srv = fake_server(open_registry({"acme/api": {"v1"}}))
     cache = tmp_path / "probe.json"
-    cache.write_text("{not json")
-    t = ProbeTarget(srv.host, "acme/api", "v1")
-    verdicts, _ = probe_all([t], options(srv.host, cache_path=str(cache)))
-    assert verdicts[t].status == "public"
-    assert json.loads(cache.read_text())["version"] == 1
+    now = time.time()
+    entries = {
+        f"{srv.host}/acme/api@v1": {"status": "error", "reason": "x", "time": now},  # never
+        f"{srv.host}/acme/api@v2": "not an entry",
+        f"{srv.host}/acme/api@v3": {"status": "private", "reason": 7, "time": now},
+        f"{srv.host}/acme/api@v4": {"status": "private", "reason": "r", "time": True},
+    }
+    cache.write_text(json.dumps(
+        {"kind": "replicated-proxy-fn/probe-cache", "version": 2, "entries": entries}))
+    targets = [ProbeTarget(srv.host, "acme/api", f"v{i}") for i in range(1, 5)]
+    verdicts, stats = probe_all(targets, options(srv.host, cache_path=str(cache)))
+    assert stats.cache_hits == 0 and stats.manifest_requests == 4
+    assert [verdicts[t].status for t in targets] == ["public"] + ["not-found"] * 3
+    data = json.loads(cache.read_text())
+    assert sorted(data["entries"]) == sorted(entries)  # rewritten with good entries only
+    assert {e["status"] for e in data["entries"].values()} == {"public", "not-found"}
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def test_probe_decides_with_real_registries(kpt, fn_env, registries, closed_host
         "declared-public": f"{r.private.host}/app/declared:v1@{r.digest}",
     }
     pkg = package(tmp_path, images)
-    insecure = ",".join(h.host for h in (r.public, r.private, r.token)) + "," + closed_host
+    # the token registry's realm is plain http on another port: listed too, or refused
+    insecure = ",".join(h.host for h in (r.public, r.private, r.token, r.token_server))
+    insecure += "," + closed_host
     cache = tmp_path / "probe-cache.json"
     _, out = evaluate(kpt, fn_env, pkg, f"insecureRegistries={insecure}",
                       f"publicImages={r.private.host}/app/declared", f"probeCache={cache}")
@@ -127,3 +130,27 @@ def test_probe_off_by_default_imports_no_httpx(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], input=rl, capture_output=True,
                           text=True, cwd=REPO, check=True)
     assert proc.stdout.split() == ["0", "False"]
+
+
+def test_kpt_runs_repeat_exactly_and_a_refused_realm_warns(kpt, fn_env, registries,
+                                                            realm_regs, tmp_path):
+    r = registries
+    images = {"public": f"{r.public.host}/app/hello:v1",
+              "private": f"{r.private.host}/app/secret:v1",
+              "token-public": f"{r.token.host}/pub/app:v1",
+              "realm-elsewhere": f"{realm_regs.plain.host}/pub/app:v1"}
+    pkg = package(tmp_path, images)
+    insecure = ",".join([r.public.host, r.private.host, r.token.host, r.token_server.host,
+                         realm_regs.plain.host])  # not realm_regs.token_server (127.0.0.2)
+    _, first = evaluate(kpt, fn_env, pkg, f"insecureRegistries={insecure}")
+    _, second = evaluate(kpt, fn_env, pkg, f"insecureRegistries={insecure}")
+    assert first == second  # output and results, byte for byte as data
+    proxy = "proxy.replicated.com/proxy/app/"
+    assert image_of(first, "token-public") == images["token-public"]
+    assert image_of(first, "realm-elsewhere") == proxy + images["realm-elsewhere"]
+    (warning,) = [x for x in first["results"] if x["severity"] == "warning"]
+    assert warning["message"] == (
+        f"{images['realm-elsewhere']}: private (probe: probe failed: token realm plain "
+        f"http://{realm_regs.token_server.host} refused (not in insecureRegistries); "
+        "onProbeError=private)")
+    assert not any(re.search(r"\d(s|ms)\b", x["message"]) for x in first["results"])
