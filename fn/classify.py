@@ -70,7 +70,7 @@ def _probe(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict], 
     try:
         found, stats = probe.probe_all(list(dict.fromkeys(targets.values())), options)
     except probe.CacheFileError as e:
-        raise FnError(str(e), field="probeCache") from None
+        raise Problem(str(e), field="probeCache") from None
     verdicts: dict[ImageRef, Verdict] = {}
     results: list[Result] = []
     reported: set[probe.ProbeTarget] = set()

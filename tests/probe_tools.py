@@ -9,7 +9,7 @@ import pytest
 import yaml
 from helpers import TEST_LICENSE_IDS
 
-from fn import pipeline
+from fn import krm
 from fn.probe import ProbeOptions
 
 LICENSE_ID = TEST_LICENSE_IDS[1]  # a registered test ID: the secrecy check looks for it
@@ -65,9 +65,9 @@ def resource_list(images: list[str], **config: str) -> str:
                            "metadata": {"name": "fn"}, "data": data}}, sort_keys=False)
 
 
-def run(images: list[str], **config: str) -> tuple[pipeline.Run, dict]:
+def run(images: list[str], **config: str) -> tuple[krm.Output, dict]:
     """The function in process on ``resource_list(images, **config)``: (run, output)."""
-    done = pipeline.resource_list(resource_list(images, **config))
+    done = krm.resource_list(resource_list(images, **config))
     return done, yaml.safe_load(done.stdout)
 
 
