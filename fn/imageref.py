@@ -2,10 +2,20 @@
 
 ``parse("nginx:1.25")`` keeps the spelling as written (``name``) and also knows the
 normalised form (``docker.io/library/nginx``) that patterns and registry probes use.
+Every spelling of one image has one normalised form: the registry host is lowercased,
+the default port ``:443`` is dropped, ``index.docker.io`` and ``registry-1.docker.io`` are
+``docker.io``, and a one-component Docker Hub name gets ``library/``
+(``QUAY.IO:443/acme/api`` -> ``quay.io/acme/api``; ``registry-1.docker.io/nginx`` ->
+``docker.io/library/nginx``).
+
+``proxiable(ref)`` tells whether ``<proxy>/proxy/<slug>/<name as written>`` is itself a
+reference: it is not when the name starts with a registry that has a port, an IPv6
+address or an uppercase letter, none of which a path component may hold.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import namedtuple
 
@@ -27,6 +37,11 @@ DOMAIN = re.compile(_DOMAIN, re.ASCII)
 NAME_MAX = 255
 
 DOCKER_HUB = "docker.io"
+# other names of Docker Hub's registry (the index, and the host its API is served from)
+DOCKER_HUB_ALIASES = frozenset({"index.docker.io", "registry-1.docker.io"})
+DEFAULT_PORT = 443  # registries are reached over https: ":443" names the same registry
+LOCALHOST = "localhost"
+_IPV6 = re.compile(r"\[[a-f0-9:]+\]", re.ASCII)
 
 
 
@@ -55,17 +70,52 @@ class ImageRef(namedtuple("ImageRef", "written name tag digest domain path")):
         return self.digest or self.tag or "latest"
 
 
-def split_domain(name: str) -> tuple[str, str]:
-    """Docker's domain detection: (domain, remainder) with Docker Hub defaults applied."""
-    i = name.find("/")
-    first = name[:i]
-    if i < 0 or (first != "localhost" and "." not in first and ":" not in first
-                 and first == first.lower()) or not DOMAIN.fullmatch(first):  # "a_b.c/x"
-        domain, rest = DOCKER_HUB, name
+def is_domain(component: str) -> bool:
+    """Docker's rule: whether the first component of a name (one with a "/" after it)
+    is a registry: ``localhost``, or a host[:port] with a ".", a ":" or an uppercase
+    letter ("a_b.c" is no host, so it is a repository path)."""
+    return (component == LOCALHOST or "." in component or ":" in component
+            or component != component.lower()) and bool(DOMAIN.fullmatch(component))
+
+
+def normalize_domain(domain: str) -> str:
+    """The one spelling of a registry (``domain`` matching ``DOMAIN``): host lowercased
+    (an IPv6 address compressed), port ``443`` dropped and other ports without leading
+    zeros, Docker Hub's aliases as ``docker.io``. A one-label host without port other than
+    localhost is a registry only while it has an uppercase letter, so it is uppercased
+    (``Reg`` and ``reg:443`` -> ``REG``), or keeps ``:443`` when it has no letter."""
+    if domain.startswith("["):
+        end = domain.index("]") + 1
+        host, port = domain[:end].lower(), domain[end + 1:]
+        try:
+            short = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+        except ValueError:
+            short = host
+        host = short if _IPV6.fullmatch(short) else host  # (no dotted IPv4 tail)
     else:
-        domain, rest = first, name[i + 1:]
-    if domain == "index.docker.io":
-        domain = DOCKER_HUB
+        host, _, port = domain.partition(":")
+        host = host.lower()
+    if port:
+        port = str(int(port))
+        if port == str(DEFAULT_PORT):
+            port = ""
+    if not port and host in DOCKER_HUB_ALIASES:
+        return DOCKER_HUB
+    if not port and "." not in host and host != LOCALHOST and not host.startswith("["):
+        if host == host.upper():  # no letter: only its port keeps it a registry
+            return f"{host}:{DEFAULT_PORT}"
+        return host.upper()
+    return f"{host}:{port}" if port else host
+
+
+def split_domain(name: str) -> tuple[str, str]:
+    """Docker's domain detection: (normalised domain, remainder) with Docker Hub's
+    defaults applied."""
+    first, slash, rest = name.partition("/")
+    if slash and is_domain(first):
+        domain = normalize_domain(first)
+    else:
+        domain, rest = DOCKER_HUB, name
     if domain == DOCKER_HUB and "/" not in rest:
         rest = "library/" + rest
     return domain, rest
@@ -92,6 +142,55 @@ def parse(ref: str) -> ImageRef:
 def _lower_path(ref: str) -> str:
     i = ref.find("/")
     return ref if i < 0 else ref[:i] + ref[i:].lower()
+
+
+def proxiable(ref: ImageRef, prefix: str | None = None) -> str | None:
+    """None when ``<prefix>/<ref.name><ref.suffix>`` is a valid reference, else why not, in
+    one line. ``prefix`` is ``<proxy host>/proxy/<slug>``; without it, the checks that do
+    not depend on the prefix, and the length with the shortest one (``a/proxy/a``): a
+    reason then holds for every prefix, a None only for prefixes short enough.
+
+    The name as written becomes path components, which cannot hold a port
+    (``localhost:5000``), an IPv6 address (``[::1]``) or an uppercase letter (``QUAY.IO``)."""
+    if prefix is not None and REFERENCE.fullmatch(prefix) is None:
+        raise ValueError(f"{prefix!r} is not a reference name")
+    name = f"{prefix or 'a/proxy/a'}/{ref.name}"
+    m = REFERENCE.fullmatch(name + ref.suffix)
+    if m is not None and m.group(1) == name and len(name) <= NAME_MAX:
+        return None
+    first, slash, _ = ref.name.partition("/")
+    if slash and is_domain(first):
+        if first.startswith("["):
+            return f"its registry is an IPv6 address ({first}), which cannot stand in a proxy path"
+        if ":" in first:
+            return f"its registry has a port ({first}), which cannot stand in a proxy path"
+        if first != first.lower():
+            return (f"its registry is written with uppercase letters ({first}), which cannot "
+                    "stand in a proxy path")
+    if len(name) > NAME_MAX:
+        return (f"its name under the proxy would be {len(name)} characters long, more than "
+                f"the {NAME_MAX} a reference may have")
+    return "its name cannot stand in a proxy path"
+
+
+def proxy_name(ref: ImageRef, prefix: str | None = None) -> str | None:
+    """The name to write after ``<prefix>/``: ``ref.name`` as written when it can stand
+    there (``proxiable``); else, when that makes it one, with its registry respelled in
+    lowercase and without ``:443`` (``QUAY.IO:443/acme/api`` -> ``quay.io/acme/api``, the
+    same image); else None (a port, an IPv6 address, ``Reg/x``)."""
+    if proxiable(ref, prefix) is None:
+        return ref.name
+    first, slash, rest = ref.name.partition("/")
+    if not (slash and is_domain(first)) or first.startswith("["):
+        return None
+    host, _, port = first.partition(":")
+    if port and int(port) != DEFAULT_PORT:
+        return None
+    name = f"{host.lower()}/{rest}"
+    again = parse(name + ref.suffix)
+    if again.normalized != ref.normalized or proxiable(again, prefix) is not None:
+        return None
+    return name
 
 
 def host_of(domain: str) -> str:

@@ -2,8 +2,10 @@
 
 A pattern is a registry host (``quay.io``), a repository or repository prefix
 (``ghcr.io/acme/``, ``ghcr.io/acme/api``), or a glob (``docker.io/acme/*``). Patterns are
-normalised like image names (``acme/`` means ``docker.io/acme/``) and matched against the
-normalised image name, so ``acme/api`` matches ``docker.io/acme/*``.
+normalised like image names (``acme/`` means ``docker.io/acme/``, ``QUAY.IO:443/acme/``
+means ``quay.io/acme/``; see ``fn.imageref.normalize_domain``) and matched against the
+normalised image name, so ``acme/api`` matches ``docker.io/acme/*`` and
+``registry-1.docker.io/acme/api`` matches ``acme/``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from collections import namedtuple
 from fnmatch import fnmatchcase
 
-from fn.imageref import DOMAIN, REFERENCE, ImageRef, split_domain
+from fn.imageref import DEFAULT_PORT, REFERENCE, ImageRef, is_domain, normalize_domain, split_domain
 from fn.problems import Problem
 
 _GLOB = re.compile(r"[*?\[]")
@@ -46,11 +48,12 @@ def parse(text: str, field: str) -> Pattern:
     if any(c.isspace() for c in text) or "@" in text:
         raise Problem(f"{field}: {text!r} is not an image pattern", field=field)
     first, _, rest = text.partition("/")
-    if _GLOB.search(rest) or (_GLOB.search(first) and not _is_domain(first)):  # ("[::1]")
-        if _is_domain(first) and rest:  # "ghcr.io/acme/*", "[::1]:5000/x*" ("[" escaped)
-            target = _hub(first).replace("[", "[[]") + "/" + rest
+    if _GLOB.search(rest) or (_GLOB.search(first) and not is_domain(first)):  # ("[::1]")
+        if is_domain(first) and rest:  # "ghcr.io/acme/*", "[::1]:5000/x*" ("[" escaped)
+            target = normalize_domain(first).replace("[", "[[]") + "/" + rest
         elif _GLOB.search(first) and ("." in first or ":" in first or first == "*"):
-            target = text if rest else first + "/*"  # a registry glob: "*.example.com"
+            host = _host_glob(first)  # a registry glob: "*.example.com"
+            target = f"{host}/{rest}" if rest else host + "/*"
         elif not rest:
             target = "docker.io/library/" + first  # "nginx*", like "nginx"
         else:
@@ -60,8 +63,8 @@ def parse(text: str, field: str) -> Pattern:
     body = text.rstrip("/")
     if not body:
         raise Problem(f"{field}: {text!r} is not an image pattern", field=field)
-    if "/" not in body and _is_domain(body):
-        return Pattern(text, _hub(body), False)
+    if "/" not in body and is_domain(body):
+        return Pattern(text, normalize_domain(body), False)
     if REFERENCE.fullmatch(body) is None:  # "ghcr.io/Acme/", "a//b": would match nothing
         raise Problem(f"{field}: {text!r} is not an image pattern", field=field)
     domain, path = split_domain(body + "/x" if prefix else body)
@@ -84,11 +87,9 @@ def first_match(patterns: tuple[Pattern, ...], ref: ImageRef) -> Pattern | None:
     return None
 
 
-def _is_domain(text: str) -> bool:
-    """Whether ``text`` names a registry (Docker's rule, as in ``split_domain``)."""
-    return (text == "localhost" or "." in text or ":" in text or text != text.lower()) \
-        and bool(DOMAIN.fullmatch(text))
-
-
-def _hub(domain: str) -> str:
-    return "docker.io" if domain == "index.docker.io" else domain
+def _host_glob(glob: str) -> str:
+    """A registry glob spelled as ``normalize_domain`` spells hosts: lowercase, without
+    the default port (``*.Example.COM:443`` -> ``*.example.com``)."""
+    host = glob.lower()
+    default = f":{DEFAULT_PORT}"
+    return host[: -len(default)] if host.endswith(default) else host

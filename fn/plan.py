@@ -96,7 +96,11 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
             continue
         verdict: Verdict = verdicts.get(use.ref) or Verdict(True, why)
         use.why = verdict.why
-        use.new = p.target.rewrite(use.ref, verdict)
+        try:
+            use.new = p.target.rewrite(use.ref, verdict)
+        except Problem as exc:  # cannot be moved: said, and an error when validating
+            p.unseen.append(exc.at(use.item.ref(), use.item.file()))
+            exc.field = use.field.path
 
 
 def rewritten(p: Plan) -> list[Use]:

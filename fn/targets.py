@@ -16,6 +16,7 @@ from fn.classify import Verdict
 from fn.config import Settings
 from fn.imageref import ImageRef
 from fn.problems import Problem
+from fn.results import WARNING
 
 
 class PullSecret(NamedTuple):
@@ -90,9 +91,15 @@ class ProxyTarget(Target):
         return None
 
     def rewrite(self, ref: ImageRef, verdict: Verdict) -> str | None:
+        """The proxy path; Problem (a warning) when the image is private but its name
+        cannot stand in a proxy path (a registry port, an IPv6 host)."""
         if not verdict.private:
             return None
-        return proxied(ref, self.proxy)
+        name = imageref.proxy_name(ref, self.where)
+        if name is None:
+            raise Problem(f"left as is: private ({verdict.why}), but "
+                          f"{imageref.proxiable(ref, self.where)}", severity=WARNING)
+        return f"{self.where}/{name}{ref.suffix}"
 
     def on_target(self, value: str) -> bool:
         return on_host(value, self.proxy.proxy_domain)

@@ -1,10 +1,14 @@
 """fn.imageref: the distribution/reference grammar (shared/reference/image-reference.md),
-and the proxy rewrite built on it (fn.targets.ProxyTarget)."""
+the normalised name patterns are matched on, which references can stand in a proxy path
+(checked against skopeo), and the proxy rewrite built on it (fn.targets.ProxyTarget /
+_decide)."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 
 import pytest
 from helpers import count
@@ -12,7 +16,14 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 from fn.classify import Verdict
-from fn.imageref import host_of, parse, split_domain
+from fn.imageref import (
+    host_of,
+    normalize_domain,
+    parse,
+    proxiable,
+    proxy_name,
+    split_domain,
+)
 from fn.license import Proxy
 from fn.problems import InvalidReference
 from fn.redacted import Redacted
@@ -58,10 +69,19 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
      "docker.io", "library/x"),
     ("[::1]:5000/img", "[::1]:5000/img", None, None, "[::1]:5000", "img"),
     ("[2001:db8::1]/img:latest", "[2001:db8::1]/img", "latest", None, "[2001:db8::1]", "img"),
-    # an uppercase domain is fine, and an uppercase first component is a domain
+    # an uppercase domain is fine, and an uppercase first component is a domain; the
+    # domain is normalised (the name keeps its spelling)
     ("Registry.Example.COM/app", "Registry.Example.COM/app", None, None,
-     "Registry.Example.COM", "app"),
-    ("Foo/bar", "Foo/bar", None, None, "Foo", "bar"),
+     "registry.example.com", "app"),
+    ("Foo/bar", "Foo/bar", None, None, "FOO", "bar"),
+    ("QUAY.IO/acme/api:1", "QUAY.IO/acme/api", "1", None, "quay.io", "acme/api"),
+    ("quay.io:443/acme/api:1", "quay.io:443/acme/api", "1", None, "quay.io", "acme/api"),
+    ("registry-1.docker.io/acme/api:1", "registry-1.docker.io/acme/api", "1", None,
+     "docker.io", "acme/api"),
+    ("Index.Docker.IO:443/nginx", "Index.Docker.IO:443/nginx", None, None, "docker.io",
+     "library/nginx"),
+    ("[0:0::1]:05000/img", "[0:0::1]:05000/img", None, None, "[::1]:5000", "img"),
+    ("[2001:DB8::1]:443/img", "[2001:DB8::1]:443/img", None, None, "[2001:db8::1]", "img"),
     ("ghcr.io/a__b/c--d/e.f_g:Tag_1.0-rc", "ghcr.io/a__b/c--d/e.f_g", "Tag_1.0-rc", None,
      "ghcr.io", "a__b/c--d/e.f_g"),
     ("a/b/c/d/e", "a/b/c/d/e", None, None, "docker.io", "a/b/c/d/e"),
@@ -125,13 +145,36 @@ def test_invalid(ref, why):
     ("localhost/x", ("localhost", "x")),
     ("my.registry/x", ("my.registry", "x")),
     ("reg:1/x", ("reg:1", "x")),
-    ("Reg/x", ("Reg", "x")),
+    ("Reg/x", ("REG", "x")),
+    ("reg:443/x", ("REG", "x")),
+    ("QUAY.IO:443/x", ("quay.io", "x")),
+    ("registry-1.docker.io/x", ("docker.io", "library/x")),
     # "." makes a domain only of what can be one (a host has no "_")
     ("a.b_c/x", ("docker.io", "a.b_c/x")),
     ("0.0_0/0/0", ("docker.io", "0.0_0/0/0")),
 ])
 def test_split_domain(name, want):
     assert split_domain(name) == want
+
+
+@pytest.mark.parametrize(("domain", "want"), [
+    ("quay.io", "quay.io"), ("QUAY.IO", "quay.io"), ("quay.io:443", "quay.io"),
+    ("Quay.Io:0443", "quay.io"), ("quay.io:5000", "quay.io:5000"),
+    ("quay.io:05000", "quay.io:5000"),
+    ("docker.io", "docker.io"), ("index.docker.io", "docker.io"),
+    ("REGISTRY-1.DOCKER.IO:443", "docker.io"), ("docker.io:5000", "docker.io:5000"),
+    ("localhost", "localhost"), ("LocalHost:443", "localhost"), ("localhost:80", "localhost:80"),
+    ("[::1]", "[::1]"), ("[0:0:0:0:0:0:0:1]:443", "[::1]"),
+    ("[2001:DB8::1]:5000", "[2001:db8::1]:5000"),
+    ("[::ffff:102:304]", "[::ffff:102:304]"),  # never the dotted IPv4 form, not a domain
+    ("[1:2:3]", "[1:2:3]"),                    # the grammar allows it; no address: lowercased
+    # a one-label host is a registry while it has an uppercase letter (or a port)
+    ("Reg", "REG"), ("reg:443", "REG"), ("reg:5000", "reg:5000"), ("123:443", "123:443"),
+])
+def test_normalize_domain(domain, want):
+    assert normalize_domain(domain) == want
+    assert normalize_domain(want) == want
+    assert split_domain(f"{domain}/x") == (want, "library/x" if want == "docker.io" else "x")
 
 
 @pytest.mark.parametrize(("setting", "host"), [
@@ -170,8 +213,11 @@ _port = st.integers(0, 99999).map(str)
 _host = st.one_of(
     st.lists(_label, min_size=1, max_size=4).map(".".join),
     st.just("localhost"),
-    st.sampled_from(["[::1]", "[2001:db8::1]", "[fe80::1:2]", "[::]"]),
-    st.sampled_from(["docker.io", "index.docker.io", "quay.io", "ghcr.io", "Registry.IO"]))
+    st.sampled_from(["[::1]", "[2001:db8::1]", "[fe80::1:2]", "[::]", "[0:0::1]",
+                     "[2001:0DB8:0:0::1]"]),
+    st.sampled_from(["docker.io", "index.docker.io", "registry-1.docker.io", "quay.io",
+                     "ghcr.io", "Registry.IO", "QUAY.IO", "Docker.IO"]))
+_port = st.one_of(_port, st.sampled_from(["443", "0443", "5000", "05000", "80"]))
 _domain = st.one_of(st.none(), _host, st.builds(lambda h, p: f"{h}:{p}", _host, _port))
 _tag = st.one_of(
     st.builds(lambda a, b: a + b, st.sampled_from(_label_chars + "_"),
@@ -204,16 +250,37 @@ def references(draw):
     return ref, name, tag, digest
 
 
+_SAME_IPV6 = {"[::1]": "[::1]", "[2001:db8::1]": "[2001:db8::1]", "[fe80::1:2]": "[fe80::1:2]",
+              "[::]": "[::]", "[0:0::1]": "[::1]", "[2001:0db8:0:0::1]": "[2001:db8::1]"}
+
+
+def expected_domain(first: str) -> str:
+    """The normalised registry, written out again for the test (another way round)."""
+    if first.startswith("["):
+        host, _, port = first.partition("]")
+        host, port = host + "]", port[1:]
+    else:
+        host, _, port = first.partition(":")
+    host = _SAME_IPV6.get(host.lower(), host.lower())
+    port = port.lstrip("0") or ("0" if port else "")
+    if port == "443":
+        port = ""
+    if host in ("docker.io", "index.docker.io", "registry-1.docker.io") and not port:
+        return "docker.io"
+    one_label = "." not in host and host != "localhost" and not host.startswith("[")
+    if one_label and not port:
+        return host.upper() if any(c.isalpha() for c in host) else host + ":443"
+    return host + (":" + port if port else "")
+
+
 def expected_split(name: str) -> tuple[str, str]:
     """Docker's domain rule, written out again for the test."""
     first, _, rest = name.partition("/")
     if rest and (first == "localhost" or "." in first or ":" in first or first.lower() != first
                  ) and "_" not in first:
-        domain, path = first, rest
+        domain, path = expected_domain(first), rest
     else:
         domain, path = "docker.io", name
-    if domain == "index.docker.io":
-        domain = "docker.io"
     if domain == "docker.io" and "/" not in path:
         path = "library/" + path
     return domain, path
@@ -305,7 +372,121 @@ def test_rewrite_keeps_the_reference_and_is_idempotent(parts, domain):
     assert new == proxied(parse(ref), p)
     assert new == f"{domain}/proxy/my-app/{ref}"  # the name as written, tag and digest kept
     assert decide([new], p) == [None]              # a second run changes nothing
-    simple = parse(ref).domain == parse(ref).domain.lower() and ":" not in parse(ref).domain
-    if simple and len(new.partition("@")[0].partition(":")[0]) <= 200:
+    if proxiable(parse(ref), f"{domain}/proxy/my-app") is None:
         again = parse(new)
         assert (again.tag, again.digest) == (tag, digest)
+    else:
+        with pytest.raises(InvalidReference):
+            parse(new)
+
+
+# --------------------------------------------------------------------------- proxiable
+
+PREFIX = "proxy.replicated.com/proxy/acme"
+
+
+@pytest.mark.parametrize(("image", "why"), [
+    ("localhost:5000/acme/api:1", "its registry has a port (localhost:5000), which cannot stand"
+     " in a proxy path"),
+    ("registry:5000/x", "its registry has a port (registry:5000)"),
+    ("quay.io:443/acme/api", "its registry has a port (quay.io:443)"),
+    ("[::1]:5000/x", "its registry is an IPv6 address ([::1]:5000), which cannot stand"),
+    ("[2001:db8::1]/x:1", "its registry is an IPv6 address ([2001:db8::1])"),
+    ("QUAY.IO/acme/api:1", "its registry is written with uppercase letters (QUAY.IO)"),
+    ("Reg/x", "its registry is written with uppercase letters (Reg)"),
+    ("q.io/" + "b" * 250, "would be 287 characters long, more than the 255"),
+])
+def test_not_proxiable(image, why):
+    got = proxiable(parse(image), PREFIX)
+    assert got is not None and why in got
+    assert "\n" not in got
+    with pytest.raises(InvalidReference):
+        parse(f"{PREFIX}/{parse(image).name}{parse(image).suffix}")
+
+
+@pytest.mark.parametrize("image", [
+    "nginx", "nginx:1.25", "acme/api:1", "docker.io/library/nginx", "index.docker.io/acme/x",
+    "quay.io/acme/api:v1@" + DIGEST, "localhost/x", "a.b-c.example/x/y/z",
+    "registry-1.docker.io/acme/api", "q.io/" + "b" * 218,  # 223 + 32 = 255
+])
+def test_proxiable(image):
+    r = parse(image)
+    assert proxiable(r) is None
+    assert proxiable(r, PREFIX) is None
+    new = parse(f"{PREFIX}/{r.name}{r.suffix}")   # what the rewrite writes parses back
+    assert (new.domain, new.path, new.tag, new.digest) == (
+        "proxy.replicated.com", f"proxy/acme/{r.name}", r.tag, r.digest)
+
+
+def test_proxiable_length_depends_on_the_prefix():
+    r = parse("q.io/" + "b" * 240)  # 245 characters
+    assert proxiable(r) is None                                 # "a/proxy/a/" fits
+    assert "characters long" in proxiable(r, PREFIX)         # the real prefix does not
+    with pytest.raises(ValueError, match="not a reference name"):
+        proxiable(r, "proxy.replicated.com/proxy/Acme")
+
+
+@fuzz(400)
+@given(references(), st.sampled_from([None, PREFIX, "proxy.example.com:8443/proxy/my-app",
+                                      "p.io/proxy/" + "s" * 60]))
+def test_proxiable_is_exact(parts, prefix):
+    """proxiable says None exactly when the proxy path parses, for any prefix: the lead
+    can refuse on it without ever writing a reference that does not parse."""
+    count("imageref.proxiable_is_exact")
+    r = parse(parts[0])
+    why = proxiable(r, prefix)
+    new = f"{prefix or 'a/proxy/a'}/{r.name}{r.suffix}"
+    note(f"{new} -> {why}")
+    if why is None:
+        again = parse(new)
+        assert again.name == f"{prefix or 'a/proxy/a'}/{r.name}"
+        assert (again.tag, again.digest) == (r.tag, r.digest)
+    else:
+        with pytest.raises(InvalidReference):
+            parse(new)
+        assert why.startswith("its ") and "\n" not in why and len(why) < 400
+    if prefix is None and why is None:  # "any host": true of a longer one when it fits
+        assert proxiable(r, PREFIX) is None or len(f"{PREFIX}/{r.name}") > 255
+    name = proxy_name(r, prefix)
+    if name is not None:   # a name that stands under the proxy, for the same image
+        assert parse(name + r.suffix).normalized == r.normalized
+        parse(f"{prefix or 'a/proxy/a'}/{name}{r.suffix}")
+    else:
+        assert why is not None
+
+
+@pytest.mark.parametrize(("image", "name"), [
+    ("nginx:1", "nginx"), ("quay.io/acme/api", "quay.io/acme/api"),
+    ("QUAY.IO/acme/api:1", "quay.io/acme/api"), ("Quay.io:0443/acme/api", "quay.io/acme/api"),
+    ("LOCALHOST/x", "localhost/x"),
+    ("localhost:5000/x", None), ("[::1]/x", None), ("Reg/x", None), ("reg:443/x", None),
+])
+def test_proxy_name(image, name):
+    assert proxy_name(parse(image)) == name
+
+
+SKOPEO = shutil.which("skopeo")
+
+
+@pytest.mark.skipif(SKOPEO is None, reason="skopeo is installed by .ci/run")
+def test_proxiable_agrees_with_skopeo():
+    """skopeo (containers/image, the parser CRI-O and podman use) refuses exactly the
+    proxy paths proxiable refuses. The proxy host is 127.0.0.1:9 (nothing listens): a
+    name skopeo accepts fails on the connection instead, without DNS or network."""
+    images = ["localhost:5000/acme/api:1", "registry:5000/x", "[::1]:5000/x",
+              "[2001:db8::1]/x:1", "QUAY.IO/acme/api:1", "quay.io:443/acme/api:1",
+              "q.io/" + "b" * 240, "nginx:1.25", "acme/api:1", "quay.io/acme/api:1",
+              "localhost/x:1", f"ghcr.io/acme/api@{DIGEST}"]  # (skopeo takes no tag@digest)
+    prefix = "127.0.0.1:9/proxy/acme"
+    for image in images:
+        r = parse(image)
+        new = f"{prefix}/{r.name}{r.suffix}"
+        done = subprocess.run([SKOPEO, "inspect", "--raw", "--retry-times", "0",
+                               "--tls-verify=false", f"docker://{new}"],
+                              capture_output=True, text=True, timeout=60)
+        refused = ("invalid reference format" in done.stderr
+                   or "must not be more than 255 characters" in done.stderr)
+        reached = "connection refused" in done.stderr  # a name skopeo took
+        assert done.returncode != 0 and refused != reached, (new, done.stderr)
+        assert refused == (proxiable(r, prefix) is not None), (new, done.stderr)
+
