@@ -105,11 +105,6 @@ class ProxyTarget(Target):
         return on_host(value, self.proxy.proxy_domain)
 
 
-def proxied(ref: ImageRef, proxy: license.Proxy) -> str:
-    """``<proxy>/proxy/<app>/<name as written>`` + the original ``:tag`` / ``@digest``."""
-    return f"{proxy.proxy_domain}/proxy/{proxy.app_slug}/{ref.name}{ref.suffix}"
-
-
 class LocalTarget(Target):
     name = "the local registry"
     moved = "moved"
