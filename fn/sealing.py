@@ -42,7 +42,7 @@ from fn.errors import FnError
 API_VERSION = "bitnami.com/v1alpha1"
 KIND = "SealedSecret"
 # on the SealedSecret's metadata: the fingerprint of the plaintext its encryptedData holds
-FINGERPRINT_ANNOTATION = "replicated-proxy.fn/sealed-from"
+FINGERPRINT_ANNOTATION = "fn.replicated-proxy/sealed-from"  # same prefix as GENERATED
 FINGERPRINT_VERSION = "v1"
 
 # either one on the SealedSecret changes the label the controller decrypts with
