@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
-from fn.errors import FnError
+from fn.problems import Problem
 
 # served and storage in the operator's CRD (v2.9.0); v1beta1 is deprecated and not served
 API_VERSION = "external-secrets.io/v1"
@@ -34,7 +34,7 @@ _AUTH_SLOT = "@AUTH@"  # cannot be a host, so it is only where the auth value go
 _AUTH_EXPR = f'{{{{ $auth := printf "LICENSE_ID:%s" .{LICENSE_KEY} | b64enc }}}}'
 
 
-class ExternalSecretError(FnError):
+class ExternalSecretError(Problem):
     """Configuration the ExternalSecret cannot be built from; the message is one line."""
 
 

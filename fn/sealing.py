@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from fn.errors import FnError
+from fn.problems import Problem
 
 API_VERSION = "bitnami.com/v1alpha1"
 KIND = "SealedSecret"
@@ -53,7 +53,7 @@ _SESSION_KEY_BYTES = 32
 _GCM_NONCE = bytes(12)
 
 
-class SealingError(FnError):
+class SealingError(Problem):
     """The certificate or the target cannot be sealed to; the message is one line."""
 
 

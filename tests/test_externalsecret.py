@@ -15,9 +15,10 @@ import jsonschema
 import pytest
 
 from fn import externalsecret
-from fn.errors import FnError, Redacted
 from fn.license import Proxy
-from fn.secret import dockerconfigjson
+from fn.problems import Problem
+from fn.redacted import Redacted
+from fn.targets import ProxyTarget
 
 CRD = Path(__file__).parent / "data/external-secrets/external-secrets.io_externalsecrets.yaml"
 STORE = {"name": "vault", "kind": "ClusterSecretStore"}
@@ -28,7 +29,7 @@ def _generated(license_id: str, proxy_domain: str, registry_domain: str) -> byte
     proxy = Proxy(license_id=Redacted(license_id), app_slug="acme", proxy_domain=proxy_domain,
                   registry_domain=registry_domain, replicated_registry=registry_domain,
                   pull_secret_name="acme-registry")
-    return base64.b64decode(dockerconfigjson(proxy))
+    return base64.b64decode(ProxyTarget(proxy).pull_secret.payload)  # what generate writes
 
 
 def render(obj: dict, store_values: dict[str, str]) -> bytes:
@@ -130,4 +131,4 @@ def test_the_crd_check_catches_a_misplaced_field():
 def test_bad_configuration_is_a_one_line_error(store, key, hosts, message):
     with pytest.raises(externalsecret.ExternalSecretError, match=message) as err:
         externalsecret.manifest("r", "apps", store, key, None, hosts)
-    assert isinstance(err.value, FnError) and "\n" not in str(err.value)
+    assert isinstance(err.value, Problem) and "\n" not in str(err.value)

@@ -31,9 +31,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
 from fn import sealing
-from fn.errors import FnError, Redacted
 from fn.license import Proxy
-from fn.secret import DOCKERCONFIGJSON, dockerconfigjson
+from fn.problems import Problem
+from fn.redacted import Redacted
+from fn.secret import DOCKERCONFIGJSON
+from fn.targets import ProxyTarget
 
 DATA = Path(__file__).parent / "data" / "sealed-secrets"
 LICENSE_ID = helpers.TEST_LICENSE_IDS[0]
@@ -44,7 +46,7 @@ def _payload(license_id: str = LICENSE_ID) -> bytes:
     proxy = Proxy(license_id=Redacted(license_id), app_slug="acme",
                   proxy_domain="proxy.replicated.com", registry_domain="registry.replicated.com",
                   replicated_registry="registry.replicated.com", pull_secret_name="acme-registry")
-    return base64.b64decode(dockerconfigjson(proxy))
+    return base64.b64decode(ProxyTarget(proxy).pull_secret.payload)  # what generate writes
 
 
 class Controller:
@@ -213,7 +215,7 @@ def test_bad_certificates_are_one_line_errors(controller, case):
     with pytest.raises(sealing.SealingError) as err:
         sealing.seal(b"secret", pem, "ns", "n")
     message = str(err.value)
-    assert isinstance(err.value, FnError)
+    assert isinstance(err.value, Problem)
     assert "\n" not in message and message
     assert not helpers.leaks(message) and "BEGIN" not in message
     expected = {"ec": "RSA", "expired": "expired"}.get(case, "not a PEM X.509 certificate")
