@@ -123,7 +123,7 @@ def _component(proc, clone):
 
 
 def _explained(proc, clone):
-    assert proc.stdout.startswith("|") and "quay.io/acme/api:1.4.2" in proc.stdout
+    assert "\n| | Image |" in proc.stdout and "quay.io/acme/api:1.4.2" in proc.stdout
 
 
 def _schemas_unchanged(proc, clone):
