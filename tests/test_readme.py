@@ -249,3 +249,25 @@ def test_pip_install_brings_httpx_so_probe_works(clone, venv, tmp_path):
     assert "ModuleNotFoundError" not in proc.stderr and "internal error" not in proc.stderr
     assert "proxy.replicated.com/proxy/acme/127.0.0.1:1/acme/api:1" in proc.stdout
     assert (EXAMPLES / "quickstart").is_dir()
+
+
+def test_kpt_renders_the_repository_root_on_a_fresh_clone(tmp_path, fn_env):
+    """The root is a kpt package (examples/kpt-package its subpackage): `kpt fn render .`
+    works on a fresh clone and changes nothing but the subpackage it renders."""
+    dest = tmp_path / "replicated-proxy-fn"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(dest)], check=True)
+    proc = subprocess.run(["kpt", "fn", "render", ".", "--allow-exec"], cwd=dest, env=fn_env,
+                          capture_output=True, text=True, timeout=300)
+    helpers.record("kpt fn render . (root)", "stderr", proc.stderr)
+    assert proc.returncode == 0, proc.stderr
+    changed = subprocess.run(["git", "status", "--porcelain"], cwd=dest, capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    assert changed and all(line[3:].startswith("examples/kpt-package/") for line in changed), (
+        changed)
+
+
+def test_every_example_with_expected_output_has_a_krmignore():
+    for expected in EXAMPLES.rglob(".expected"):
+        ignore = expected.parent / ".krmignore"
+        assert ignore.exists(), f"{ignore} is missing: kpt would read {expected}"
+        assert ".expected" in ignore.read_text().split()
