@@ -65,7 +65,7 @@ RUN set -eux; \
 
 FROM ${BASE_IMAGE}
 ARG VERSION=0.1.0
-ARG SOURCE=https://github.com/<you>/replicated-proxy-fn
+ARG SOURCE=https://github.com/replicated-proxy-fn/replicated-proxy-fn
 LABEL org.opencontainers.image.title="replicated-proxy-fn" \
       org.opencontainers.image.description="KRM function: pull private images through the Replicated proxy registry, with the license-derived pull secret" \
       org.opencontainers.image.source="${SOURCE}" \
