@@ -73,30 +73,30 @@ def _probe(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict], 
         raise Problem(str(e), field="probeCache") from None
     verdicts: dict[ImageRef, Verdict] = {}
     results: list[Result] = []
-    reported: set[probe.ProbeTarget] = set()
+    reported: set = set()
     for ref, target in targets.items():
-        pv = found[target]
-        cached = " (cached)" if pv.cached else ""
-        if pv.status in ("public", "private"):
-            verdict = Verdict(pv.status == "private", f"probe: {pv.reason}{cached}", True)
-            severity = INFO
-        else:
-            if s.on_probe_error == "error":
-                raise Problem(f"could not tell whether {ref.written} is private: {pv.reason} "
-                              "(onProbeError is error)")
-            private = s.on_probe_error == "private"
-            what = "not found" if pv.status == "not-found" else "probe failed"
-            verdict = Verdict(private, f"probe: {what}: {pv.reason}{cached}; "
-                              f"onProbeError={s.on_probe_error}", True)
-            severity = WARNING
+        verdict, severity = _verdict(ref, found[target], s.on_probe_error)
         verdicts[ref] = verdict
         if target not in reported:
             reported.add(target)
             label = "private" if verdict.private else "public"
             results.append(Result(f"{ref.written}: {label} ({verdict.why})", severity,
-                                  tags={"probe": pv.status}))
+                                  tags={"probe": found[target].status}))
     if stats.cache_warning:
         results.append(Result(stats.cache_warning, WARNING))
     from_cache = f", {stats.cache_hits} from cache" if stats.cache_hits else ""
     results.append(Result(f"probed {len(reported)} images{from_cache}", INFO))
     return verdicts, results
+
+
+def _verdict(ref: ImageRef, pv, on_error: str) -> tuple[Verdict, str]:
+    """The verdict on one probed image, and the severity of its result."""
+    cached = " (cached)" if pv.cached else ""
+    if pv.status in ("public", "private"):
+        return Verdict(pv.status == "private", f"probe: {pv.reason}{cached}", True), INFO
+    if on_error == "error":
+        raise Problem(f"could not tell whether {ref.written} is private: {pv.reason} "
+                      "(onProbeError is error)")
+    what = "not found" if pv.status == "not-found" else "probe failed"
+    return Verdict(on_error == "private", f"probe: {what}: {pv.reason}{cached}; "
+                   f"onProbeError={on_error}", True), WARNING

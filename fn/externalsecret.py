@@ -61,18 +61,8 @@ def manifest(name: str, namespace: str | None, secret_store_ref: Mapping[str, st
     (kind defaults to SecretStore); ``remote_key``/``remote_property``: where the license ID
     is in that store. ``annotations`` go on the ExternalSecret; the app-slug label goes on
     both it and the Secret the operator creates."""
-    store_name = secret_store_ref.get("name")
-    store_kind = secret_store_ref.get("kind") or "SecretStore"
-    if not store_name:
-        raise ExternalSecretError("secretStoreRef needs a name")
-    if store_kind not in STORE_KINDS:
-        raise ExternalSecretError(
-            f"secretStoreRef kind {store_kind!r} is not one of {', '.join(STORE_KINDS)}")
-    if not remote_key:
-        raise ExternalSecretError("the ExternalSecret needs the remote key of the license ID")
-    remote_ref: dict = {"key": remote_key}
-    if remote_property:
-        remote_ref["property"] = remote_property
+    store = _store(secret_store_ref)
+    remote_ref = _remote_ref(remote_key, remote_property)
     labels = {"kots.io/app-slug": app_slug} if app_slug else {}
 
     metadata: dict = {"name": name}
@@ -95,8 +85,25 @@ def manifest(name: str, namespace: str | None, secret_store_ref: Mapping[str, st
         "kind": KIND,
         "metadata": metadata,
         "spec": {
-            "secretStoreRef": {"name": store_name, "kind": store_kind},
+            "secretStoreRef": store,
             "target": {"name": name, "creationPolicy": "Owner", "template": template},
             "data": [{"secretKey": LICENSE_KEY, "remoteRef": remote_ref}],
         },
     }
+
+
+def _store(ref: Mapping[str, str]) -> dict[str, str]:
+    name = ref.get("name")
+    kind = ref.get("kind") or "SecretStore"
+    if not name:
+        raise ExternalSecretError("secretStoreRef needs a name")
+    if kind not in STORE_KINDS:
+        raise ExternalSecretError(
+            f"secretStoreRef kind {kind!r} is not one of {', '.join(STORE_KINDS)}")
+    return {"name": name, "kind": kind}
+
+
+def _remote_ref(key: str, prop: str | None) -> dict[str, str]:
+    if not key:
+        raise ExternalSecretError("the ExternalSecret needs the remote key of the license ID")
+    return {"key": key, "property": prop} if prop else {"key": key}

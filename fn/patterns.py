@@ -49,16 +49,23 @@ def parse(text: str, field: str) -> Pattern:
         raise Problem(f"{field}: {text!r} is not an image pattern", field=field)
     first, _, rest = text.partition("/")
     if _GLOB.search(rest) or (_GLOB.search(first) and not is_domain(first)):  # ("[::1]")
-        if is_domain(first) and rest:  # "ghcr.io/acme/*", "[::1]:5000/x*" ("[" escaped)
-            target = normalize_domain(first).replace("[", "[[]") + "/" + rest
-        elif _GLOB.search(first) and ("." in first or ":" in first or first == "*"):
-            host = _host_glob(first)  # a registry glob: "*.example.com"
-            target = f"{host}/{rest}" if rest else host + "/*"
-        elif not rest:
-            target = "docker.io/library/" + first  # "nginx*", like "nginx"
-        else:
-            target = "docker.io/" + text
-        return Pattern(text, target, True)
+        return Pattern(text, _glob_target(text, first, rest), True)
+    return _prefix(text, field)
+
+
+def _glob_target(text: str, first: str, rest: str) -> str:
+    if is_domain(first) and rest:  # "ghcr.io/acme/*", "[::1]:5000/x*" ("[" escaped)
+        return normalize_domain(first).replace("[", "[[]") + "/" + rest
+    if _GLOB.search(first) and ("." in first or ":" in first or first == "*"):
+        host = _host_glob(first)  # a registry glob: "*.example.com"
+        return f"{host}/{rest}" if rest else host + "/*"
+    if not rest:
+        return "docker.io/library/" + first  # "nginx*", like "nginx"
+    return "docker.io/" + text
+
+
+def _prefix(text: str, field: str) -> Pattern:
+    """A registry, a repository or a repository prefix ("ghcr.io/acme/")."""
     prefix = text.endswith("/")
     body = text.rstrip("/")
     if not body:
@@ -70,8 +77,7 @@ def parse(text: str, field: str) -> Pattern:
     domain, path = split_domain(body + "/x" if prefix else body)
     if prefix:
         path = path[:-2]
-    last = path.rsplit("/", 1)[-1]
-    if ":" in last:
+    if ":" in path.rsplit("/", 1)[-1]:
         raise Problem(f"{field}: {text!r} names a tag; patterns match repositories", field=field)
     return Pattern(text, f"{domain}/{path}", False)
 

@@ -14,7 +14,7 @@ import yaml
 
 from fn import locate, yamlread
 from fn.fieldspecs import GENERATED
-from fn.nodes import Mapping, Node, Scalar, Sequence, Skipped, is_null, string, to_python
+from fn.nodes import Mapping, Node, Sequence, Skipped, is_null, string, to_python
 from fn.problems import Problem
 from fn.results import Result
 from fn.textedit import Editor
@@ -90,40 +90,67 @@ def _root_policy(items_policy: object, take: object) -> dict:
             "functionConfig": ALL, "results": {"[]": None}}
 
 
+class _Collector:
+    """Identifies each item as the reader hands it over; starts again when an alias made
+    the reader read the text a second time (keeping everything)."""
+
+    def __init__(self, editor: Editor) -> None:
+        self.editor = editor
+        self.items: list[Item] = []
+        self.problems: list[Problem] = []  # readable, but not usable: echo it back
+        self.seen = 0
+        self.restarted = False
+
+    def take(self, node: Node) -> Node:
+        at = self.seen
+        self.seen += 1
+        try:
+            item = identify(node, self.editor, len(self.items), f"items[{at}]")
+        except Problem as exc:
+            self.problems.append(exc)
+            return node
+        self.items.append(item)
+        return node if item.node is not None else Skipped(node.start, node.end)
+
+    def restart(self, node: Node) -> Node:
+        if not self.restarted:
+            self.restarted = True
+            self.items.clear()
+            self.problems.clear()
+            self.seen = 0
+        return self.take(node)
+
+
 def read(text: str) -> Document:
     """Parse a ResourceList; raises Problem for anything that is not one."""
     text = yamlread.strip_bom(text)
     editor = Editor(text)
-    items: list[Item] = []
-    problems: list[Problem] = []  # the input is readable, but not usable: echo it back
-    seen = [0]
-
-    def take(node: Node) -> Node:
-        at = seen[0]
-        seen[0] += 1
-        try:
-            item = identify(node, editor, len(items), f"items[{at}]")
-        except Problem as exc:
-            problems.append(exc)
-            return node
-        items.append(item)
-        return node if item.node is not None else Skipped(node.start, node.end)
-
-    restarted = [False]
-
-    def restart(node: Node) -> Node:  # an alias made the reader start again
-        if not restarted[0]:
-            restarted[0] = True
-            items.clear()
-            problems.clear()
-            seen[0] = 0
-        return take(node)
-
+    c = _Collector(editor)
     refused: list[yamlread.Refused] = []
-    root = parse(text, _root_policy(locate.resource_policy, take), "input",
-                 wide=_root_policy(ALL, restart), refused=refused)
-    problems[:0] = [Problem(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
-                            f"column {r.problem_mark.column + 1})") for r in refused]
+    root = parse(text, _root_policy(locate.resource_policy, c.take), "input",
+                 wide=_root_policy(ALL, c.restart), refused=refused)
+    problems = [Problem(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
+                        f"column {r.problem_mark.column + 1})") for r in refused] + c.problems
+    items_node = _check_root(root)
+    results = root.get("results")  # type: ignore[union-attr]
+    if results is not None and not isinstance(results, Sequence) and not is_null(results):
+        problems.append(Problem("the ResourceList's results must be a list"))
+    function_config = None
+    try:
+        function_config = to_python(root.get("functionConfig"))  # type: ignore[union-attr]
+    except ValueError as exc:
+        problems.append(Problem(f"functionConfig could not be read: {exc}"))
+    try:
+        check_duplicates(c.items)
+    except Problem as exc:
+        problems.append(exc)
+    doc = Document(text, root, items_node, c.items, function_config, editor)  # type: ignore
+    doc.problems = problems
+    return doc
+
+
+def _check_root(root: Node | None) -> Sequence:
+    """The root is a ResourceList with a list of items: its items node."""
     if not isinstance(root, Mapping):
         raise Problem("input is not a ResourceList: the document is not a mapping")
     kind = string(root.get("kind"))
@@ -137,22 +164,7 @@ def read(text: str) -> Document:
         raise Problem("the ResourceList has no items")
     if not isinstance(items_node, Sequence):
         raise Problem("the ResourceList's items must be a list")
-    results = root.get("results")
-    if results is not None and not isinstance(results, Sequence) and not (
-            isinstance(results, Scalar) and results.tag == "tag:yaml.org,2002:null"):
-        problems.append(Problem("the ResourceList's results must be a list"))
-    function_config = None
-    try:
-        function_config = to_python(root.get("functionConfig"))
-    except ValueError as exc:
-        problems.append(Problem(f"functionConfig could not be read: {exc}"))
-    try:
-        check_duplicates(items)
-    except Problem as exc:
-        problems.append(exc)
-    doc = Document(text, root, items_node, items, function_config, editor)
-    doc.problems = problems
-    return doc
+    return items_node
 
 
 def parse(text: str, policy: object, source: str, wide: object = ALL,

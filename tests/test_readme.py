@@ -230,7 +230,7 @@ def test_readme_commands_work_on_a_fresh_clone(clone, venv, fn_env, kustomize):
 
 def test_pip_install_brings_httpx_so_probe_works(clone, venv, tmp_path):
     """After the quick start's `pip install .` (no extra), `probe: "true"` runs: httpx came
-    with the package (a refused connection on 127.0.0.1:1 gives a warning, not an import
+    with the package (a refused connection on 127.0.0.1 (https, port 443) gives a warning, not an import
     error)."""
     fn = venv / "bin/replicated-proxy-fn"
     if not fn.exists():  # the README test installs it; alone, install it the same way
@@ -239,15 +239,16 @@ def test_pip_install_brings_httpx_so_probe_works(clone, venv, tmp_path):
     config = tmp_path / "probe.yaml"
     config.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
                       f"  licenseID: {ID}\n  appSlug: acme\n  probe: \"true\"\n"
-                      "  insecureRegistries: 127.0.0.1:1\n  probeTimeout: \"2\"\n")
+                      "  probeTimeout: \"2\"\n")
     manifest = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
-                "  - {name: c, image: 127.0.0.1:1/acme/api:1}\n")
+                "  - {name: c, image: 127.0.0.1/acme/api:1}\n")
     proc = subprocess.run([fn, "--config", str(config)], input=manifest, capture_output=True,
                           text=True, timeout=120, env={"PATH": os.environ["PATH"]})
     helpers.record("README: probe after pip install .", "stderr", proc.stderr)
     assert proc.returncode == 0, proc.stderr
     assert "ModuleNotFoundError" not in proc.stderr and "internal error" not in proc.stderr
-    assert "proxy.replicated.com/proxy/acme/127.0.0.1:1/acme/api:1" in proc.stdout
+    assert "probe failed" in proc.stderr  # the probe ran, and could not connect
+    assert "proxy.replicated.com/proxy/acme/127.0.0.1/acme/api:1" in proc.stdout
     assert (EXAMPLES / "quickstart").is_dir()
 
 
