@@ -139,8 +139,10 @@ def test_refused_realm_is_a_probe_failure_with_a_warning(realm_regs, wire):
     image = f"{reg.host}/pub/app:v1"
     done, out = run([image], insecureRegistries=reg.host)
     assert done.code == 0
-    assert images_out(out) == [f"proxy.replicated.com/proxy/app/{image}"]  # onProbeError=private
-    (warning,) = [r for r in done.results if r.severity == "warning"]
+    assert images_out(out) == [image]  # private (onProbeError=private), but has a port:
+    (warning,) = [r for r in done.results if r.severity == "warning"  # left, with a warning
+                  and "proxy path" not in r.message]
+    assert any("cannot stand in a proxy path" in r.message for r in done.results)
     assert warning.message == (
         f"{image}: private (probe: probe failed: token realm plain http://{tokens.host} "
         f"{REFUSED}; onProbeError=private)")

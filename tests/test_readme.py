@@ -230,8 +230,8 @@ def test_readme_commands_work_on_a_fresh_clone(clone, venv, fn_env, kustomize):
 
 def test_pip_install_brings_httpx_so_probe_works(clone, venv, tmp_path):
     """After the quick start's `pip install .` (no extra), `probe: "true"` runs: httpx came
-    with the package (a refused connection on 127.0.0.1 (https, port 443) gives a warning, not an import
-    error)."""
+    with the package (a refused connection on 127.0.0.1, https on port 443, gives a
+    warning, not an import error)."""
     fn = venv / "bin/replicated-proxy-fn"
     if not fn.exists():  # the README test installs it; alone, install it the same way
         subprocess.run([venv / "bin/pip", "install", "-q", "."], cwd=clone, check=True,
