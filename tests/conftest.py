@@ -26,13 +26,13 @@ def _record_in_process_results():
 
     original_list, original_stream = krm.resource_list, stream.run
 
-    def resource_list(text):
-        run = original_list(text)
+    def resource_list(text, *args, **kwargs):
+        run = original_list(text, *args, **kwargs)
         helpers.record_results("fn.krm.resource_list", run.results, text)
         return run
 
-    def stream_run(text, settings):
-        run = original_stream(text, settings)
+    def stream_run(text, settings, *args, **kwargs):
+        run = original_stream(text, settings, *args, **kwargs)
         helpers.record_results("fn.stream.run", run.results, text)
         return run
 
