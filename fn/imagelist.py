@@ -5,6 +5,7 @@ what is pulled, and skopeo refuses both at once)."""
 
 from __future__ import annotations
 
+from fn.intents import intend
 from fn.nodes import Mapping, Scalar
 from fn.plan import Plan, Use
 from fn.problems import Problem
@@ -52,6 +53,7 @@ def keep_in_item(p: Plan, items: list[Item], name: str, new_items: list[dict],
     images = lines(p, node.value)
     if images != node.value:
         found[0].editor.set_scalar(node, images)
+        intend(found[0], "set", ("data", KEY), images)
     return images
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Mapping
 
-from fn import pipeline, resourcelist
+from fn import pipeline, resourcelist, selfcheck
 from fn.problems import Problem
 from fn.textedit import Editor
 
@@ -47,7 +47,15 @@ def resource_list(text: str, environ: Mapping[str, str] | None = None) -> Output
         return Output(resourcelist.error_list(run.results), run)
     if run.failed or run.mode != pipeline.MUTATE:
         return Output(resourcelist.write(doc, Editor(doc.text), run.results, [], []), run)
-    return Output(resourcelist.write(doc, doc.editor, run.results, run.new_items, run.drop), run)
+    text = "".join(resourcelist.write(doc, doc.editor, run.results, run.new_items, run.drop))
+    if doc.editor.edits:
+        try:
+            selfcheck.resource_list(doc, run, text)
+        except Problem as exc:
+            run.results = [exc.result()]
+            run.code = 1
+            return Output(resourcelist.write(doc, Editor(doc.text), run.results, [], []), run)
+    return Output(text, run)
 
 
 def failed(out: Output, problem: Problem) -> Output:

@@ -10,6 +10,7 @@ from collections import Counter
 
 from fn import imagelist, secret
 from fn.config import Settings
+from fn.intents import intend, path_of
 from fn.locate import Site
 from fn.nodes import Mapping, Scalar, Sequence, to_python
 from fn.plan import Plan, rewritten
@@ -58,6 +59,7 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set[int
             continue
         edited.add(id(use.field.node))
         use.item.editor.set_scalar(use.field.node, use.new)
+        intend(use.item, "set", path_of(use.field.path), use.new)
         if listed < limit:
             results.append(use.result(f"{p.target.verb} ({use.why})", INFO))
         listed += 1
@@ -87,6 +89,7 @@ def add_pull_secret(item: Item, site: Site, name: str) -> int:
     names = site.names()
     if names is not None and name in names:
         return 0
+    intend(item, "secret", path_of(site.path), name)
     entry = {"name": name}
     key, *deeper = site.rest
     node = site.node()
@@ -117,6 +120,7 @@ def _put(item: Item, mapping: Mapping, key: str, value: object, own: object) -> 
 
 
 def _mark_local_config(item: Item) -> None:
+    intend(item, "set", ("metadata", "annotations", LOCAL_CONFIG), "true")
     meta = item.node.get("metadata")
     assert isinstance(meta, Mapping)
     annotations = meta.get("annotations")
@@ -169,6 +173,7 @@ def _keep_or_update(item: Item, ps: PullSecret, ns: str | None) -> list[Result]:
             return []
         if item.generated:
             item.editor.set_scalar(value, ps.payload or "")
+            intend(item, "set", ("data", ".dockerconfigjson"), ps.payload or "")
             return [Result("pull secret updated", INFO, item.ref(), None, item.file())]
     where = f"{ns}/" if ns else ""
     raise Problem(f"Secret {where}{ps.name} already exists and is not the pull secret "

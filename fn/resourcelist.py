@@ -32,7 +32,7 @@ class Item:
     and Secrets (the license, the image list, pull secrets) keep their node: a large
     input is not held in memory as nodes."""
 
-    __slots__ = ("api_version", "editor", "file_ref", "generated", "index", "kind",
+    __slots__ = ("api_version", "editor", "file_ref", "generated", "index", "intents", "kind",
                  "local_config", "name", "namespace", "node", "notes", "origin", "problem",
                  "sites")
 
@@ -52,6 +52,7 @@ class Item:
         self.sites: list[locate.Site] = []
         self.problem: Problem | None = None
         self.notes: list[Problem] = []  # warnings found while locating images
+        self.intents: list | None = None  # what its edits mean (fn.intents)
 
     @property
     def group(self) -> str:
@@ -83,6 +84,7 @@ class Document:
         self.function_config = function_config
         self.editor = editor
         self.problems: list[Problem] = []  # found while reading: the run fails with them
+        self.results_at: tuple[str, Node] | None = None  # where the writer put results
 
 
 def _root_policy(items_policy: object, take: object) -> dict:
@@ -283,16 +285,26 @@ def write(doc: Document, editor: Editor, results: list[Result],
     for data in new_items:
         editor.append(doc.items_node, data)
     if results:
-        data = [r.to_data() for r in results]
-        existing = doc.root.get("results")
-        if isinstance(existing, Sequence):
-            for d in data:
-                editor.append(existing, d)
-        elif existing is None:
-            editor.add_key(doc.root, "results", data)
-        else:
-            editor.set_value(doc.root, "results", data)
+        _write_results(doc, editor, [r.to_data() for r in results])
     return _ending_with_newline(editor.chunks())
+
+
+def _write_results(doc: Document, editor: Editor, data: list) -> None:
+    """Append to the root's own results list; a list that is not the root's own (an alias,
+    a ``<<`` merge key) is copied into a new one, so that nothing else changes."""
+    own = next(((k, v) for k, v in doc.root.pairs if k.value == "results"), None)
+    if own is not None and isinstance(own[1], Sequence) and own[1].start >= own[0].end:
+        doc.results_at = ("append", own[1])
+        for d in data:
+            editor.append(own[1], d)
+        return
+    before = own[1] if own is not None else doc.root.get("results")
+    earlier = to_python(before) if isinstance(before, Sequence) else []
+    if own is None:
+        doc.results_at = ("add", doc.root)
+        editor.add_key(doc.root, "results", [*earlier, *data])  # type: ignore[list-item]
+    else:
+        editor.set_value(doc.root, "results", [*earlier, *data])  # type: ignore[list-item]
 
 
 def _ending_with_newline(chunks: Iterator[str]) -> Iterator[str]:

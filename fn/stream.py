@@ -8,7 +8,7 @@ from collections.abc import Mapping as Env
 
 import yaml
 
-from fn import pipeline, resourcelist, yamlread
+from fn import pipeline, resourcelist, selfcheck, yamlread
 from fn.config import Settings
 from fn.krm import Output
 from fn.locate import resource_policy
@@ -72,4 +72,11 @@ def process(read: Callable[[], Stream], s: Settings | None = None,
     r = pipeline.run(read, pipeline.MUTATE, s, environ)
     if r.failed:
         return Output("", r)
-    return Output(r.source.render(r.new_items, r.drop), r)  # type: ignore[union-attr]
+    text = r.source.render(r.new_items, r.drop)  # type: ignore[union-attr]
+    try:
+        selfcheck.stream(r.source, r, text)
+    except Problem as exc:
+        r.results = [exc.result()]
+        r.code = 1
+        return Output("", r)
+    return Output(text, r)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, resolve
 
+_ALIAS = re.compile(r"[ \t]*:[ \t]*(\*[^\s,\[\]{}]+)")  # ": *name", after a key
 _PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:@+=~-]*\Z")
 # Left raw by json.dumps(ensure_ascii=False) but refused by libyaml's reader (DEL, C1
 # controls, BOM, U+FFFE/F) or read as a line break (NEL, LS, PS): written as escapes.
@@ -208,12 +209,17 @@ class Editor:
         """Give ``key`` (present, usually null) a new value, written in flow style."""
         for k, v in mapping.pairs:
             if k.value == key:
+                if v.start < k.end:  # "key: *alias": the value stands elsewhere
+                    self._replace_alias(k.end, value)
+                    return
                 colon = self.text.find(":", k.end, max(v.start, k.end))
                 if colon < 0:  # "{a, b}" or "? a": a key without ':'
                     pad = "" if mapping.flow else "\n" + " " * mapping.indent
                     self.splice(k.end, k.end, pad + ": " + flow(value))
                     return
                 end = v.end if hasattr(v, "style") and v.end > colon else colon + 1  # a scalar
+                if "&" in self.text[colon + 1:v.start] and end > colon + 1:
+                    colon = v.start - 1  # "key: &anchor ~": the anchor stays, with the value
                 new = " " + flow(value)
                 if self.text[end - 1] == "\n":  # a block scalar: keep its last line break
                     new += "\n"
@@ -222,6 +228,13 @@ class Editor:
                 self.splice(colon + 1, end, new)
                 return
         raise KeyError(key)
+
+    def _replace_alias(self, key_end: int, value: Data) -> None:
+        """Put ``value`` where the alias after ``key_end`` is (the anchored value stays)."""
+        m = _ALIAS.match(self.text, key_end)
+        if m is None:
+            raise ValueError("an alias the editor cannot find")
+        self.splice(m.start(1), m.end(1), flow(value))
 
     def add_key(self, mapping: Mapping, key: str, value: Data) -> None:
         if mapping.flow and self.text[mapping.end - 1:mapping.end] != "}":

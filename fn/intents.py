@@ -1,0 +1,48 @@
+"""What an edit meant, as data: each change the function splices into an item is also
+recorded as an intent on plain data, so that the output can be read back and compared
+with what was meant (``fn.selfcheck``).
+
+Intents: ``("set", path, value)`` — the value at ``path`` (mappings made as needed);
+``("secret", path, name)`` — ``{name: <name>}`` in the list at ``path`` unless there.
+A path is a tuple of keys and list indices.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+Path = tuple[str | int, ...]
+
+
+def path_of(dotted: str) -> Path:
+    """``spec.containers[0].image`` -> ``("spec", "containers", 0, "image")``."""
+    return tuple(int(i) if i else k for k, i in _TOKEN.findall(dotted))
+
+
+def intend(item: object, op: str, path: Path, value: object) -> None:
+    intents = item.intents  # type: ignore[attr-defined]
+    if intents is None:
+        intents = item.intents = []  # type: ignore[attr-defined]
+    intents.append((op, path, value))
+
+
+def apply(data: object, intents: list[tuple[str, Path, object]]) -> object:
+    """``data`` (a resource as plain data) with the intents carried out, in place."""
+    for op, path, value in intents:
+        *parents, last = path
+        node = data
+        for key in parents:
+            if isinstance(node, dict) and node.get(key) is None:
+                node[key] = {}
+            node = node[key]  # type: ignore[index]
+        if op == "set":
+            node[last] = value  # type: ignore[index]
+            continue
+        current = node.get(last) if isinstance(node, dict) else None  # type: ignore[union-attr]
+        if not current:
+            node[last] = [{"name": value}]  # type: ignore[index]
+        elif not any(isinstance(e, dict) and e.get("name") == value for e in current):
+            current.append({"name": value})
+    return data

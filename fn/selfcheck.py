@@ -1,0 +1,175 @@
+"""The function reads its own output back before it lets it go.
+
+Every item it edited is parsed again by libyaml (PyYAML's C loader) and compared with the
+input item with the intended changes carried out (``fn.intents``); every item it added and
+its results are parsed and compared with what it meant to write. Any difference is an
+internal error: the run fails with the input echoed, never with broken output and exit 0.
+
+Fast path: each edited item's text, cut at line starts, is parsed on its own (a block
+sequence entry is a YAML document by itself). Where that cannot work (flow style, aliases
+between items, line breaks other than LF/CRLF, a slice that does not parse), the whole
+input and output are loaded and compared instead.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+
+import yaml
+
+from fn.intents import apply
+from fn.problems import Problem
+
+_EXOTIC_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+
+
+class _AnyTagLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, reading unknown tags as the plain value underneath."""
+
+
+def _plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_AnyTagLoader.add_multi_constructor("!", _plain)
+_AnyTagLoader.add_multi_constructor("tag:", _plain)
+
+
+def load(text: str) -> object:
+    return yaml.load(text, Loader=_AnyTagLoader)  # a safe loader: no Python objects
+
+
+class Shifts:
+    """Output offsets for input offsets, from the editor's splices."""
+
+    def __init__(self, edits: list[tuple[int, int, int, str]]) -> None:
+        self.edits = sorted(edits)
+        self.starts = [e[0] for e in self.edits]
+        self.sums = [0]
+        for start, end, _, new in self.edits:
+            self.sums.append(self.sums[-1] + len(new) - (end - start))
+
+    def before(self, pos: int) -> int:
+        """Where ``pos`` is in the output, before anything inserted at ``pos``."""
+        return pos + self.sums[bisect_left(self.starts, pos)]
+
+    def after(self, pos: int) -> int:
+        """Where ``pos`` is, after insertions at ``pos`` (not a replacement starting there)."""
+        i = bisect_left(self.starts, pos)
+        while i < len(self.edits) and self.edits[i][0] == pos == self.edits[i][1]:
+            i += 1
+        return pos + self.sums[i]
+
+
+def fail(what: str) -> Problem:
+    return Problem(f"internal error: {what} does not read back as intended; nothing was "
+                   "changed (please report this input)")
+
+
+def line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def exotic_breaks(text: str) -> bool:
+    return _EXOTIC_BREAK.search(text) is not None
+
+
+def compare_slices(before: str, after: str, expected_extra: list, intents: list | None,
+                   what: str) -> bool:
+    """Whether an item's text, and the text after the change, read as meant. False when a
+    slice does not stand on its own (the caller then compares whole documents)."""
+    try:
+        old, new = load(before), load(after)
+    except yaml.YAMLError:
+        return False
+    if not isinstance(old, list) or not isinstance(new, list) or len(old) != 1:
+        return False
+    expected = [apply(old[0], intents or []), *expected_extra]
+    if new != expected:
+        raise fail(what)
+    return True
+
+
+def resource_list(doc, run, out: str) -> None:
+    """Raise Problem unless the output ResourceList reads as meant."""
+    entries = doc.items_node.entries
+    if (doc.items_node.flow or doc.root.flow or not entries or exotic_breaks(doc.text)
+            or not _fast(doc, run, out, Shifts(doc.editor.edits))):
+        _whole(doc, run, out)
+
+
+def _fast(doc, run, out: str, shifts: Shifts) -> bool:
+    text, node = doc.text, doc.items_node
+    entries = node.entries
+    dropped = {item.index for item in run.drop}
+    last = len(entries) - 1
+    for item in doc.items:
+        if item.intents is None and not (item.index == last and (run.new_items or dropped)):
+            continue
+        a = line_start(text, entries[item.index].start)
+        b = node.end if item.index == last else line_start(text, entries[item.index + 1].start)
+        extra = run.new_items if item.index == last else []
+        if item.index in dropped:
+            continue
+        if not compare_slices(text[a:b], out[shifts.before(a):shifts.after(b)], extra,
+                              item.intents, f"items[{item.index}]"):
+            return False
+    if last in dropped and run.new_items:
+        return False
+    return _results(doc, run, out, shifts)
+
+
+def _results(doc, run, out: str, shifts: Shifts) -> bool:
+    where = doc.results_at
+    ours = [r.to_data() for r in run.results]
+    if where is None:
+        return not ours
+    how, node = where
+    try:
+        if how == "append":
+            found = load(out[shifts.before(node.end):shifts.after(node.end)])
+        else:
+            found = (load(out[shifts.before(node.end):]) or {}).get("results")
+    except yaml.YAMLError:
+        return False
+    if found != ours:
+        raise fail("the results")
+    return True
+
+
+def _whole(doc, run, out: str) -> None:
+    try:
+        old, new = load(doc.text), load(out)
+    except yaml.YAMLError:
+        raise fail("the output") from None
+    dropped = {item.index for item in run.drop}
+    expected = [apply(data, doc.items[i].intents or [])
+                for i, data in enumerate(old["items"]) if i not in dropped]
+    if not isinstance(new, dict) or new.get("items") != [*expected, *run.new_items]:
+        raise fail("the output's items")
+    earlier = old.get("results")
+    earlier = earlier if isinstance(earlier, list) else []
+    if new.get("results") != [*earlier, *[r.to_data() for r in run.results]]:
+        raise fail("the output's results")
+    if any(new.get(k) != v for k, v in old.items() if k not in ("items", "results")):
+        raise fail("the ResourceList")
+
+
+def stream(source, run, out: str) -> None:
+    """Raise Problem unless the output stream reads as meant (every document compared)."""
+    try:
+        old = [d for d in yaml.load_all(source.text, Loader=_AnyTagLoader) if d is not None]
+        new = [d for d in yaml.load_all(out, Loader=_AnyTagLoader) if d is not None]
+    except yaml.YAMLError:
+        raise fail("the output") from None
+    dropped = {id(item) for item in run.drop}
+    expected = [apply(data, item.intents or [])
+                for item, data in zip(source.items, old, strict=False)
+                if id(item) not in dropped]
+    if new != [*expected, *run.new_items]:
+        raise fail("the output stream")
