@@ -33,12 +33,13 @@ MAX_DEPTH = 100
 
 
 class ImageField:
-    __slots__ = ("node", "owner", "path")
+    __slots__ = ("alias_at", "node", "owner", "path")
 
-    def __init__(self, path: str, node: Scalar, owner: str) -> None:
+    def __init__(self, path: str, node: Scalar, owner: str, alias_at: int | None = None) -> None:
         self.path = path      # "spec.template.spec.containers[0].image"
         self.node = node
         self.owner = owner    # "container api", "initContainer setup", "volume data"
+        self.alias_at = alias_at  # "image: *a": where its key ends (the value is elsewhere)
 
 
 class Site:
@@ -171,7 +172,9 @@ def _images(root: Mapping, path: tuple[str, ...], prefix: str) -> Iterator[Image
         field = f"{where}.{leaf}" if where else leaf
         if not isinstance(value, Scalar) or value.tag != STR:
             raise Problem("must be a string", field=field)
-        yield ImageField(field, value, _owner(owner_list, node, where, field))
+        key = next((k for k, v in node.pairs if v is value and k.value == leaf), None)
+        alias_at = key.end if key is not None and value.start < key.end else None
+        yield ImageField(field, value, _owner(owner_list, node, where, field), alias_at)
 
 
 def _owner(list_key: str | None, entry: Mapping, where: str, field: str) -> str:

@@ -12,12 +12,13 @@ from fn import imagelist, secret
 from fn.config import Settings
 from fn.intents import intend, path_of
 from fn.locate import Site
-from fn.nodes import Mapping, Scalar, Sequence, to_python
+from fn.nodes import Mapping, Scalar, Sequence, is_null, to_python
 from fn.plan import Plan, rewritten
 from fn.problems import Problem
 from fn.resourcelist import LOCAL_CONFIG, Item
 from fn.results import INFO, WARNING, Result
 from fn.targets import PullSecret
+from fn.textedit import scalar
 
 
 class Outcome:
@@ -55,11 +56,17 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set[int
     limit = s.max_info_results or len(p.uses)
     listed = 0
     for use in p.uses:
-        if use.new is None or id(use.field.node) in edited:  # an alias: one node, one edit
+        if use.new is None:
             continue
-        edited.add(id(use.field.node))
-        use.item.editor.set_scalar(use.field.node, use.new)
         intend(use.item, "set", path_of(use.field.path), use.new)
+        field = use.field
+        if field.alias_at is not None:  # "image: *a": the new value here, the anchor stays
+            use.item.editor.replace_alias(field.alias_at, scalar(use.new))
+        elif id(field.node) in edited:  # "&a" used again in the same item: one edit
+            continue
+        else:
+            edited.add(id(field.node))
+            use.item.editor.set_scalar(field.node, use.new)
         if listed < limit:
             results.append(use.result(f"{p.target.verb} ({use.why})", INFO))
         listed += 1
@@ -93,8 +100,13 @@ def add_pull_secret(item: Item, site: Site, name: str) -> int:
     entry = {"name": name}
     key, *deeper = site.rest
     node = site.node()
-    own = next((v for k, v in site.base.pairs if k.value == key), None)
-    if deeper:  # the list and mappings above it are missing
+    pair = next(((k, v) for k, v in site.base.pairs if k.value == key), None)
+    own = pair[1] if pair is not None and pair[1].start >= pair[0].end else None
+    if pair is not None and own is None:  # "key: *alias": the anchored list stays as it is
+        own = pair[1]
+        node = None if node is None or is_null(node) else node
+        _put(item, site.base, key, [*(to_python(node) or []), entry], own)  # type: ignore
+    elif deeper:  # the list and mappings above it are missing
         _put(item, site.base, key, _nest(deeper, entry), own)
     elif isinstance(node, Sequence) and own is node:
         item.editor.append(node, entry)

@@ -218,9 +218,10 @@ class Editor:
                     self.splice(k.end, k.end, pad + ": " + flow(value))
                     return
                 end = v.end if hasattr(v, "style") and v.end > colon else colon + 1  # a scalar
+                new = " " + flow(value)
                 if "&" in self.text[colon + 1:v.start] and end > colon + 1:
                     colon = v.start - 1  # "key: &anchor ~": the anchor stays, with the value
-                new = " " + flow(value)
+                    new = new[1:]
                 if self.text[end - 1] == "\n":  # a block scalar: keep its last line break
                     new += "\n"
                 elif self.text[end:end + 1] == "#":  # "'x'#c": libyaml's comment, not ours
@@ -230,11 +231,14 @@ class Editor:
         raise KeyError(key)
 
     def _replace_alias(self, key_end: int, value: Data) -> None:
-        """Put ``value`` where the alias after ``key_end`` is (the anchored value stays)."""
+        self.replace_alias(key_end, flow(value))
+
+    def replace_alias(self, key_end: int, text: str) -> None:
+        """Put ``text`` where the alias after ``key_end`` is (the anchored value stays)."""
         m = _ALIAS.match(self.text, key_end)
         if m is None:
             raise ValueError("an alias the editor cannot find")
-        self.splice(m.start(1), m.end(1), flow(value))
+        self.splice(m.start(1), m.end(1), text)
 
     def add_key(self, mapping: Mapping, key: str, value: Data) -> None:
         if mapping.flow and self.text[mapping.end - 1:mapping.end] != "}":
