@@ -14,15 +14,13 @@ input and output are loaded and compared instead.
 from __future__ import annotations
 
 import copy
-import re
 from bisect import bisect_left
 
 import yaml
 
 from fn.intents import apply
+from fn.linebreaks import other_breaks
 from fn.problems import Problem
-
-_EXOTIC_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 
 
 class _AnyTagLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -76,10 +74,6 @@ def line_start(text: str, pos: int) -> int:
     return text.rfind("\n", 0, pos) + 1
 
 
-def exotic_breaks(text: str) -> bool:
-    return _EXOTIC_BREAK.search(text) is not None
-
-
 def compare_slices(before: str, after: str, expected_extra: list, intents: list | None,
                    what: str) -> bool:
     """Whether an item's text, and the text after the change, read as meant. False when a
@@ -99,7 +93,7 @@ def compare_slices(before: str, after: str, expected_extra: list, intents: list 
 def resource_list(doc, run, out: str) -> None:
     """Raise Problem unless the output ResourceList reads as meant."""
     entries = doc.items_node.entries
-    if (doc.items_node.flow or doc.root.flow or not entries or exotic_breaks(doc.text)
+    if (doc.items_node.flow or doc.root.flow or not entries or other_breaks(doc.text)
             or not _fast(doc, run, out, Shifts(doc.editor.edits))):
         _whole(doc, run, out)
 

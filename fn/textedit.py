@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from fn.linebreaks import as_lf, newline
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, resolve
 
 _ALIAS = re.compile(r"[ \t]*:[ \t]*(\*[^\s,\[\]{}]+)")  # ": *name", after a key
@@ -110,15 +111,15 @@ class Editor:
     """Collects splices on one text and applies them at once."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self.source = text          # what the output is made of
+        self.text = as_lf(text)     # the same, with one kind of line break: for finding lines
         self.edits: list[tuple[int, int, int, str]] = []  # (start, end, order, new text)
         self.flow_inserts: set[int] = set()  # closing brackets something went before
         self.dropped: dict[int, set[int]] = {}  # id(block sequence) -> entries deleted
         self.emptied: dict[int, tuple[int, int, int, str]] = {}  # id -> its "[]" splice
         self.headers: list[tuple[int, int, int, str]] = []  # "|" made "|-" (_strip)
         self.eof_break = False  # a line break was added after the text's unbroken last line
-        first = text.find("\n")  # inserted lines end like the input's (CRLF stays CRLF)
-        self.newline = "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+        self.newline = newline(text)  # inserted lines end like the input's (CRLF stays CRLF)
 
     @property
     def changed(self) -> bool:
@@ -195,7 +196,7 @@ class Editor:
         new = scalar(value, node.style if node.style in ("'", '"') else "")
         old = self.text[node.start:node.end]
         if node.style in ("|", ">") and old.endswith("\n"):
-            new += "\n"
+            new += self.source[node.end - 1]
         if node.start == node.end and self.text[node.start - 1:node.start] not in ("", " ", "\t",
                                                                                  "\n"):
             new = " " + new  # "key:" or "-" with no value: "key: new", not "key:new"
@@ -214,7 +215,7 @@ class Editor:
                     return
                 colon = self.text.find(":", k.end, max(v.start, k.end))
                 if colon < 0:  # "{a, b}" or "? a": a key without ':'
-                    pad = "" if mapping.flow else "\n" + " " * mapping.indent
+                    pad = "" if mapping.flow else self.newline + " " * mapping.indent
                     self.splice(k.end, k.end, pad + ": " + flow(value))
                     return
                 end = v.end if hasattr(v, "style") and v.end > colon else colon + 1  # a scalar
@@ -223,7 +224,7 @@ class Editor:
                     colon = v.start - 1  # "key: &anchor ~": the anchor stays, with the value
                     new = new[1:]
                 if self.text[end - 1] == "\n":  # a block scalar: keep its last line break
-                    new += "\n"
+                    new += self.source[end - 1]
                 elif self.text[end:end + 1] == "#":  # "'x'#c": libyaml's comment, not ours
                     new += " "
                 self.splice(colon + 1, end, new)
@@ -288,14 +289,15 @@ class Editor:
             end = nl + 1
         dash = start + seq.indent
         if text[start:dash].strip(" "):  # "- - a": the outer "- " stays, the rest moves down
-            self.splice(dash, end, "\n")
+            self.splice(dash, end, self.newline)
         else:
             self.splice(start, end, "")
         dropped = self.dropped.setdefault(id(seq), set())
         dropped.add(index)
         if len(dropped) == len(seq.entries):  # all gone: an empty list, not null
             pos = seq.end
-            line = " " * (seq.indent + 1) + "[]" + ("\n" if text[pos - 1:pos] == "\n" else "")
+            line = " " * (seq.indent + 1) + "[]" + (self.newline if text[pos - 1:pos] == "\n"
+                                                    else "")
             self.insert(pos, line, line)
             self.emptied[id(seq)] = self.edits[-1]
 
@@ -318,10 +320,10 @@ class Editor:
         for start, end, _, new in sorted(self.edits):
             if start < pos:
                 raise ValueError("overlapping edits")
-            yield self.text[pos:start]
+            yield self.source[pos:start]
             yield new
             pos = end
-        yield self.text[pos:]
+        yield self.source[pos:]
 
 
 def first(node: Node | None, *path: str) -> Node | None:

@@ -29,6 +29,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
+from fn.linebreaks import BREAKS, as_lf
 from fn.nodes import NULL, STR, Mapping, Node, Scalar, Sequence, Skipped
 
 ALL = "all"
@@ -55,7 +56,7 @@ class Refused(yaml.YAMLError):
         self.problem_mark = mark
 
 
-_BREAKS = "\r\n\x85\u2028\u2029"  # what libyaml takes for line breaks
+_BREAKS = BREAKS  # what libyaml takes for line breaks
 _BLANKS = " \t" + _BREAKS
 _ANCHOR = re.compile("&[0-9A-Za-z_-]*")
 PYTHON_TAG = "tag:yaml.org,2002:python/"
@@ -135,6 +136,7 @@ class _Chunks:
 class _Reader:
     def __init__(self, text: str, policy: Policy) -> None:
         self.text = text
+        self.lines = as_lf(text)  # for finding line starts (fn.linebreaks)
         self.policy = policy
         self.anchors: dict[str, Node] = {}     # anchored nodes that were kept
         self.sizes: dict[str, int | None] = {}  # anchor -> size with aliases expanded
@@ -367,7 +369,7 @@ class _Reader:
 
     def after(self, pos: int) -> int:
         """The start of the line after offset ``pos`` (where new block content goes)."""
-        text = self.text
+        text = self.lines
         if pos > 0 and text[pos - 1] == "\n":
             return pos
         nl = text.find("\n", pos)

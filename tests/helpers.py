@@ -413,15 +413,18 @@ def without_results(text: str) -> str:
             start = len(before) - 1
         return text[:start] + text[end:]
     # block style: whole lines, up to the next key or past the value's last leaf
-    line_start = text.rfind("\n", 0, start) + 1
+    from fn.linebreaks import as_lf
+
+    lines = as_lf(text)  # any line break as LF, offsets unchanged
+    line_start = lines.rfind("\n", 0, start) + 1
     nxt = events[span[1]]
     if isinstance(nxt, yaml.ScalarEvent | yaml.MappingStartEvent | yaml.SequenceStartEvent):
-        line_end = text.rfind("\n", 0, nxt.start_mark.index + bom) + 1
+        line_end = lines.rfind("\n", 0, nxt.start_mark.index + bom) + 1
     else:
         last = next(e for e in reversed(events[span[0]:span[1]])
                     if not isinstance(e, yaml.MappingEndEvent | yaml.SequenceEndEvent))
         end = last.end_mark.index + bom
-        nl = end - 1 if end > 0 and text[end - 1] == "\n" else text.find("\n", end)
+        nl = end - 1 if end > 0 and lines[end - 1] == "\n" else lines.find("\n", end)
         line_end = len(text) if nl < 0 else nl + 1
     return text[:line_start] + text[line_end:]
 

@@ -277,10 +277,13 @@ def _token_ok(text: str, node: Scalar) -> bool:
 
 
 def _line_after(text: str, pos: int) -> int:
-    if pos > 0 and text[pos - 1] == "\n":
+    """The start of the line after ``pos``, by libyaml's line breaks (CR LF, LF, CR, NEL,
+    LS, PS: what fn.linebreaks defines)."""
+    if (pos > 0 and text[pos - 1] in "\n\x85\u2028\u2029") or (
+            pos > 0 and text[pos - 1] == "\r" and text[pos:pos + 1] != "\n"):
         return pos
-    nl = text.find("\n", pos)
-    return len(text) if nl < 0 else nl + 1
+    m = re.compile("\r\n|[\r\n\x85\u2028\u2029]").search(text, pos)
+    return len(text) if m is None else m.end()
 
 
 def check_tree(text: str, node: object, ref: yaml.Node, path: str = "$",

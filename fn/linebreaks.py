@@ -1,0 +1,30 @@
+"""What a line break is: one definition for the reader and the editor.
+
+libyaml takes CR LF, LF, CR, NEL (U+0085), LS (U+2028) and PS (U+2029) for line breaks.
+The editor finds lines in ``as_lf(text)``: the same text, character for character, with
+every break other than LF and CR LF written as LF, so that offsets stay the same and
+every search for a line needs to know only LF.
+"""
+
+from __future__ import annotations
+
+import re
+
+BREAKS = "\r\n\x85\u2028\u2029"
+_OTHER = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+_FIRST = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def as_lf(text: str) -> str:
+    """``text`` with CR, NEL, LS and PS as LF: the same length, the same offsets."""
+    return _OTHER.sub("\n", text) if _OTHER.search(text) else text
+
+
+def other_breaks(text: str) -> bool:
+    return _OTHER.search(text) is not None
+
+
+def newline(text: str) -> str:
+    """The break new lines get: the text's own first one (LF when it has none)."""
+    m = _FIRST.search(text)
+    return m.group() if m else "\n"
