@@ -22,6 +22,9 @@ HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?")
 HOST_OR_IPV6 = re.compile(rf"{HOST.pattern}|\[[0-9A-Fa-f:]+\](:[0-9]{{1,5}})?")
 ON_PROBE_ERROR = ("private", "public", "error")
 MODES = ("mutate", "validate")
+SECRET_MODES = ("generate", "existing", "externalSecret", "sealed")  # fn.secretforms
+STORE_KINDS = ("SecretStore", "ClusterSecretStore")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # A check: (value -> problem or None). Each returns what is wrong, in the user's words.
 def _matches(pattern: re.Pattern, what: str, limit: int = 253):
@@ -72,6 +75,16 @@ FIELDS: dict[str, tuple[str, str, object]] = {
     "listImages": ("list_images", "str", None),
     "listImagesConfigMap": ("list_images_configmap", "str", _NAME),
     "maxInfoResults": ("max_info_results", "count", None),
+    # how the pull secret reaches the cluster (issue 13, fn.secretforms)
+    "secretMode": ("secret_mode", "str", _one_of(SECRET_MODES)),
+    "compatSecretNames": ("compat_secret_names", "list", _each(DNS_SUBDOMAIN, "a valid name")),
+    "licenseIDEnv": ("license_id_env", "str", _matches(ENV_NAME, "an environment variable name")),
+    "externalSecretStore": ("external_secret_store", "str", _NAME),
+    "externalSecretStoreKind": ("external_secret_store_kind", "str", _one_of(STORE_KINDS)),
+    "externalSecretKey": ("external_secret_key", "str", None),
+    "externalSecretProperty": ("external_secret_property", "str", None),
+    "sealedSecretCert": ("sealed_secret_cert", "str", None),
+    "sealedSecretCertPEM": ("sealed_secret_cert_pem", "str", None),
 }
 # the ConfigMap form spells the license document "license.yaml", the typed form "license"
 _CONFIGMAP_ONLY = {"license.yaml"}
@@ -108,6 +121,15 @@ class Settings:
     list_images: str | None = None          # a file to write the image list to
     list_images_configmap: str | None = None  # or a local-config ConfigMap item for it
     max_info_results: int = 100             # per-image info results; 0: no limit
+    secret_mode: str = "generate"           # generate | existing | externalSecret | sealed
+    compat_secret_names: tuple[str, ...] = ()  # more objects of the same form (KOTS's names)
+    license_id_env: str | None = None       # an environment variable holding the license ID
+    external_secret_store: str | None = None
+    external_secret_store_kind: str = "ClusterSecretStore"
+    external_secret_key: str | None = None  # the remote key holding the license ID
+    external_secret_property: str | None = None
+    sealed_secret_cert: str | None = None   # a PEM file: the sealed-secrets controller's cert
+    sealed_secret_cert_pem: str | None = None  # or the PEM itself
 
 
 def load(function_config: object) -> Settings:

@@ -105,11 +105,16 @@ def _policy(specs: list[FieldSpec]) -> dict:
 BUILTIN = Table(IMAGE_FIELDS, PULL_SECRET_FIELDS)
 
 GENERATED = "fn.replicated-proxy/generated"  # on the Secrets this function writes
+# on a SealedSecret: the fingerprint of what its encryptedData was sealed from (fn.sealing)
+SEALED_FROM = "fn.replicated-proxy/sealed-from"
+# custom resources whose whole node is kept: the pull secret in another form (fn.secretforms)
+SECRET_KINDS = frozenset({("external-secrets.io", "ExternalSecret"),
+                          ("bitnami.com", "SealedSecret")})
 # annotations read anywhere in the function (fn.resourcelist)
 ANNOTATIONS_READ = (
     "config.kubernetes.io/path", "internal.config.kubernetes.io/path",
     "config.kubernetes.io/index", "internal.config.kubernetes.io/index",
-    "config.kubernetes.io/local-config", GENERATED,
+    "config.kubernetes.io/local-config", GENERATED, SEALED_FROM,
 )
 METADATA_POLICY: Policy = {"name": ALL, "namespace": ALL,
                            "annotations": dict.fromkeys(ANNOTATIONS_READ, ALL)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from collections.abc import Mapping as EnvMapping
 
 import yaml
 
@@ -60,9 +61,10 @@ def read_document(doc: object, source: str) -> dict:
 
 
 def resolve(s: Settings, item_license: object = None, need_id: bool = True,
-            need_slug: bool = True) -> Proxy:
+            need_slug: bool = True, environ: EnvMapping[str, str] | None = None) -> Proxy:
     """The Proxy from config and license. Validate mode needs no license ID (the Secret's
-    hosts are still checked) and local-registry mode needs neither ID nor app slug."""
+    hosts are still checked) and local-registry mode needs neither ID nor app slug.
+    ``licenseIDEnv`` names a variable of ``environ`` holding the ID."""
     spec: dict = {}
     if s.license_doc is not None:
         spec = read_document(s.license_doc, "the license in functionConfig")
@@ -74,13 +76,26 @@ def resolve(s: Settings, item_license: object = None, need_id: bool = True,
     default_proxy, default_registry = (
         (STAGING_PROXY, STAGING_REGISTRY) if staging else (PROXY, REGISTRY))
     return Proxy(
-        license_id=_license_id(s.license_id, spec, need_id),
+        license_id=_license_id(s.license_id or from_env(s, environ or {}, need_id), spec,
+                               need_id),
         app_slug=slug,
         proxy_domain=s.proxy_domain or default_proxy,
         registry_domain=s.registry_domain or default_registry,
         replicated_registry=default_registry,
         pull_secret_name=s.pull_secret_name or (f"{slug}-registry" if slug else None),
     )
+
+
+def from_env(s: Settings, environ: EnvMapping[str, str], needed: bool) -> Redacted | None:
+    """The license ID in the variable ``licenseIDEnv`` names (None: not asked for)."""
+    if not s.license_id_env:
+        return None
+    value = environ.get(s.license_id_env, "").strip()
+    if not value and needed:
+        raise Problem(f"licenseIDEnv: the environment variable {s.license_id_env} is not set "
+                      "(for kpt and kustomize, pass it to the function: envs / --env)",
+                      field="licenseIDEnv")
+    return Redacted(value) if value else None
 
 
 def _license_id(given: Redacted | None, spec: dict, needed: bool) -> Redacted | None:

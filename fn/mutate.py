@@ -6,9 +6,7 @@ the writer appends. Nothing here reads or writes files.
 
 from __future__ import annotations
 
-from collections import Counter
-
-from fn import imagelist, secret
+from fn import imagelist, secretforms
 from fn.config import Settings
 from fn.intents import intend, path_of
 from fn.locate import Site
@@ -42,13 +40,13 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
         _mark_local_config(p.license_item)
     new_items: list[dict] = []
     drop: list[Item] = []
-    if ps is not None and ps.payload is not None:
+    if ps is not None and secretforms.writes(s, ps.payload):
         namespaces = {item.namespace for item, _ in p.sites} | set(s.namespaces)
-        new_items, drop = _secrets(p, ps, items, namespaces, kpt_paths, results)
+        new_items, drop = _secrets(p, ps, items, namespaces, kpt_paths, results, s)
     images = imagelist.lines(p)
     if s.list_images_configmap:
         images = imagelist.keep_in_item(p, items, s.list_images_configmap, new_items, kpt_paths)
-    results.append(_summary(p, ps, added, len(new_items), len(drop)))
+    results.append(_summary(p, ps, added, len(new_items), len(drop), secretforms.noun(s)))
     return Outcome(results, new_items, drop, images)
 
 
@@ -149,51 +147,16 @@ def _mark_local_config(item: Item) -> None:
 
 
 def _secrets(p: Plan, ps: PullSecret, items: list[Item], namespaces: set[str | None],
-             kpt_paths: bool, results: list[Result]) -> tuple[list[dict], list[Item]]:
-    """A Secret for each namespace: new, updated (ours), kept (the same), or an error."""
-    existing = secret.existing(items, ps.name)
-    new_items: list[dict] = []
-    taken = Counter(f.get("path") for i in items if (f := i.file()))
-    for ns in sorted(namespaces, key=lambda n: n or ""):
-        item = existing.get(ns)
-        if item is None:
-            path = _free_path(ps.name, ns, taken) if kpt_paths else None
-            new_items.append(secret.manifest(ps.name, ps.payload or "", p.target.app_slug, ns,
-                                             path))
-        else:
-            results += _keep_or_update(item, ps, ns)
-    drop = [item for ns, item in existing.items() if ns not in namespaces and item.generated]
-    return new_items, drop
+             kpt_paths: bool, results: list[Result], s: Settings
+             ) -> tuple[list[dict], list[Item]]:
+    """The pull secret's objects for each namespace, in the configured form
+    (``fn.secretforms``): new, updated (ours), kept (the same), or an error."""
+    job = secretforms.Job(s, p.target, ps)
+    return secretforms.reconcile(job, items, namespaces, kpt_paths, results)
 
 
-def _free_path(name: str, ns: str | None, taken: Counter) -> str:
-    """kpt's file for a new Secret, numbered when another item has that file."""
-    path = secret.default_path(name, ns)
-    n = 1
-    while taken[path]:
-        n += 1
-        path = secret.default_path(f"{name}-{n}", ns)
-    taken[path] += 1
-    return path
-
-
-def _keep_or_update(item: Item, ps: PullSecret, ns: str | None) -> list[Result]:
-    kind, value = secret.value_of(item.node)
-    if kind == secret.DOCKERCONFIGJSON and value is not None:
-        if secret.authenticated_hosts(value.value) == secret.authenticated_hosts(
-                ps.payload or ""):
-            return []
-        if item.generated:
-            item.editor.set_scalar(value, ps.payload or "")
-            intend(item, "set", ("data", ".dockerconfigjson"), ps.payload or "")
-            return [Result("pull secret updated", INFO, item.ref(), None, item.file())]
-    where = f"{ns}/" if ns else ""
-    raise Problem(f"Secret {where}{ps.name} already exists and is not the pull secret "
-                  "this function makes; remove it, or choose another pullSecretName",
-                  resource=item.ref(), file=item.file())
-
-
-def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int) -> Result:
+def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int,
+             noun: str = "Secrets") -> Result:
     changed = rewritten(p)
     secret_note = (f"pull secret {ps.name} added to {added} of {len(p.sites)} PodSpecs"
                    if ps else "no pull secret (none configured)")
@@ -201,4 +164,4 @@ def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int)
         f"{len(changed)} of {len(p.uses)} image references now use {p.target.where} "
         f"({len({u.value for u in changed})} distinct, in "
         f"{len({id(u.item) for u in changed})} resources); {secret_note}; "
-        f"{new} Secrets added, {dropped} removed", INFO)
+        f"{new} {noun} added, {dropped} removed", INFO)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import yaml
 
 from fn import locate, yamlread
-from fn.fieldspecs import GENERATED
+from fn.fieldspecs import GENERATED, SECRET_KINDS
 from fn.nodes import Mapping, Node, Sequence, Skipped, is_null, string, to_python
 from fn.problems import Problem
 from fn.results import Result
@@ -29,8 +29,8 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 class Item:
     """One resource, as the function needs it: identity, file, PodSpecs. Only ConfigMaps
-    and Secrets (the license, the image list, pull secrets) keep their node: a large
-    input is not held in memory as nodes."""
+    and Secrets (the license, the image list, pull secrets), ExternalSecrets and
+    SealedSecrets keep their node: a large input is not held in memory as nodes."""
 
     __slots__ = ("api_version", "editor", "file_ref", "generated", "index", "intents", "kind",
                  "local_config", "name", "namespace", "node", "notes", "origin", "problem",
@@ -196,7 +196,8 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
     api, kind, name, namespace, meta = _identity(node, where)
     item = Item(editor, index, api, kind, name, namespace)
     _read_annotations(item, meta, f"{where} ({kind} {name})")
-    if item.group == "" and (kind == "Secret" or (kind == "ConfigMap" and _payload(node))):
+    core = kind == "Secret" or (kind == "ConfigMap" and _payload(node))
+    if (item.group == "" and core) or (item.group, kind) in SECRET_KINDS:
         item.node = node  # type: ignore[assignment]
     elif not item.is_kptfile and not item.local_config:
         try:

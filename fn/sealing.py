@@ -37,12 +37,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from fn.fieldspecs import SEALED_FROM
 from fn.problems import Problem
 
 API_VERSION = "bitnami.com/v1alpha1"
 KIND = "SealedSecret"
 # on the SealedSecret's metadata: the fingerprint of the plaintext its encryptedData holds
-FINGERPRINT_ANNOTATION = "fn.replicated-proxy/sealed-from"  # same prefix as GENERATED
+FINGERPRINT_ANNOTATION = SEALED_FROM  # fn.replicated-proxy/sealed-from, read with the items
 FINGERPRINT_VERSION = "v1"
 
 # either one on the SealedSecret changes the label the controller decrypts with

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from fn import imageref, license, localregistry, secret
+from fn import imageref, license, localregistry, secret, secretforms
 from fn.classify import Verdict
 from fn.config import Settings
 from fn.imageref import ImageRef
@@ -39,6 +39,7 @@ class Target:
     verb = ""         # what an info result says was done
     problem = ""      # what validate says of an image not on the target
     app_slug = ""
+    licensed = False  # the pull secret's credentials are the license ID (else a login)
     pull_secret: PullSecret | None = None
     checks_secret = True  # validate checks the Secret's hosts (also without a payload)
 
@@ -67,6 +68,7 @@ class ProxyTarget(Target):
     moved = "proxied"
     verb = "pull through the proxy"
     problem = "private image not pulled through the proxy"
+    licensed = True
 
     def __init__(self, proxy: license.Proxy) -> None:
         super().__init__()
@@ -137,9 +139,11 @@ class LocalTarget(Target):
 def make(s: Settings, license_text: str | None, need_id: bool,
          environ: Mapping[str, str]) -> Target:
     """The target the settings ask for; reads the license and (local registry) the
-    credentials from ``environ``."""
+    credentials from ``environ``. The license ID is needed only when mutating with a
+    secretMode that writes it (``fn.secretforms``)."""
+    need_id = need_id and secretforms.needs_license_id(s)
     if s.local_registry is None:
-        return ProxyTarget(license.resolve(s, license_text, need_id=need_id))
+        return ProxyTarget(license.resolve(s, license_text, need_id=need_id, environ=environ))
     proxy = license.resolve(s, license_text, need_id=False, need_slug=False)
     host, namespace = localregistry.parse_target(s.local_registry)
     return LocalTarget(host, namespace, _local_secret(s, proxy, host, environ), proxy.app_slug)
@@ -151,10 +155,11 @@ def _local_secret(s: Settings, proxy: license.Proxy, host: str,
         return PullSecret(s.local_registry_auth_secret, None, (host,))
     creds = localregistry.credentials(s.local_registry_username_env,
                                       s.local_registry_password_env, environ)
-    if creds is None:
+    if creds is None and s.secret_mode == secretforms.GENERATE:
         return None  # a registry that needs no credentials
     if not proxy.pull_secret_name:
         raise Problem("name the local registry's pull secret: set pullSecretName or appSlug")
-    return PullSecret(proxy.pull_secret_name, secret.dockerconfigjson((host,), *creds), (host,))
+    payload = secret.dockerconfigjson((host,), *creds) if creds else None
+    return PullSecret(proxy.pull_secret_name, payload, (host,))
 
 

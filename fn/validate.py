@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fn import secret
+from fn import secret, secretchecks, secretforms
 from fn.config import Settings
 from fn.plan import Plan, errors
 from fn.problems import Problem
@@ -23,11 +23,15 @@ def validate(p: Plan, items: list[Item], s: Settings) -> list[Result]:
         namespaces.add(item.namespace)
         if ps is not None:
             out += _site_problems(item, site, ps)
-    if ps is not None and target.checks_secret:
-        out += _secret_problems(ps, items, namespaces)
+    if ps is not None and s.secret_mode != secretforms.GENERATE:
+        out += secretchecks.problems(secretforms.Job(s, target, ps), items, namespaces)
+    elif ps is not None and target.checks_secret:
+        for name in secretforms.names(s, ps.name):  # and compatSecretNames
+            out += _secret_problems(ps._replace(name=name), items, namespaces)
     found = errors(out)
     out.append(Result(f"validate ({target.name}): {found} problems in {len(p.uses)} image "
-                      f"references, {len(p.sites)} PodSpecs, {len(namespaces)} namespaces",
+                      f"references, {len(p.sites)} PodSpecs, {len(namespaces)} namespaces"
+                      f"{secretforms.VALIDATE_NOTES.get(s.secret_mode, '')}",
                       ERROR if found else INFO))
     return out
 

@@ -1,7 +1,7 @@
 """fn.sealing against the sealed-secrets controller's format.
 
-Three readers check every sealed value: ``controller_unseal`` below (written here from the
-controller's description: RSA-OAEP SHA-256 with the label, then AES-256-GCM with a zero
+Three readers check every sealed value: ``controller_unseal`` (tests/sealedsecrets.py, written
+from the controller's description: RSA-OAEP SHA-256 with the label, then AES-256-GCM with a zero
 nonce), Go's standard crypto through tests/go/hybrid (the primitives the controller itself
 calls), and the framing of a value published from the real kubeseal
 (tests/data/sealed-secrets/kubeseal-output.yaml). Controller keys are made by
@@ -26,9 +26,9 @@ import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from sealedsecrets import controller_unseal, unseal_manifest
 
 from fn import sealing
 from fn.license import Proxy
@@ -67,30 +67,6 @@ def controller() -> Controller:
 @pytest.fixture(scope="module")
 def other_controller() -> Controller:
     return Controller(2048)
-
-
-def controller_unseal(key: rsa.RSAPrivateKey, value: str, label: bytes) -> bytes:
-    """The controller's HybridDecrypt, from its description (not from fn.sealing)."""
-    data = base64.b64decode(value, validate=True)
-    (n,) = struct.unpack(">H", data[:2])
-    assert len(data) >= 2 + n, "too short"
-    session = key.decrypt(data[2:2 + n], padding.OAEP(
-        mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=label))
-    return AESGCM(session).decrypt(bytes(12), data[2 + n:], None)
-
-
-def unseal_manifest(key: rsa.RSAPrivateKey, sealed: dict) -> dict[str, bytes]:
-    """What the controller's Unseal does with a SealedSecret: the label from the object's
-    own metadata and scope annotations, each encryptedData value opened with it."""
-    meta = sealed["metadata"]
-    annotations = meta.get("annotations") or {}
-    if annotations.get("sealedsecrets.bitnami.com/cluster-wide") == "true":
-        label = b""
-    elif annotations.get("sealedsecrets.bitnami.com/namespace-wide") == "true":
-        label = meta["namespace"].encode()
-    else:
-        label = f"{meta['namespace']}/{meta['name']}".encode()
-    return {k: controller_unseal(key, v, label) for k, v in sealed["spec"]["encryptedData"].items()}
 
 
 def go_unseal(controller: Controller, value: str, label: str) -> bytes:
