@@ -10,7 +10,7 @@ from fn import imagelist, secretforms
 from fn.config import Settings
 from fn.intents import intend, path_of
 from fn.locate import Site
-from fn.nodes import Mapping, Scalar, Sequence, is_null, to_python
+from fn.nodes import Mapping, Scalar, Sequence, to_python
 from fn.plan import Plan, rewritten
 from fn.problems import Problem
 from fn.resourcelist import LOCAL_CONFIG, Item
@@ -95,23 +95,18 @@ def add_pull_secret(item: Item, site: Site, name: str) -> int:
     if names is not None and name in names:
         return 0
     intend(item, "secret", path_of(site.path), name)
-    entry = {"name": name}
     key, *deeper = site.rest
-    node = site.node()
     pair = next(((k, v) for k, v in site.base.pairs if k.value == key), None)
-    own = pair[1] if pair is not None and pair[1].start >= pair[0].end else None
-    if pair is not None and own is None:  # "key: *alias": the anchored list stays as it is
-        own = pair[1]
-        node = None if node is None or is_null(node) else node
-        _put(item, site.base, key, [*(to_python(node) or []), entry], own)  # type: ignore
-    elif deeper:  # the list and mappings above it are missing
+    own = pair[1] if pair is not None else None
+    entry = {"name": name}
+    node = site.node()
+    if deeper:  # the list and mappings above it are missing
         _put(item, site.base, key, _nest(deeper, entry), own)
-    elif isinstance(node, Sequence) and own is node:
+    elif isinstance(node, Sequence) and own is node and own.start >= pair[0].end:  # type: ignore
         item.editor.append(node, entry)
-    elif isinstance(node, Sequence):  # brought by a merge key: keep its entries
-        _put(item, site.base, key, [*to_python(node), entry], own)  # type: ignore[misc]
-    else:
-        _put(item, site.base, key, [entry], own)
+    else:  # absent, null, an alias or a merge key's: a list of its own, earlier entries kept
+        earlier = to_python(node) if isinstance(node, Sequence) else []
+        _put(item, site.base, key, [*earlier, entry], own)  # type: ignore[misc]
     return 1
 
 

@@ -35,6 +35,22 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "https://github.com/replicated-proxy-fn/replicated-proxy-fn/raw/main/schemas/"
 
 DESCRIPTIONS: dict[str, str] = {
+    "secretMode": "How the pull secret reaches the cluster: generate (a Secret from the "
+                  "license, written into the output), existing (none written: PodSpecs name "
+                  "pullSecretName, which someone else creates), externalSecret (an External "
+                  "Secrets Operator ExternalSecret), or sealed (a Bitnami SealedSecret).",
+    "compatSecretNames": "Extra names for the pull secret's objects (e.g. "
+                         "kotsadm-replicated-registry, which KOTS writes too); PodSpecs name "
+                         "only pullSecretName.",
+    "licenseIDEnv": "The name of an environment variable holding the license ID (exec mode; "
+                    "kustomize envs:, kpt --env).",
+    "externalSecretStore": "externalSecret: the SecretStore or ClusterSecretStore holding the "
+                           "license ID.",
+    "externalSecretStoreKind": "externalSecret: SecretStore or ClusterSecretStore.",
+    "externalSecretKey": "externalSecret: the remote key of the license ID in the store.",
+    "externalSecretProperty": "externalSecret: the property of that key, if any.",
+    "sealedSecretCert": "sealed: a file with the sealed-secrets controller's PEM certificate.",
+    "sealedSecretCertPEM": "sealed: the controller's PEM certificate itself.",
     "license": "The Replicated License document (kots.io/v1beta1 or v1beta2), as a mapping "
                "or as YAML text. Its spec.licenseID, spec.appSlug and spec.endpoint are used.",
     "license.yaml": "The Replicated License document (kots.io/v1beta1 or v1beta2) as YAML "
@@ -102,6 +118,11 @@ CONSTRAINTS: dict[str, dict[str, Any]] = {
     "probeConcurrency": {"maximum": 100},
     "localRegistryAuthSecret": _NAME,
     "listImagesConfigMap": _NAME,
+    "secretMode": {"enum": list(config.SECRET_MODES)},
+    "compatSecretNames": _NAME,
+    "licenseIDEnv": {"pattern": _pattern(config.ENV_NAME.pattern)},
+    "externalSecretStore": _NAME,
+    "externalSecretStoreKind": {"enum": list(config.STORE_KINDS)},
 }
 
 # A positive number as text, as fn.config reads it: digits, optionally a fraction; not zero.
