@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shlex
 import shutil
 import statistics
@@ -48,7 +49,17 @@ FLOOR_CODE = (
     "import sys, yaml; d = yaml.load(sys.stdin, Loader=yaml.CSafeLoader); "
     "yaml.dump(d, sys.stdout, Dumper=yaml.CSafeDumper)"
 )
-DEFAULT_SIZES = (100, 1000, 5000)
+# Python event iteration: libyaml's events as Python objects, each looked at once
+EVENTS_CODE = (
+    "import sys, yaml\n"
+    "nxt = yaml._yaml.CParser(sys.stdin.buffer.read()).get_event\n"
+    "end = yaml.events.StreamEndEvent\n"
+    "while type(nxt()) is not end:\n    pass"
+)
+# C floor when no C compiler or libyaml headers: the extension's event loop in C
+RAW_PARSE_CODE = "import sys, yaml; yaml._yaml.CParser(sys.stdin.buffer.read()).raw_parse()"
+DEFAULT_SIZES = (100, 1000, 5000, 50000)
+QUICK_SIZES = (100, 1000, 5000)
 
 # Targets (from the issue).
 T_FN_FLOOR = 1.0  # fn / libyaml floor at the largest size
@@ -56,6 +67,12 @@ T_STARTUP_MS = 60.0  # fn on an empty ResourceList
 T_KPT_RATIO = 1.15  # kpt+fn / kpt+cat
 T_RSS_RATIO = 3.0  # peak RSS / input bytes at the largest size
 T_GROWTH_EXP = 1.15  # time ~ n^k between the two largest sizes; linear is k = 1
+# Issue 14 (each a ratio in the same run)
+T14_STARTUP = 2.5  # empty-list run / `python -c pass`, CPU and instructions
+T14_RSS_ABOVE = 1.5  # peak RSS above the empty-list run / input bytes, at 5k and 50k
+T14_IR_VS_BEFORE = 0.5  # fn instructions at 5k / the compared revision's
+T14_KPT_CPU = 1.05  # kpt+fn / kpt+cat CPU at 1k and 5k
+VALGRIND = shutil.which("valgrind")
 
 
 class FunctionFailed(Exception):
@@ -125,22 +142,60 @@ def run_once(
             full = [GNU_TIME, "-f", "%M %U %S", "-o", frss.name, *argv]
         else:
             full = [sys.executable, "-I", "-S", "-c", RSS_WRAPPER, frss.name, *argv]
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         rc = subprocess.call(full, stdin=fin, stdout=fout, stderr=ferr, env=env, cwd=cwd)
         wall = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         ferr.seek(0)
         err = ferr.read()[-4000:].decode(errors="replace")
         fields = frss.read().split()
-    rss, cpu = None, None
+    rss = None
     try:
         if USE_GNU_TIME:  # after "Command exited with non-zero status N", if it did
-            rss, cpu = int(fields[-3]), float(fields[-2]) + float(fields[-1])
+            rss = int(fields[-3])
         else:
             wall, rss = float(fields[0]), int(fields[1])
-            cpu = float(fields[2]) + float(fields[3])
     except (IndexError, ValueError):
         pass
+    # CPU from the kernel's accounting of the finished children (microseconds; GNU time's
+    # %U/%S has only 10 ms steps): the command's tree, plus the small timing process
+    cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     return Sample(wall, rss, cpu, rc, err)
+
+
+def instructions(argv: list[str], stdin: Path | None, env: dict[str, str], cwd: Path
+                 ) -> int | None:
+    """Instructions executed by argv and its children (callgrind; None without valgrind).
+    Deterministic to a fraction of a percent, unlike time on a shared machine."""
+    if VALGRIND is None:
+        return None
+    full = [VALGRIND, "--tool=callgrind", "--trace-children=yes",
+            "--callgrind-out-file=/dev/null", *argv]
+    with open(stdin or os.devnull, "rb") as fin:
+        p = subprocess.run(full, stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           env=env, cwd=cwd, check=False)
+    counts = [int(line.rsplit(":", 1)[1].replace(",", ""))
+              for line in p.stderr.decode(errors="replace").splitlines()
+              if "Collected :" in line]
+    if p.returncode != 0 or not counts:
+        raise HarnessError(f"callgrind failed on {argv}: {p.stderr[-2000:]!r}")
+    return sum(counts)
+
+
+def build_c_floor(out: Path) -> Path | None:
+    """bench/libyaml_floor.c built against libyaml, or None (no cc or no libyaml-dev)."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        return None
+    exe = out / "libyaml-floor"
+    p = subprocess.run([cc, "-O2", "-o", str(exe), str(HERE / "libyaml_floor.c"), "-lyaml"],
+                       capture_output=True, check=False)
+    return exe if p.returncode == 0 else None
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b or math.isnan(b) else a / b
 
 
 def median(xs: list[float]) -> float:
@@ -217,8 +272,52 @@ class Bench:
         self.floor_wrapper = write_script(
             self.work / "floor-wrapper.sh", prelude + f"exec /bin/sh -c {shlex.quote(floor_cmd)}\n"
         )
+        py = shlex.quote(sys.executable)
+        c_floor = build_c_floor(self.out)
+        self.c_floor_kind = (
+            "libyaml C program" if c_floor else "CParser.raw_parse (no cc/libyaml-dev)")
+        self.c_floor_cmd = (shlex.quote(str(c_floor)) if c_floor
+                            else f"{py} -c {shlex.quote(RAW_PARSE_CODE)}")
+        self.events_cmd = f"{py} -c {shlex.quote(EVENTS_CODE)}"
+        self.compare: tuple[str, Path, dict[str, str]] | None = None
+        if args.compare:
+            self.compare = self.export_revision(args.compare)
 
     # -- helpers ----------------------------------------------------------------------
+
+    def export_revision(self, rev: str) -> tuple[str, Path, dict[str, str]]:
+        """fn/ of an earlier commit, to run the same --fn command on: (sha, dir, env)."""
+        p = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev],
+                           capture_output=True, text=True, check=False)
+        if p.returncode != 0:
+            raise HarnessError(f"--compare: unknown revision {rev!r}: {p.stderr.strip()}")
+        sha = p.stdout.strip()
+        tree = self.out / f"compare-{sha}"
+        if not (tree / "fn").is_dir():
+            tree.mkdir(parents=True, exist_ok=True)
+            archive = subprocess.run(["git", "-C", str(REPO), "archive", sha, "fn"],
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        import compileall
+
+        compileall.compile_dir(str(tree / "fn"), quiet=1)
+        env = dict(self.env)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(tree), os.environ.get("PYTHONPATH")) if p)
+        return sha, tree, env
+
+    def ir(self, cmd: str, stdin: Path | None, which: str = "this") -> int | None:
+        """Instructions of a shell command (``which="before"``: in the compared tree)."""
+        if which == "before":
+            assert self.compare
+            return instructions(sh(cmd), stdin, self.compare[2], self.compare[1])
+        return instructions(sh(cmd), stdin, self.env, REPO)
+
+    def cpu_of(self, cmd: str, stdin: Path | None) -> float | None:
+        s = run_once(sh(cmd), stdin, None, self.env, REPO)
+        if s.rc != 0:
+            raise HarnessError(f"`{cmd}` exited {s.rc}:\n{s.stderr}")
+        return s.cpu
 
     def log(self, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -272,18 +371,40 @@ class Bench:
         }
         fn_t: list[float] = []
         fn_rss: list[int | None] = []
+        fn_cpu: list[float | None] = []
+        before_cpu: list[float | None] = []
         times: dict[str, list[float]] = {k: [] for k in others}
+        cpus: dict[str, list[float | None]] = {k: [] for k in others}
         for _ in range(n):
             s = self.fn(empty, out)
             fn_t.append(s.wall)
             fn_rss.append(s.rss_kb)
+            fn_cpu.append(s.cpu)
             for k, cmd in others.items():
-                times[k].append(run_once(sh(cmd), None, None, self.env, REPO).wall)
+                o = run_once(sh(cmd), None, None, self.env, REPO)
+                times[k].append(o.wall)
+                cpus[k].append(o.cpu)
+            if self.compare:
+                b = run_once(sh(self.fn_cmd), empty, None, self.compare[2], self.compare[1])
+                before_cpu.append(b.cpu)
         res = {"runs": n, "fn_ms": 1000 * median(fn_t), "fn_min_ms": 1000 * min(fn_t)}
         for k, ts in times.items():
             res[f"{k}_ms"] = 1000 * median(ts)
+            res[f"{k}_cpu_ms"] = 1000 * median_known(cpus[k])
+        res["fn_cpu_ms"] = 1000 * median_known(fn_cpu)
+        res["fn_over_pass_cpu"] = res["fn_cpu_ms"] / res["python_pass_cpu_ms"]
+        if before_cpu:
+            res["before_fn_cpu_ms"] = 1000 * median_known(before_cpu)
         res["fn_rss_mb"] = peak_mb(fn_rss)
         res["fn_runs_ms"] = [1000 * t for t in fn_t]
+        if VALGRIND:
+            self.log("start-up: instructions (callgrind)")
+            res["fn_ir"] = self.ir(self.fn_cmd, empty)
+            res["python_pass_ir"] = self.ir(others["python_pass"], None)
+            res["python_S_pass_ir"] = self.ir(others["python_S_pass"], None)
+            res["fn_over_pass_ir"] = res["fn_ir"] / res["python_pass_ir"]
+            if self.compare:
+                res["before_fn_ir"] = self.ir(self.fn_cmd, empty, "before")
         return res
 
     def size(self, size: int, runs: int, with_kpt: bool) -> dict:
@@ -298,7 +419,9 @@ class Bench:
             f"{runs} run(s){' with kpt' if with_kpt else ''}"
         )
         fn_s, floor_s, kfn_s, kcat_s, kfloor_s = [], [], [], [], []
-        cpu: dict[str, list[float | None]] = {"fn": [], "floor": [], "kpt_fn": [], "kpt_cat": []}
+        cpu: dict[str, list[float | None]] = {
+            "fn": [], "floor": [], "kpt_fn": [], "kpt_cat": [], "c_floor": [], "events": [],
+            "before_fn": []}
         fn_rss, floor_rss = [], []
         out_items = None
         for i in range(runs):
@@ -312,6 +435,13 @@ class Bench:
             floor_s.append(f.wall)
             floor_rss.append(f.rss_kb)
             cpu["floor"].append(f.cpu)
+            cpu["c_floor"].append(self.cpu_of(self.c_floor_cmd, rl))
+            cpu["events"].append(self.cpu_of(self.events_cmd, rl))
+            if self.compare:
+                b = run_once(sh(self.fn_cmd), rl, None, self.compare[2], self.compare[1])
+                if b.rc != 0:
+                    raise HarnessError(f"the compared revision exited {b.rc}:\n{b.stderr}")
+                cpu["before_fn"].append(b.cpu)
             if with_kpt:
                 k = self.kpt_eval(paths["pkg"], paths["fnconfig"], self.fn_wrapper)
                 kfn_s.append(k.wall)
@@ -349,6 +479,24 @@ class Bench:
                 r[f"{key}_cpu_runs_s"] = xs
         r["fn_over_floor"] = r["fn_s"] / r["floor_s"]
         r["fn_over_floor_cpu"] = r["fn_cpu_s"] / r["floor_cpu_s"]
+        # (None where the floor took less than the clock's tick: tiny inputs)
+        r["fn_over_c_floor_cpu"] = ratio(r["fn_cpu_s"], r["c_floor_cpu_s"])
+        r["fn_over_events_cpu"] = ratio(r["fn_cpu_s"], r["events_cpu_s"])
+        if "before_fn_cpu_s" in r:
+            r["fn_over_before_cpu"] = ratio(r["fn_cpu_s"], r["before_fn_cpu_s"])
+        if VALGRIND and size in self.args.ir_sizes:
+            self.log(f"  instructions (callgrind, slow): fn, C floor"
+                     f"{', events' if self.args.ir_events else ''}"
+                     f"{', compared revision' if self.compare else ''}")
+            r["fn_ir"] = self.ir(self.fn_cmd, rl)
+            r["c_floor_ir"] = self.ir(self.c_floor_cmd, rl)
+            r["fn_over_c_floor_ir"] = r["fn_ir"] / r["c_floor_ir"]
+            if self.args.ir_events:
+                r["events_ir"] = self.ir(self.events_cmd, rl)
+                r["fn_over_events_ir"] = r["fn_ir"] / r["events_ir"]
+            if self.compare:
+                r["before_fn_ir"] = self.ir(self.fn_cmd, rl, "before")
+                r["fn_over_before_ir"] = r["fn_ir"] / r["before_fn_ir"]
         r["rss_over_input"] = r["fn_rss_mb"] * 1024 * 1024 / nbytes
         if with_kpt:
             r.update(
@@ -431,12 +579,64 @@ def analyse(sizes: list[dict], start: dict) -> tuple[dict, list[dict]]:
     return growth, targets
 
 
+def issue14_targets(sizes: list[dict], start: dict) -> list[dict]:
+    """Issue 14's targets, each a ratio in the same run; a target whose sizes were not
+    run has no value ("n/a"). Each row also shows the ratio at the sizes that were."""
+
+    def at(key: str, wanted: tuple[int, ...]) -> tuple[float | None, str]:
+        rows = [r for r in sizes if key in r and r.get(key) is not None]
+        hit = [r for r in rows if r["size"] in wanted]
+        worst = max((r[key] for r in hit), default=None)
+        return worst, ", ".join(f"{r['size']}: {r[key]:.2f}" for r in rows)
+
+    ts = [
+        {"name": "start-up CPU / `python -c pass` (empty list)",
+         "value": start.get("fn_over_pass_cpu"), "limit": T14_STARTUP},
+        {"name": "start-up instructions / `python -c pass`",
+         "value": start.get("fn_over_pass_ir"), "limit": T14_STARTUP},
+    ]
+    for name, key, wanted, limit in (
+        ("peak RSS above the empty-list run / input, worst of 5k, 50k",
+         "rss_above_startup_over_input", (5000, 50000), T14_RSS_ABOVE),
+        ("fn instructions at 5k / the revision before", "fn_over_before_ir", (5000,),
+         T14_IR_VS_BEFORE),
+        ("kpt+fn / kpt+cat CPU, worst of 1k, 5k", "kpt_ratio_cpu", (1000, 5000), T14_KPT_CPU),
+    ):
+        value, all_sizes = at(key, wanted)
+        ts.append({"name": name, "value": value, "limit": limit, "smaller_sizes": all_sizes})
+    for t in ts:
+        t["pass"] = None if t["value"] is None else t["value"] <= t["limit"]
+    return ts
+
+
+def apply_baseline(path: Path, sizes: list[dict], start: dict) -> str:
+    """Ratios against an earlier results.json (``--baseline``) where --compare gave none:
+    instructions (machine-independent enough), and CPU (only if the machine is the same)."""
+    old = json.loads(path.read_text())
+    by_size = {r["size"]: r for r in old.get("sizes", [])}
+    for r in sizes:
+        o = by_size.get(r["size"], {})
+        if "fn_over_before_ir" not in r and o.get("fn_ir") and r.get("fn_ir"):
+            r["before_fn_ir"] = o["fn_ir"]
+            r["fn_over_before_ir"] = r["fn_ir"] / o["fn_ir"]
+        if "fn_over_before_cpu" not in r and o.get("fn_cpu_s") and r.get("fn_cpu_s"):
+            r["before_fn_cpu_s"] = o["fn_cpu_s"]
+            r["fn_over_before_cpu"] = r["fn_cpu_s"] / o["fn_cpu_s"]
+    ostart = old.get("startup", {})
+    if "before_fn_ir" not in start and ostart.get("fn_ir"):
+        start["before_fn_ir"] = ostart["fn_ir"]
+    if "before_fn_cpu_ms" not in start and ostart.get("fn_cpu_ms"):
+        start["before_fn_cpu_ms"] = ostart["fn_cpu_ms"]
+    return f"baseline {path} ({old.get('meta', {}).get('date', '?')})"
+
+
 def fmt(v: float | None, spec: str) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
 
 def print_report(
-    meta: dict, sizes: list[dict], start: dict, growth: dict, targets: list[dict]
+    meta: dict, sizes: list[dict], start: dict, growth: dict, targets: list[dict],
+    targets14: list[dict] | None = None,
 ) -> None:
     print()
     print(f"fn: {meta['fn']}")
@@ -544,12 +744,64 @@ def print_report(
             f"{r['rss_over_input']:.2f}x input ({extra:.2f}x above the empty-list RSS), "
             f"floor {r['floor_rss_mb']:.1f} MB"
         )
+    print_floors(meta, sizes, start)
     print()
     print("targets:")
     for t in targets:
         val = fmt(t["value"], ".2f")
         more = f"; at {t['smaller_sizes']}" if t.get("smaller_sizes") else ""
         print(f"  [{verdict(t['pass'])}] {t['name']}: {val} (limit {t['limit']}){more}")
+    if targets14:
+        print("targets (issue 14):")
+        for t in targets14:
+            val = fmt(t["value"], ".2f")
+            more = f"; at {t['smaller_sizes']}" if t.get("smaller_sizes") else ""
+            print(f"  [{verdict(t['pass'])}] {t['name']}: {val} (limit {t['limit']}){more}")
+
+
+def mega(v: float | None) -> str:
+    return "-" if v is None else f"{v / 1e6:,.1f}M"
+
+
+def print_floors(meta: dict, sizes: list[dict], start: dict) -> None:
+    """Start-up, the distance to libyaml's floors, and the revision before (issue 14)."""
+    print()
+    line = (f"start-up CPU: fn {fmt(start.get('fn_cpu_ms'), '.1f')} ms, python -c pass "
+            f"{fmt(start.get('python_pass_cpu_ms'), '.1f')} ms, python -S -c pass "
+            f"{fmt(start.get('python_S_pass_cpu_ms'), '.1f')} ms: fn/pass "
+            f"{fmt(start.get('fn_over_pass_cpu'), '.2f')}")
+    if start.get("before_fn_cpu_ms"):
+        line += f"; {meta.get('before', 'before')}: fn {start['before_fn_cpu_ms']:.1f} ms"
+    print(line)
+    if "fn_ir" in start:
+        line = (f"start-up instructions: fn {mega(start['fn_ir'])}, python -c pass "
+                f"{mega(start['python_pass_ir'])}, python -S -c pass "
+                f"{mega(start['python_S_pass_ir'])}: fn/pass {start['fn_over_pass_ir']:.2f}")
+        if start.get("before_fn_ir"):
+            line += (f"; before: fn {mega(start['before_fn_ir'])} "
+                     f"(now/before {start['fn_ir'] / start['before_fn_ir']:.2f})")
+        print(line)
+    print(f"floors (CPU of whole processes, median; C floor: {meta.get('c_floor', '?')}; "
+          "events: PyYAML's CParser events iterated in Python):")
+    for r in sizes:
+        line = (f"  {r['size']}: fn {fmt(r.get('fn_cpu_s'), '.3f')} s, C floor "
+                f"{fmt(r.get('c_floor_cpu_s'), '.3f')} s, events "
+                f"{fmt(r.get('events_cpu_s'), '.3f')} s; fn/C "
+                f"{fmt(r.get('fn_over_c_floor_cpu'), '.1f')}, fn/events "
+                f"{fmt(r.get('fn_over_events_cpu'), '.2f')}")
+        if r.get("before_fn_cpu_s"):
+            line += (f"; before {r['before_fn_cpu_s']:.3f} s, now/before "
+                     f"{fmt(r.get('fn_over_before_cpu'), '.2f')}")
+        print(line)
+        if "fn_ir" in r:
+            line = (f"     instructions: fn {mega(r['fn_ir'])}, C floor {mega(r['c_floor_ir'])}"
+                    f" (fn/C {r['fn_over_c_floor_ir']:.1f})")
+            if "events_ir" in r:
+                line += f", events {mega(r['events_ir'])} (fn/events {r['fn_over_events_ir']:.2f})"
+            if "before_fn_ir" in r:
+                line += (f", before {mega(r['before_fn_ir'])} "
+                         f"(now/before {r['fn_over_before_ir']:.2f})")
+            print(line)
 
 
 def tool_version(argv: list[str]) -> str | None:
@@ -582,14 +834,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--quick",
         action="store_true",
-        help="about a minute: 1 run per size, kpt only up to 1000 resources, 10 start-up runs",
+        help="under 2 minutes: sizes up to 5000, 1 run per size, 10 start-up runs",
     )
     ap.add_argument("--kpt", default=shutil.which("kpt") or "/usr/bin/kpt")
     ap.add_argument("--no-kpt", action="store_true", help="skip the kpt comparison")
     ap.add_argument(
         "--kpt-sizes",
         default=None,
-        help="comma-separated sizes to run kpt on (default: all; --quick: <=1000)",
+        help="comma-separated sizes to run kpt on (default: those <= 5000)",
     )
     ap.add_argument(
         "--kpt-floor",
@@ -597,6 +849,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also time kpt with the libyaml load+dump as the function",
     )
     ap.add_argument("--startup-runs", type=int, default=None, help="default 20 (--quick: 10)")
+    ap.add_argument(
+        "--compare", metavar="REV", default=None,
+        help="also run fn/ of git revision REV (e.g. HEAD~1), alternating, and report "
+        "now/before in CPU and instructions")
+    ap.add_argument(
+        "--baseline", type=Path, default=None,
+        help="an earlier results.json: now/before where --compare gave none")
+    ap.add_argument(
+        "--ir-sizes", default=None,
+        help="sizes to count instructions at with callgrind (slow: ~80 s at 5000). Default: "
+        "5000 (--quick: none, or 1000 with --compare); 'none' for none")
+    ap.add_argument("--ir-events", action="store_true",
+                    help="also count the Python event iteration's instructions")
     ap.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     ap.add_argument(
         "--out",
@@ -606,7 +871,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = ap.parse_args(argv)
     args.sizes = (
-        sorted({int(s) for s in args.sizes.split(",")}) if args.sizes else list(DEFAULT_SIZES)
+        sorted({int(s) for s in args.sizes.split(",")}) if args.sizes
+        else list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     )
     if not args.sizes or min(args.sizes) < 1:
         ap.error("--sizes takes positive integers")
@@ -617,12 +883,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         import compileall
 
         compileall.compile_dir(str(REPO / "fn"), quiet=1)
+    if args.ir_sizes is None:
+        args.ir_sizes = ({1000} if args.compare else set()) if args.quick else {5000}
+    elif args.ir_sizes == "none":
+        args.ir_sizes = set()
+    else:
+        args.ir_sizes = {int(s) for s in args.ir_sizes.split(",")}
     if args.startup_runs is None:
         args.startup_runs = 10 if args.quick else 20
     if args.kpt_sizes:
         args.kpt_sizes = {int(s) for s in args.kpt_sizes.split(",")}
     else:
-        args.kpt_sizes = {s for s in args.sizes if s <= 1000} if args.quick else set(args.sizes)
+        args.kpt_sizes = {s for s in args.sizes if s <= 5000}
     args.out = args.out.resolve()
     return args
 
@@ -647,6 +919,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss_method": "GNU time %M" if USE_GNU_TIME else "fresh Python wrapper (>= ~8 MB)",
         "loadavg_start": os.getloadavg(),
         "dont_write_bytecode": bool(os.environ.get("PYTHONDONTWRITEBYTECODE")),
+        "valgrind": VALGRIND,
     }
     if not yaml.__with_libyaml__:
         print("PyYAML has no libyaml: the floor cannot be measured", file=sys.stderr)
@@ -654,13 +927,17 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"meta": meta}
     try:
         bench = Bench(args)
+        meta["c_floor"] = bench.c_floor_kind
+        if bench.compare:
+            meta["before"] = f"revision {bench.compare[0]}"
         empty = bench.work / "empty-resourcelist.yaml"
         empty.write_text(generate.generate(1, args.seed).empty_resourcelist)
         bench.log(f"start-up: {args.startup_runs} runs of the fn on an empty ResourceList")
         start = bench.startup(empty)
         sizes = []
         for size in args.sizes:
-            runs = args.runs or (1 if args.quick else (5 if size <= 1000 else 3))
+            runs = args.runs or (
+                1 if args.quick or size > 5000 else (5 if size <= 1000 else 3))
             with_kpt = not args.no_kpt and size in args.kpt_sizes
             sizes.append(bench.size(size, runs, with_kpt))
     except FunctionFailed as e:
@@ -670,10 +947,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nBENCHMARK ERROR: {e}", file=sys.stderr)
         return 2
     growth, targets = analyse(sizes, start)
+    if args.baseline:
+        meta.setdefault("before", apply_baseline(args.baseline, sizes, start))
+    targets14 = issue14_targets(sizes, start)
     meta["wall_s"] = time.perf_counter() - began
     meta["loadavg_end"] = os.getloadavg()
-    results.update(startup=start, sizes=sizes, growth=growth, targets=targets)
-    print_report(meta, sizes, start, growth, targets)
+    results.update(startup=start, sizes=sizes, growth=growth, targets=targets,
+                   targets_issue14=targets14)
+    print_report(meta, sizes, start, growth, targets, targets14)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {args.out / 'results.json'} (total {meta['wall_s']:.0f} s)")
