@@ -10,13 +10,12 @@ import re
 from collections import namedtuple
 from collections.abc import Mapping as EnvMapping
 
-import yaml
-
 from fn.config import DNS_LABEL, Settings
 from fn.imageref import host_of
 from fn.nodes import Mapping, Scalar
 from fn.problems import Problem
 from fn.redacted import Redacted
+from fn.yamlc import yaml
 
 API_VERSIONS = ("kots.io/v1beta1", "kots.io/v1beta2")
 PROXY = "proxy.replicated.com"

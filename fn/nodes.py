@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import yaml
+from fn import yamlc
 
 STR = "tag:yaml.org,2002:str"
 NULL = "tag:yaml.org,2002:null"
 MERGE = "tag:yaml.org,2002:merge"
 VALUE = "tag:yaml.org,2002:value"  # "=": a string as a key (PyYAML), else not buildable
 _SET, _OMAP, _PAIRS = ("tag:yaml.org,2002:" + t for t in ("set", "omap", "pairs"))
-_resolver = yaml.resolver.Resolver()
 # first characters with which a plain scalar can be something other than a string
-_MAYBE_NOT_STR = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k)
+_MAYBE_NOT_STR = frozenset(k for k in yamlc.yaml.resolver.Resolver.yaml_implicit_resolvers if k)
 
 
 def resolve(value: str) -> str:
     """The tag of a plain scalar, as PyYAML's safe loader resolves it (YAML 1.1)."""
     if value and value[0] not in _MAYBE_NOT_STR:
         return STR
-    return _resolver.resolve(yaml.ScalarNode, value, (True, False))
+    return yamlc.resolver().resolve(yamlc.ScalarNode, value, (True, False))
 
 
 class Node:
@@ -147,8 +146,8 @@ def to_python(node: Node | None, budget: list[int] | None = None) -> object:
         if node.tag == "?":
             raise ValueError("complex mapping key")
         try:
-            return yaml.constructor.SafeConstructor().construct_object(
-                yaml.ScalarNode(node.tag, node.value))
+            return yamlc.yaml.constructor.SafeConstructor().construct_object(
+                yamlc.ScalarNode(node.tag, node.value))
         except Exception:  # e.g. "!!int abc": say what, never the value (it may be secret)
             raise ValueError("a value that does not match its tag") from None
     if isinstance(node, Mapping):

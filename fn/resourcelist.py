@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import yaml
-
 from fn import locate, yamlread
 from fn.fieldspecs import GENERATED, SECRET_KINDS
 from fn.nodes import Mapping, Node, Sequence, Skipped, is_null, string, to_python
 from fn.problems import Problem
 from fn.results import Result
 from fn.textedit import Editor
+from fn.yamlc import yaml
 from fn.yamlread import ALL
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")

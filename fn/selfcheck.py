@@ -16,31 +16,36 @@ from __future__ import annotations
 import copy
 from bisect import bisect_left
 
-import yaml
-
 from fn.intents import apply
 from fn.linebreaks import other_breaks
 from fn.problems import Problem
+from fn.yamlc import yaml
+
+_LOADER: list = []
 
 
-class _AnyTagLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The safe loader, reading unknown tags as the plain value underneath."""
+def _loader() -> type:
+    """The safe C loader, reading unknown tags as the plain value underneath (made on
+    first use: it needs the whole of PyYAML, which a run that edits nothing never loads)."""
+    if not _LOADER:
+        class AnyTag(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+            pass
 
+        def plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
+            if isinstance(node, yaml.MappingNode):
+                return loader.construct_mapping(node, deep=True)
+            if isinstance(node, yaml.SequenceNode):
+                return loader.construct_sequence(node, deep=True)
+            return loader.construct_scalar(node)
 
-def _plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)
-
-
-_AnyTagLoader.add_multi_constructor("!", _plain)
-_AnyTagLoader.add_multi_constructor("tag:", _plain)
+        AnyTag.add_multi_constructor("!", plain)
+        AnyTag.add_multi_constructor("tag:", plain)
+        _LOADER.append(AnyTag)
+    return _LOADER[0]
 
 
 def load(text: str) -> object:
-    return yaml.load(text, Loader=_AnyTagLoader)  # a safe loader: no Python objects
+    return yaml.load(text, Loader=_loader())  # a safe loader: no Python objects
 
 
 class Shifts:
@@ -158,8 +163,8 @@ def _whole(doc, run, out: str) -> None:
 def stream(source, run, out: str) -> None:
     """Raise Problem unless the output stream reads as meant (every document compared)."""
     try:
-        old = [d for d in yaml.load_all(source.text, Loader=_AnyTagLoader) if d is not None]
-        new = [d for d in yaml.load_all(out, Loader=_AnyTagLoader) if d is not None]
+        old = [d for d in yaml.load_all(source.text, Loader=_loader()) if d is not None]
+        new = [d for d in yaml.load_all(out, Loader=_loader()) if d is not None]
     except yaml.YAMLError:
         raise fail("the output") from None
     dropped = {id(item) for item in run.drop}

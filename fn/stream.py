@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Mapping as Env
 
-import yaml
-
 from fn import pipeline, resourcelist, selfcheck, yamlread
 from fn.config import Settings
 from fn.krm import Output
@@ -15,6 +13,7 @@ from fn.locate import resource_policy
 from fn.nodes import Mapping
 from fn.problems import Problem
 from fn.textedit import Editor, block
+from fn.yamlc import yaml
 
 
 class Stream:

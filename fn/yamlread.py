@@ -16,27 +16,28 @@ from __future__ import annotations
 
 import re
 
-import yaml
-from yaml.events import (
+from fn.linebreaks import BREAKS, as_lf
+from fn.nodes import NULL, STR, Mapping, Node, Scalar, Sequence, Skipped
+from fn.yamlc import (
     AliasEvent,
+    CParser,
     DocumentEndEvent,
     DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
+    ScalarNode,
     SequenceEndEvent,
     SequenceStartEvent,
     StreamEndEvent,
+    YAMLError,
+    safe_constructor,
 )
-
-from fn.linebreaks import BREAKS, as_lf
-from fn.nodes import NULL, STR, Mapping, Node, Scalar, Sequence, Skipped
 
 ALL = "all"
 Policy = object  # ALL | dict[str, Policy] | Callable[[Mapping, str], Policy] | None (skip)
 MAX_DEPTH = 200
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class NeedsAll(Exception):
@@ -47,7 +48,7 @@ class TooDeep(ValueError):
     pass
 
 
-class Refused(yaml.YAMLError):
+class Refused(YAMLError):
     """Valid YAML the function will not read (its message never quotes the input)."""
 
     def __init__(self, problem: str, mark: object) -> None:
@@ -63,7 +64,6 @@ PYTHON_TAG = "tag:yaml.org,2002:python/"
 YAML_TAG = "tag:yaml.org,2002:"
 _MAPPING_TAGS = ("map", "set")  # the standard tags a mapping or sequence can carry
 _SEQUENCE_TAGS = ("seq", "omap", "pairs")
-_constructor = yaml.constructor.SafeConstructor()
 MAX_EXPANSION = 1_000_000  # nodes that aliases may add to a document: more is a YAML bomb
 
 
@@ -74,7 +74,7 @@ def _mismatch(e: ScalarEvent) -> bool:
     if tag in (YAML_TAG + "str", YAML_TAG + "merge") or not tag.startswith(YAML_TAG):
         return False
     try:  # the whole construction: some constructors finish only here ("!!set")
-        _constructor.construct_document(yaml.ScalarNode(tag, e.value))
+        safe_constructor().construct_document(ScalarNode(tag, e.value))
     except Exception:
         return True
     return False
@@ -145,7 +145,7 @@ class _Reader:
         self.last = 0  # where the last leaf read (scalar, alias, flow collection) ends
 
     def stream(self) -> list[tuple[int, int, Node | None]]:
-        loader = _Loader(_Chunks(self.text))
+        loader = CParser(_Chunks(self.text))
         try:
             self.nxt = loader.get_event  # libyaml's parser, without a generator around it
             return self._documents()
