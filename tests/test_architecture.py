@@ -26,7 +26,10 @@ EXCEPTIONS = {
     "textedit:block": "one writer of block YAML: each branch is a shape of value",
     "textedit:Editor.delete_entry": "block and flow sequences, comments and blank lines",
     "textedit:Editor.insert_lines": "where a line goes after an unbroken last line",
-    "textedit:Editor.set_value": "scalar, block scalar, flow and '? key' forms",
+    "textedit:Editor.set_value": "scalar, block scalar, alias, flow and '? key' forms",
+    "yamlc:_load": "PyYAML's C parser without yaml/__init__: one ordered sequence of imports "
+                   "and registrations (issue 14 start-up); split, its order would be harder "
+                   "to read",
 }
 
 
