@@ -47,7 +47,7 @@ class Site:
     ``base`` is the deepest mapping on its path that exists; ``rest`` the keys from there
     to the list (one key when only the list is missing)."""
 
-    __slots__ = ("base", "images", "path", "rest")
+    __slots__ = ("base", "images", "namespace", "path", "rest")
 
     def __init__(self, path: str, base: Mapping, rest: tuple[str, ...],
                  images: list[ImageField]) -> None:
@@ -55,6 +55,7 @@ class Site:
         self.base = base
         self.rest = rest
         self.images = images
+        self.namespace: str | None = None  # in a List: the entry's (else the resource's)
 
     def node(self) -> Node | None:
         """The list itself, when it exists (also when a ``<<`` merge key brings it)."""
@@ -95,16 +96,52 @@ def resource_policy(so_far: Mapping, key: str) -> Policy:
     return ALL  # custom resources: searched for embedded pod templates
 
 
+def is_resource_list(root: Mapping, kind: str) -> bool:
+    """A ``List`` (kubectl's ``v1 List``, ``RoleBindingList``, ...): resources in ``items``."""
+    return kind.endswith("List") and isinstance(root.get("items"), Sequence)
+
+
 def sites(root: Mapping, api_version: str, kind: str, notes: list[Problem],
           table: Table = BUILTIN) -> list[Site]:
     """The pull-secret sites of one resource that serve at least one image field; what
-    looked like images but could not be read goes to ``notes`` (warnings)."""
+    looked like images but could not be read goes to ``notes`` (warnings). A List's
+    entries are read as the resources they are, each site with its entry's namespace."""
+    if is_resource_list(root, kind):
+        return _list_sites(root, notes, table)
     rows = table.find(group_of(api_version), kind)
     if rows is None:
         found: list[Site] = []
         _search(root, "", found, set(), 0, notes)
         return found
     return _apply(root, "", *rows)
+
+
+def _list_sites(root: Mapping, notes: list[Problem], table: Table) -> list[Site]:
+    out: list[Site] = []
+    for i, entry in enumerate(root.get("items").entries):  # type: ignore[union-attr]
+        if not isinstance(entry, Mapping):
+            raise Problem("must be a mapping", field=f"items[{i}]")
+        api, kind = (v.value if isinstance(v := entry.get(k), Scalar) else ""
+                     for k in ("apiVersion", "kind"))
+        meta = entry.get("metadata")
+        ns = meta.get("namespace") if isinstance(meta, Mapping) else None
+        found = (_list_sites(entry, notes, table) if is_resource_list(entry, kind) else
+                 _search_or_apply(entry, api, kind, notes, table, f"items[{i}]"))
+        for site in found:
+            if site.namespace is None and isinstance(ns, Scalar) and ns.tag == STR:
+                site.namespace = ns.value or None
+        out += found
+    return out
+
+
+def _search_or_apply(root: Mapping, api: str, kind: str, notes: list[Problem], table: Table,
+                     prefix: str) -> list[Site]:
+    rows = table.find(group_of(api), kind)
+    if rows is None:
+        found: list[Site] = []
+        _search(root, prefix, found, set(), 1, notes)
+        return found
+    return _apply(root, prefix, *rows)
 
 
 def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],

@@ -11,7 +11,7 @@ from fn.config import Settings
 from fn.intents import intend, path_of
 from fn.locate import Site
 from fn.nodes import Mapping, Scalar, Sequence, to_python
-from fn.plan import Plan, rewritten
+from fn.plan import Plan, namespace_of, rewritten
 from fn.problems import Problem
 from fn.resourcelist import LOCAL_CONFIG, Item
 from fn.results import INFO, WARNING, Result
@@ -41,7 +41,7 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     new_items: list[dict] = []
     drop: list[Item] = []
     if ps is not None and secretforms.writes(s, ps.payload):
-        namespaces = {item.namespace for item, _ in p.sites} | set(s.namespaces)
+        namespaces = {namespace_of(i, site) for i, site in p.sites} | set(s.namespaces)
         new_items, drop = _secrets(p, ps, items, namespaces, kpt_paths, results, s)
     images = imagelist.lines(p)
     if s.list_images_configmap:

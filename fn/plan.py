@@ -109,3 +109,8 @@ def rewritten(p: Plan) -> list[Use]:
 
 def errors(results: list[Result]) -> int:
     return sum(r.severity == ERROR for r in results)
+
+
+def namespace_of(item: Item, site) -> str | None:
+    """Where a site's pods run: a List entry's namespace, else the resource's."""
+    return site.namespace if site.namespace is not None else item.namespace

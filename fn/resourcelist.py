@@ -193,7 +193,7 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
     """The Item for a resource's node: checks its identity, reads its annotations, finds
     its image fields, and lets go of the node unless it is a ConfigMap or Secret."""
     api, kind, name, namespace, meta = _identity(node, where)
-    item = Item(editor, index, api, kind, name, namespace)
+    item = Item(editor, index, api, kind, name or "", namespace)
     _read_annotations(item, meta, f"{where} ({kind} {name})")
     core = kind == "Secret" or (kind == "ConfigMap" and _payload(node))
     if (item.group == "" and core) or (item.group, kind) in SECRET_KINDS:
@@ -220,7 +220,7 @@ def _identity(node: Node, where: str) -> tuple[str, str, str, str | None, Mappin
     if not isinstance(meta, Mapping):
         raise Problem(f"{where} ({kind}) has no metadata")
     name = string(meta.get("name"))
-    if not name:
+    if not name and not locate.is_resource_list(node, kind):  # a List needs no name (kubectl's)
         raise Problem(f"{where} ({kind}) has no metadata.name")
     ns_node = meta.get("namespace")
     namespace = string(ns_node)

@@ -10,7 +10,7 @@ from fn import pipeline, resourcelist, selfcheck, yamlread
 from fn.config import Settings
 from fn.krm import Output
 from fn.locate import resource_policy
-from fn.nodes import Mapping
+from fn.nodes import Mapping, is_null
 from fn.problems import Problem
 from fn.textedit import Editor, block
 from fn.yamlc import yaml
@@ -35,7 +35,7 @@ class Stream:
         except yamlread.TooDeep:
             raise Problem(f"{source} is nested too deeply") from None
         for n, (start, end, root) in enumerate(docs):
-            if root is None:
+            if root is None or is_null(root):  # "---" alone, or only comments: skipped
                 continue
             where = f"{source}: document {n + 1}"
             if not isinstance(root, Mapping):
