@@ -180,4 +180,6 @@ def _report(run, verbose: bool, quiet: bool = False) -> None:
 
 
 def _say(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    from fn.results import printable
+
+    print(printable(f"{PROG}: error: {message}"), file=sys.stderr)

@@ -18,8 +18,10 @@ TYPED_KIND = "ReplicatedProxy"
 
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?")
-HOST_OR_IPV6 = re.compile(rf"{HOST.pattern}|\[[0-9A-Fa-f:]+\](:[0-9]{{1,5}})?")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # a DNS label: no "-" at an end
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*(?::{_PORT})?")
+HOST_OR_IPV6 = re.compile(rf"{HOST.pattern}|\[[0-9A-Fa-f:]+\](?::{_PORT})?")
 ON_PROBE_ERROR = ("private", "public", "error")
 MODES = ("mutate", "validate")
 SECRET_MODES = ("generate", "existing", "externalSecret", "sealed")  # fn.secretforms

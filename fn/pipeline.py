@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from fn import classify, config, license, plan, targets
+from fn import classify, config, license, plan, secrecy, targets
 from fn.config import Settings
 from fn.mutate import Outcome, mutate
+from fn.nodes import string
 from fn.problems import Problem, Problems, results_of
 from fn.results import ERROR, WARNING, Result
+from fn.textedit import first
 from fn.validate import explain, validate
 
 MUTATE, VALIDATE, EXPLAIN = "mutate", "validate", "explain"
@@ -69,10 +71,24 @@ def run(read: Callable[[], object], mode: str | None = None,
             raise Problems(source.problems)  # type: ignore[attr-defined]
         s = settings or config.load(source.function_config)  # type: ignore[attr-defined]
         mode = mode or s.mode
-        return _decide_and_act(source, s, mode, environ or {})
+        run = _decide_and_act(source, s, mode, environ or {})
     except (Problem, Problems) as exc:
-        results = results_of(exc)
-    return Run(Outcome(results), 1, mode or MUTATE, source, settings=s)
+        run = Run(Outcome(results_of(exc)), 1, mode or MUTATE, source, settings=s)
+    secrecy.redact(run.results, _secrets(source, s, environ or {}))
+    return run
+
+
+def _secrets(source: object, s: Settings | None, environ: Mapping[str, str]) -> set[str]:
+    """Every license ID this run could know of (for ``fn.secrecy``)."""
+    texts: list[str | None] = [string(first(i.node, "data", "license.yaml"))
+                               for i in getattr(source, "items", ()) if i.kind == "ConfigMap"]
+    values: list[object] = []
+    if s is not None:
+        values.append(s.license_id.reveal() if s.license_id is not None else None)
+        name = getattr(s, "license_id_env", None)
+        values.append(environ.get(name) if name else None)
+        texts.append(s.license_doc if isinstance(s.license_doc, str) else None)
+    return secrecy.known(getattr(source, "function_config", None), texts, values)
 
 
 def _decide_and_act(source, s: Settings, mode: str, environ: Mapping[str, str]) -> Run:

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+MESSAGE_LIMIT = 1000  # characters of a message (results) or a line (stderr)
+NAME_LIMIT = 120      # characters of a name or path quoted in a line
+
+
+def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` as one printable line of at most ``limit`` characters: line breaks, ANSI
+    escapes and other controls written as escapes (``\\n``, ``\\x1b``)."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                       for c in text)
+    if len(text) > limit:
+        cut = len(text) - limit + 30
+        text = f"{text[:limit - 30]}... ({cut} more characters)"
+    return text
 
 
 class Result:
@@ -12,7 +26,7 @@ class Result:
                  resource_ref: dict[str, str] | None = None, field: dict[str, str] | None = None,
                  file: dict[str, str | int] | None = None, tags: dict[str, str] | None = None
                  ) -> None:
-        self.message = message
+        self.message = printable(message)
         self.severity = severity
         self.resource_ref = resource_ref
         self.field = field
@@ -38,10 +52,10 @@ class Result:
         """One line for a person: ``[error] apps/v1/Deployment shop/api: message``."""
         where = ""
         if self.resource_ref:
-            r = self.resource_ref
+            r = {k: printable(str(v), NAME_LIMIT) for k, v in self.resource_ref.items()}
             ns = f"{r['namespace']}/" if r.get("namespace") else ""
             where = f" {r.get('apiVersion', '')}/{r.get('kind', '')} {ns}{r.get('name', '')}"
             if self.field:
-                where += f" {self.field['path']}"
+                where += f" {printable(str(self.field['path']), NAME_LIMIT)}"
             where += ":"
-        return f"[{self.severity}]{where} {self.message}"
+        return printable(f"[{self.severity}]{where} {self.message}")
