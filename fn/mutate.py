@@ -11,7 +11,7 @@ from fn.config import Settings
 from fn.intents import intend, path_of
 from fn.locate import Site
 from fn.nodes import Mapping, Scalar, Sequence, to_python
-from fn.plan import Plan, namespace_of, rewritten
+from fn.plan import Plan, rewritten, secret_namespaces
 from fn.problems import Problem
 from fn.resourcelist import LOCAL_CONFIG, Item
 from fn.results import INFO, WARNING, Result
@@ -31,6 +31,7 @@ class Outcome:
 
 
 def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> Outcome:
+    namespaces = secret_namespaces(p, s.namespaces)
     results = p.results + p.unseen_results(WARNING)
     edited: set[int] = set()
     _rewrite_images(p, s, results, edited)
@@ -41,7 +42,6 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     new_items: list[dict] = []
     drop: list[Item] = []
     if ps is not None and secretforms.writes(s, ps.payload):
-        namespaces = {namespace_of(i, site) for i, site in p.sites} | set(s.namespaces)
         new_items, drop = _secrets(p, ps, items, namespaces, kpt_paths, results, s)
     images = imagelist.lines(p)
     if s.list_images_configmap:

@@ -7,7 +7,7 @@ from fn.classify import Verdict
 from fn.locate import ImageField, Site
 from fn.problems import InvalidReference, Problem, Problems
 from fn.resourcelist import Item
-from fn.results import ERROR, WARNING, Result
+from fn.results import ERROR, INFO, WARNING, Result
 from fn.targets import Target
 
 
@@ -114,3 +114,15 @@ def errors(results: list[Result]) -> int:
 def namespace_of(item: Item, site) -> str | None:
     """Where a site's pods run: a List entry's namespace, else the resource's."""
     return site.namespace if site.namespace is not None else item.namespace
+
+
+def secret_namespaces(p: Plan, extra: tuple[str, ...]) -> set[str | None]:
+    """The namespaces that need the pull secret. Workloads in ``default`` beside
+    workloads without a namespace share one Secret without a namespace (kustomize takes
+    both for ``default``, and two would be a duplicate); an info result says so."""
+    namespaces = {namespace_of(item, site) for item, site in p.sites} | set(extra)
+    if None in namespaces and "default" in namespaces:
+        namespaces.discard("default")
+        p.results.append(Result("workloads in namespace default and without a namespace "
+                                "share one pull secret, written without a namespace", INFO))
+    return namespaces

@@ -257,7 +257,27 @@ class Editor:
             emptied = self.emptied.pop(id(seq), None)
             if emptied is not None:
                 self.edits.remove(emptied)  # it gets an entry again: no "[]"
-            self.insert_lines(seq.end, block([value], seq.indent), seq)
+            self.insert_lines(self._past_foot_comments(seq), block([value], seq.indent), seq)
+
+    def _past_foot_comments(self, seq: Sequence) -> int:
+        """After the comments that end the last entry (indented more than its "-", such as
+        kpt's "  # [END my-app]"): a new entry goes after them, not between."""
+        text, pos = self.text, seq.end
+        if not seq.entries or (pos > 0 and text[pos - 1] != "\n"):
+            return pos
+        end = pos
+        while end < len(text):
+            nl = text.find("\n", end)
+            line = text[end:len(text) if nl < 0 else nl]
+            body = line.lstrip(" ")
+            if body.strip(" \t\r"):
+                if not body.startswith("#") or len(line) - len(body) <= seq.indent:
+                    break
+                pos = len(text) if nl < 0 else nl + 1
+            if nl < 0:
+                break
+            end = nl + 1
+        return pos
 
     def delete_entry(self, seq: Sequence, index: int) -> None:
         """Drop one entry of a sequence, with its "- " (block) or its comma (flow)."""

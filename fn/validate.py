@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fn import secret, secretchecks, secretforms
 from fn.config import Settings
-from fn.plan import Plan, errors, namespace_of
+from fn.plan import Plan, errors, secret_namespaces
 from fn.problems import Problem
 from fn.resourcelist import Item
 from fn.results import ERROR, INFO, Result
@@ -18,9 +18,8 @@ def validate(p: Plan, items: list[Item], s: Settings) -> list[Result]:
     out += [use.result(f"{target.problem} ({use.why})", ERROR) for use in p.uses
             if use.new is not None]
     ps = target.pull_secret
-    namespaces: set[str | None] = set(s.namespaces)
+    namespaces = secret_namespaces(p, s.namespaces)
     for item, site in p.sites:
-        namespaces.add(namespace_of(item, site))
         if ps is not None:
             out += _site_problems(item, site, ps)
     if ps is not None and s.secret_mode != secretforms.GENERATE:

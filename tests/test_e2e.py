@@ -145,3 +145,24 @@ def test_kpt_eval_fn_config_matches_render(kpt, fn_env, tmp_path):
          str(pkg / "replicated-proxy.yaml")], fn_env)
     evaluated = git_diff(pkg, fn_env)
     assert evaluated == (EXAMPLES / "kpt-package/.expected/diff.patch").read_text()
+
+
+def test_kpt_source_fn_sink_keeps_the_last_items_trailing_comment(kpt, fn_env, tmp_path):
+    """``kpt fn source | fn | kpt fn sink``: the comment that ends the last file stays in
+    that file; the new Secret goes after it, into a file of its own."""
+    pkg, out = tmp_path / "pkg", tmp_path / "out"
+    pkg.mkdir()
+    (pkg / "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\n"
+        "spec:\n  template:\n    spec:\n      containers:\n      - name: a\n"
+        "        image: quay.io/acme/api:1\n# [END my-app]\n")
+    config = tmp_path / "fn-config.yaml"
+    config.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+                      f"  licenseID: {LICENSE_ID}\n  appSlug: acme\n"
+                      "  privateImages: quay.io/acme/\n")
+    source = run([kpt, "fn", "source", str(pkg), "--fn-config", str(config)], fn_env)
+    changed = run(["replicated-proxy-fn"], fn_env, stdin=source.stdout)
+    run([kpt, "fn", "sink", str(out)], fn_env, stdin=changed.stdout)
+    app = (out / "app.yaml").read_text()
+    assert "# [END my-app]" in app and "proxy.replicated.com/proxy/acme/" in app
+    assert "[END my-app]" not in (out / "shop/secret_acme-registry.yaml").read_text()
