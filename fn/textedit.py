@@ -257,9 +257,9 @@ class Editor:
             emptied = self.emptied.pop(id(seq), None)
             if emptied is not None:
                 self.edits.remove(emptied)  # it gets an entry again: no "[]"
-            self.insert_lines(self._past_foot_comments(seq), block([value], seq.indent), seq)
+            self.insert_lines(self.past_foot_comments(seq), block([value], seq.indent), seq)
 
-    def _past_foot_comments(self, seq: Sequence) -> int:
+    def past_foot_comments(self, seq: Sequence) -> int:
         """After the comments that end the last entry (indented more than its "-", such as
         kpt's "  # [END my-app]"): a new entry goes after them, not between."""
         text, pos = self.text, seq.end
