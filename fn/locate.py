@@ -8,6 +8,7 @@ Fields of the wrong type raise ``Problem`` with the field's path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from fn.fieldspecs import (
@@ -29,6 +30,12 @@ from fn.results import WARNING
 from fn.yamlread import ALL, Policy
 
 SKIP_KEYS = frozenset({"metadata", "status"})
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def valid_namespace(namespace: str) -> bool:
+    """A Kubernetes namespace name: a DNS label (it becomes part of a file path, too)."""
+    return len(namespace) <= 63 and _DNS_LABEL.fullmatch(namespace) is not None
 MAX_DEPTH = 100
 
 
@@ -127,6 +134,10 @@ def _list_sites(root: Mapping, notes: list[Problem], table: Table) -> list[Site]
         ns = meta.get("namespace") if isinstance(meta, Mapping) else None
         found = (_list_sites(entry, notes, table) if is_resource_list(entry, kind) else
                  _search_or_apply(entry, api, kind, notes, table, f"items[{i}]"))
+        if isinstance(ns, Scalar) and ns.tag == STR and ns.value and not valid_namespace(
+                ns.value):
+            raise Problem("is not a valid namespace name (lowercase letters, digits and '-', "
+                          "at most 63)", field=f"items[{i}].metadata.namespace")
         for site in found:
             if site.namespace is None and isinstance(ns, Scalar) and ns.tag == STR:
                 site.namespace = ns.value or None

@@ -7,7 +7,6 @@ as it came in, annotations, comments and all.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from fn import locate, yamlread
@@ -23,7 +22,6 @@ API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
 class Item:
@@ -226,7 +224,7 @@ def _identity(node: Node, where: str) -> tuple[str, str, str, str | None, Mappin
     namespace = string(ns_node)
     if ns_node is not None and namespace is None and not is_null(ns_node):
         raise Problem(f"{where} ({kind} {name}) metadata.namespace must be a string")
-    if namespace and (len(namespace) > 63 or not _DNS_LABEL.fullmatch(namespace)):
+    if namespace and not locate.valid_namespace(namespace):
         raise Problem(f"{where} ({kind} {name}) metadata.namespace is not a valid namespace "
                       "name (lowercase letters, digits and '-', at most 63)")
     return api, kind, name, namespace or None, meta
