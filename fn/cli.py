@@ -45,6 +45,7 @@ def _function(args: list[str]) -> int:
         description="KRM function: pull private images through the Replicated proxy registry. "
         "With no arguments: ResourceList on stdin, ResourceList on stdout. With --config: a "
         "stream of manifests on stdin (helm template, kustomize build), manifests on stdout.",
+        epilog=_reference(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", metavar="FILE", help="function config (ConfigMap or "
                         "ReplicatedProxy) for plain stream mode, e.g. as a Helm post-renderer")
@@ -55,6 +56,27 @@ def _function(args: list[str]) -> int:
     if opts.config is None:
         return _krm()
     return _stream(opts.config, opts.verbose)
+
+
+def _reference() -> str:
+    """--help's closing part: the subcommands and every config field, from fn.schema."""
+    import textwrap
+
+    from fn.config import FIELDS
+    from fn.schema import DESCRIPTIONS
+
+    lines = ["subcommands:",
+             f"  {PROG} validate --config FILE [FILE|DIR|-]...   check manifests (exit 1 on "
+             "a problem); --format text|json|sarif|github",
+             f"  {PROG} explain --config FILE [FILE|DIR|-]...    each image: used where, "
+             "private or not, why, what it becomes; --format text|json|markdown",
+             "",
+             "config (a ConfigMap's data, or spec of a fn.replicated-proxy/v1alpha1 "
+             "ReplicatedProxy):"]
+    for name in FIELDS:
+        lines += textwrap.wrap(DESCRIPTIONS[name], 96, initial_indent=f"  {name}: ",
+                               subsequent_indent="      ")
+    return "\n".join(lines)
 
 
 def _krm() -> int:
@@ -108,7 +130,8 @@ def _check(command: str, args: list[str]) -> int:
 
     from fn import inputs, pipeline, report
 
-    formats = ("text", "json") if command == "validate" else ("text", "json", "markdown")
+    formats = (("text", "json", "sarif", "github") if command == "validate"
+               else ("text", "json", "markdown"))
     description = {
         "validate": "Check manifests: every private image pulled through the proxy, every "
                     "PodSpec with the pull secret, every namespace with a Secret that "
@@ -175,7 +198,7 @@ def _report(run, verbose: bool, quiet: bool = False) -> None:
             print(r.line(), file=sys.stderr)
     else:
         for r in run.results:
-            if r.severity != "info" or r is run.results[-1]:
+            if r.severity != "info" or r is run.summary:
                 print(r.line(), file=sys.stderr)
 
 

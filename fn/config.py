@@ -168,8 +168,7 @@ def _settings(raw: dict, typed: bool, where: str) -> Settings:
     for key, value in raw.items():
         field = FIELDS.get(key) if isinstance(key, str) else None
         if field is None or key in other_form:
-            known = sorted(k for k in FIELDS if k not in other_form)
-            raise Problem(f"unknown field {where}.{key} (known: {', '.join(known)})",
+            raise Problem(f"unknown field {where}.{key}{_hint(key, other_form)}",
                           field=f"{where}.{key}")
         if value is None:
             continue
@@ -182,6 +181,20 @@ def _settings(raw: dict, typed: bool, where: str) -> Settings:
         finish = _FINISH.get(kind)
         setattr(s, attribute, finish(value, path) if finish else value)
     return s
+
+
+def _hint(key: object, other_form: set[str]) -> str:
+    """" (did you mean privateImages?)", or the known fields when nothing is close."""
+    import difflib
+
+    known = sorted(k for k in FIELDS if k not in other_form)
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    if not close:
+        lowered = {k.lower(): k for k in known}
+        close = [lowered[str(key).lower()]] if str(key).lower() in lowered else []
+    if close:
+        return f" (did you mean {close[0]}?)"
+    return f" (known: {', '.join(known)})"
 
 
 def _license(value: object, path: str) -> object:

@@ -14,7 +14,7 @@ from fn.nodes import Mapping, Scalar, Sequence, to_python
 from fn.plan import Plan, rewritten, secret_namespaces
 from fn.problems import Problem
 from fn.resourcelist import LOCAL_CONFIG, Item
-from fn.results import INFO, WARNING, Result
+from fn.results import INFO, WARNING, Result, count
 from fn.targets import PullSecret
 from fn.textedit import scalar
 
@@ -23,8 +23,10 @@ class Outcome:
     """What a run produced: results, items to add and to drop, the image list."""
 
     def __init__(self, results: list[Result], new_items: list[dict] | None = None,
-                 drop: list[Item] | None = None, images: str = "") -> None:
+                 drop: list[Item] | None = None, images: str = "",
+                 summary: Result | None = None) -> None:
         self.results = results
+        self.summary = summary             # first of the results: what kpt shows first
         self.new_items = new_items or []   # Secrets (and the image list ConfigMap)
         self.drop = drop or []             # generated items no longer needed
         self.images = images               # "<original> <new>" lines, for skopeo copy
@@ -46,8 +48,8 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     images = imagelist.lines(p)
     if s.list_images_configmap:
         images = imagelist.keep_in_item(p, items, s.list_images_configmap, new_items, kpt_paths)
-    results.append(_summary(p, ps, added, len(new_items), len(drop), secretforms.noun(s)))
-    return Outcome(results, new_items, drop, images)
+    summary = _summary(p, ps, added, len(new_items), len(drop), secretforms.noun(s))
+    return Outcome([summary, *results], new_items, drop, images, summary)
 
 
 def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set[int]) -> None:
@@ -153,10 +155,10 @@ def _secrets(p: Plan, ps: PullSecret, items: list[Item], namespaces: set[str | N
 def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int,
              noun: str = "Secrets") -> Result:
     changed = rewritten(p)
-    secret_note = (f"pull secret {ps.name} added to {added} of {len(p.sites)} PodSpecs"
+    secret_note = (f"pull secret {ps.name} added to {added} of {count(len(p.sites), 'PodSpecs')}"
                    if ps else "no pull secret (none configured)")
     return Result(
-        f"{len(changed)} of {len(p.uses)} image references now use {p.target.where} "
+        f"{len(changed)} of {count(len(p.uses), 'image references')} now use {p.target.where} "
         f"({len({u.value for u in changed})} distinct, in "
-        f"{len({id(u.item) for u in changed})} resources); {secret_note}; "
-        f"{new} {noun} added, {dropped} removed", INFO)
+        f"{count(len({id(u.item) for u in changed}), 'resources')}); {secret_note}; "
+        f"{count(new, noun)} added, {dropped} removed", INFO)

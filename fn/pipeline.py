@@ -18,7 +18,7 @@ from fn.config import Settings
 from fn.mutate import Outcome, mutate
 from fn.nodes import string
 from fn.problems import Problem, Problems, results_of
-from fn.results import ERROR, WARNING, Result
+from fn.results import ERROR, WARNING
 from fn.textedit import first
 from fn.validate import explain, validate
 
@@ -32,7 +32,8 @@ class Run(Outcome):
     def __init__(self, outcome: Outcome, code: int, mode: str, source: object = None,
                  p: plan.Plan | None = None, settings: Settings | None = None,
                  rows: list[dict] | None = None) -> None:
-        super().__init__(outcome.results, outcome.new_items, outcome.drop, outcome.images)
+        super().__init__(outcome.results, outcome.new_items, outcome.drop, outcome.images,
+                         outcome.summary)
         self.code = code
         self.mode = mode
         self.source = source
@@ -43,11 +44,6 @@ class Run(Outcome):
     @property
     def failed(self) -> bool:
         return self.code != 0
-
-    @property
-    def summary(self) -> Result | None:
-        """The closing summary result (mutate and validate), which is not a finding."""
-        return self.results[-1] if self.plan is not None and self.results else None
 
     def first_error(self) -> str | None:
         """"<first error> (and N more)" for a one-line message, or None."""
@@ -105,7 +101,8 @@ def _decide_and_act(source, s: Settings, mode: str, environ: Mapping[str, str]) 
         plan.decide(p, {}, f"localRegistry is {target.where}")
     if mode == VALIDATE:
         results = validate(p, items, s)
-        return Run(Outcome(results), 1 if plan.errors(results) else 0, mode, source, p, s)
+        return Run(Outcome(results, summary=results[0]), 1 if plan.errors(results[1:]) else 0,
+                   mode, source, p, s)
     if mode == EXPLAIN:
         results = p.results + p.unseen_results(WARNING)
         return Run(Outcome(results), 0, mode, source, p, s, explain(p))

@@ -26,11 +26,14 @@ class Use:
         self.on_target = False        # already goes through the target
         self.why = ""
 
-    def result(self, message: str, severity: str) -> Result:
-        return Result(message, severity, self.item.ref(),
-                      {"path": self.field.path, "currentValue": self.value,
-                       **({"proposedValue": self.new} if self.new else {})},
-                      self.item.file())
+    def result(self, message: str, severity: str, rule: str = "") -> Result:
+        r = Result(message, severity, self.item.ref(),
+                   {"path": self.field.path, "currentValue": self.value,
+                    **({"proposedValue": self.new} if self.new else {})},
+                   self.item.file())
+        r.rule = rule
+        r.offset = (self.item.editor.text, self.field.node.start)
+        return r
 
 
 class Plan:
@@ -48,6 +51,7 @@ class Plan:
         for problem in self.unseen:
             problem.severity = severity
             out.append(problem.result())
+            out[-1].rule = "image-not-read"
         return out
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterable
 from typing import TextIO
 
 from fn.pipeline import Run
-from fn.results import ERROR, INFO, WARNING, Result
+from fn.results import ERROR, INFO, WARNING, Result, count, position_of
 
 COLOURS = {ERROR: "31", WARNING: "33", "proxied": "36", "moved": "36", "kept": "32",
            "invalid": "33"}
@@ -17,16 +18,61 @@ MOVED = ("proxied", "moved")
 
 
 def validate(run: Run, fmt: str, out: TextIO) -> None:
+    places = positions(run)
     if fmt == "json":
-        json.dump([r.to_data() for r in run.results], out, indent=2)
+        json.dump([_with_position(r, places) for r in run.results], out, indent=2)
         out.write("\n")
+        return
+    if fmt in ("github", "sarif"):
+        from fn import formats
+
+        findings = [r for r in run.results if r is not run.summary]
+        if fmt == "github":
+            out.write(formats.github(findings, places))
+        else:
+            json.dump(formats.sarif(findings, places), out, indent=2)
+            out.write("\n")
         return
     summary = run.summary
     findings = [r for r in run.results if r is not summary]
-    rows = [(r.severity, _where(r), (r.field or {}).get("currentValue", ""), r.message)
+    rows = [(r.severity, _file(r, places), _where(r),
+             (r.field or {}).get("currentValue", ""), r.message)
             for r in findings if r.severity != INFO]
-    text = summary.message if summary else f"validate: {len(findings)} problems"
-    table(("", "RESOURCE", "IMAGE", "PROBLEM"), rows, text, out)
+    text = summary.message if summary else f"validate: {count(len(findings), 'problems')}"
+    table(("", "FILE", "RESOURCE", "IMAGE", "PROBLEM"), rows, text, out)
+
+
+def positions(run: Run) -> dict[int, tuple[str, int, int]]:
+    """id(result) -> (file, line, column) for every result whose place is known: its field
+    (an image, a pull-secret list), else the start of its resource."""
+    starts = {}
+    for item in getattr(run.source, "items", ()):
+        f = item.file()
+        if f:
+            starts[(f.get("path"), f.get("index"), item.kind, item.name)] = (
+                item.editor.text, item.offset)
+    out = {}
+    for r in run.results:
+        f, ref = r.file or {}, r.resource_ref or {}
+        at = r.offset or starts.get((f.get("path"), f.get("index"), ref.get("kind"),
+                                     ref.get("name")))
+        if at is not None and f.get("path"):
+            line, column = position_of(*at)
+            out[id(r)] = (str(f["path"]), line, column)
+    return out
+
+
+def _with_position(r: Result, places: dict[int, tuple[str, int, int]]) -> dict:
+    data = r.to_data()
+    if id(r) in places:
+        _, line, column = places[id(r)]
+        data["file"] = {**data.get("file", {}), "line": line, "column": column}
+    return data
+
+
+def _file(r: Result, places: dict[int, tuple[str, int, int]]) -> str:
+    at = places.get(id(r))
+    return f"{at[0]}:{at[1]}:{at[2]}" if at else ""
 
 
 def explain(run: Run, fmt: str, out: TextIO) -> None:
@@ -76,6 +122,22 @@ def _where(r: Result) -> str:
     return text
 
 
+def fit(widths: list[int], columns: int) -> list[int]:
+    """Column widths that fit ``columns`` (two spaces between): the widest column gives
+    way first, down to 12 characters each."""
+    widths = list(widths)
+    while sum(widths) + 2 * (len(widths) - 1) > columns:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= 12:
+            break
+        widths[widest] -= 1
+    return widths
+
+
+def _cut(cell: str, width: int) -> str:
+    return cell if len(cell) <= width else cell[:width - 1] + "…"
+
+
 def table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]], summary: str,
           out: TextIO) -> None:
     """A table on a terminal, tab-free plain lines otherwise."""
@@ -87,7 +149,9 @@ def table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]], summary: str
             print(summary, file=out)
         return
     colour = "NO_COLOR" not in os.environ
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    widths = fit([max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)],
+                 shutil.get_terminal_size((100, 24)).columns)
+    rows = [tuple(_cut(c, w) for c, w in zip(row, widths, strict=True)) for row in rows]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(), file=out)
     for row in rows:
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]

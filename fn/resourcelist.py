@@ -30,8 +30,8 @@ class Item:
     SealedSecrets keep their node: a large input is not held in memory as nodes."""
 
     __slots__ = ("api_version", "editor", "file_ref", "generated", "index", "intents", "kind",
-                 "local_config", "name", "namespace", "node", "notes", "origin", "problem",
-                 "sites")
+                 "local_config", "name", "namespace", "node", "notes", "offset", "origin",
+                 "problem", "sites")
 
     def __init__(self, editor: Editor, index: int, api_version: str, kind: str, name: str,
                  namespace: str | None) -> None:
@@ -50,6 +50,7 @@ class Item:
         self.problem: Problem | None = None
         self.notes: list[Problem] = []  # warnings found while locating images
         self.intents: list | None = None  # what its edits mean (fn.intents)
+        self.offset = 0                   # where it starts in its text
 
     @property
     def group(self) -> str:
@@ -192,6 +193,7 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
     its image fields, and lets go of the node unless it is a ConfigMap or Secret."""
     api, kind, name, namespace, meta = _identity(node, where)
     item = Item(editor, index, api, kind, name or "", namespace)
+    item.offset = node.start
     _read_annotations(item, meta, f"{where} ({kind} {name})")
     core = kind == "Secret" or (kind == "ConfigMap" and _payload(node))
     if (item.group == "" and core) or (item.group, kind) in SECRET_KINDS:

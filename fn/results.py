@@ -7,6 +7,16 @@ MESSAGE_LIMIT = 1000  # characters of a message (results) or a line (stderr)
 NAME_LIMIT = 120      # characters of a name or path quoted in a line
 
 
+def count(n: int, noun: str) -> str:
+    """``1 Secret``, ``2 Secrets``: ``noun`` is given in the plural ("image references")."""
+    if n != 1:
+        return f"{n} {noun}"
+    words = noun.split(" ")
+    last = words[-1]
+    words[-1] = last[:-2] if last.endswith("ses") else last[:-1] if last.endswith("s") else last
+    return f"{n} {' '.join(words)}"
+
+
 def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """``text`` as one printable line of at most ``limit`` characters: line breaks, ANSI
     escapes and other controls written as escapes (``\\n``, ``\\x1b``)."""
@@ -20,7 +30,8 @@ def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 
 class Result:
-    __slots__ = ("field", "file", "message", "resource_ref", "severity", "tags")
+    __slots__ = ("field", "file", "message", "offset", "resource_ref", "rule", "severity",
+                 "tags")
 
     def __init__(self, message: str, severity: str = INFO,
                  resource_ref: dict[str, str] | None = None, field: dict[str, str] | None = None,
@@ -32,6 +43,10 @@ class Result:
         self.field = field
         self.file = file
         self.tags = tags
+        self.rule = ""  # the kind of finding (a SARIF rule id; not in KRM results)
+        self.offset: tuple[str, int] | None = None  # (its text, offset): file:line:column
+        self.rule = ""        # what kind of finding (SARIF rule id; not in KRM results)
+        self.offset: tuple[str, int] | None = None  # (source text, offset): file:line
 
     def __repr__(self) -> str:
         return f"Result({self.severity}: {self.message!r})"
@@ -59,3 +74,10 @@ class Result:
                 where += f" {printable(str(self.field['path']), NAME_LIMIT)}"
             where += ":"
         return printable(f"[{self.severity}]{where} {self.message}")
+
+
+def position_of(text: str, at: int) -> tuple[int, int]:
+    """(line, column), both from 1, of offset ``at`` in ``text`` (LF line breaks: the
+    editor's view of its text, fn.linebreaks)."""
+    start = text.rfind("\n", 0, at) + 1
+    return text.count("\n", 0, at) + 1, at - start + 1

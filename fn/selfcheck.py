@@ -75,8 +75,13 @@ def fail(what: str) -> Problem:
                    "changed (please report this input)")
 
 
-def line_start(text: str, pos: int) -> int:
-    return text.rfind("\n", 0, pos) + 1
+def dash_line(text: str, seq, index: int) -> int:
+    """The start of the line holding entry ``index``'s "-" (which may come lines before the
+    entry's first key: "- # comment")."""
+    start = text.rfind("\n", 0, seq.entries[index].start) + 1
+    while start > 0 and text[start + seq.indent:start + seq.indent + 1] != "-":
+        start = text.rfind("\n", 0, start - 1) + 1
+    return start
 
 
 def compare_slices(before: str, after: str, expected_extra: list, intents: list | None
@@ -109,13 +114,13 @@ def _fast(doc, run, out: str, shifts: Shifts) -> bool:
     for item in doc.items:
         if item.intents is None and not (item.index == last and (run.new_items or dropped)):
             continue
-        a = line_start(text, entries[item.index].start)
+        a = dash_line(text, node, item.index)
         b = (doc.editor.past_foot_comments(node) if item.index == last
-             else line_start(text, entries[item.index + 1].start))
+             else dash_line(text, node, item.index + 1))
         extra = run.new_items if item.index == last else []
         if item.index in dropped:
             continue
-        if not compare_slices(text[a:b], out[shifts.before(a):shifts.after(b)], extra,
+        if not compare_slices(text[a:b], out[shifts.after(a):shifts.after(b)], extra,
                               item.intents):
             return False
     if last in dropped and run.new_items:

@@ -7,32 +7,37 @@ from fn.config import Settings
 from fn.plan import Plan, errors, secret_namespaces
 from fn.problems import Problem
 from fn.resourcelist import Item
-from fn.results import ERROR, INFO, Result
+from fn.results import ERROR, INFO, Result, count
 from fn.targets import PullSecret
 
 
 def validate(p: Plan, items: list[Item], s: Settings) -> list[Result]:
-    """Every violation as an error result, and a summary last (not itself counted)."""
+    """A summary first (not itself counted), then every violation as an error result."""
     out = p.results + p.unseen_results(ERROR)
     target = p.target
-    out += [use.result(f"{target.problem} ({use.why})", ERROR) for use in p.uses
-            if use.new is not None]
+    out += [use.result(f"{target.problem} ({use.why})", ERROR, "image-not-on-target")
+            for use in p.uses if use.new is not None]
     ps = target.pull_secret
     namespaces = secret_namespaces(p, s.namespaces)
     for item, site in p.sites:
         if ps is not None:
             out += _site_problems(item, site, ps)
+    objects: list[Result] = []
     if ps is not None and s.secret_mode != secretforms.GENERATE:
-        out += secretchecks.problems(secretforms.Job(s, target, ps), items, namespaces)
+        objects = secretchecks.problems(secretforms.Job(s, target, ps), items, namespaces)
     elif ps is not None and target.checks_secret:
         for name in secretforms.names(s, ps.name):  # and compatSecretNames
-            out += _secret_problems(ps._replace(name=name), items, namespaces)
+            objects += _secret_problems(ps._replace(name=name), items, namespaces)
+    for r in objects:
+        r.rule = "pull-secret-object"
+    out += objects
     found = errors(out)
-    out.append(Result(f"validate ({target.name}): {found} problems in {len(p.uses)} image "
-                      f"references, {len(p.sites)} PodSpecs, {len(namespaces)} namespaces"
-                      f"{secretforms.VALIDATE_NOTES.get(s.secret_mode, '')}",
-                      ERROR if found else INFO))
-    return out
+    summary = Result(f"validate ({target.name}): {count(found, 'problems')} in "
+                     f"{count(len(p.uses), 'image references')}, "
+                     f"{count(len(p.sites), 'PodSpecs')}, {count(len(namespaces), 'namespaces')}"
+                     f"{secretforms.VALIDATE_NOTES.get(s.secret_mode, '')}",
+                     ERROR if found else INFO)
+    return [summary, *out]
 
 
 def _site_problems(item: Item, site, ps: PullSecret) -> list[Result]:
@@ -42,8 +47,11 @@ def _site_problems(item: Item, site, ps: PullSecret) -> list[Result]:
         return [exc.at(item.ref(), item.file()).result()]
     if ps.name in names:
         return []
-    return [Result(f"PodSpec lacks the pull secret {ps.name}", ERROR, item.ref(),
-                   {"path": site.path, "proposedValue": ps.name}, item.file())]
+    r = Result(f"PodSpec lacks the pull secret {ps.name}", ERROR, item.ref(),
+               {"path": site.path, "proposedValue": ps.name}, item.file())
+    r.rule = "pull-secret-missing"
+    r.offset = (item.editor.text, site.base.start)
+    return [r]
 
 
 def _secret_problems(ps: PullSecret, items: list[Item], namespaces: set[str | None]

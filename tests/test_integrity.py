@@ -16,7 +16,8 @@ from fn import krm
 
 LICENSE = "fuzzLicenseIdK2v9Wm4Rt"
 BREAKS = ["\n", "\r\n", "\r", "\x85", "\u2028", "\u2029"]
-NAMESPACES = [None, "default", "shop", "shop-2", None, "shop", "default", "/abs", "Bad NS!", "../x", None, "shop"]
+NAMESPACES = [None, "default", "shop", "shop-2", None, "shop", "default", "/abs", "Bad NS!",
+              "../x", None, "shop"]
 IMAGES = ["quay.io/acme/api:1", "nginx:1.25", "quay.io/acme/db@sha256:" + "ab" * 32,
           "localhost:5000/acme/x:1", "QUAY.IO/acme/api:2", "proxy.replicated.com/proxy/acme/"
           "quay.io/acme/api:1"]
