@@ -157,10 +157,11 @@ def _search_or_apply(root: Mapping, api: str, kind: str, notes: list[Problem], t
 
 def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
            secret_rows: list[FieldSpec]) -> list[Site]:
-    images = [f for row in image_rows for f in _images(root, row.path, prefix)]
+    walker = _Walker(root, prefix)
+    images = [f for row in image_rows for f in _images(walker, row.path)]
     out = []
     for row in secret_rows:
-        for scope_path, scope in _walk(root, row.scope, prefix):
+        for scope_path, scope in walker.at(row.scope):
             within = [f for f in images if not scope_path or f.path.startswith(scope_path + ".")]
             if within:
                 out.append(_site(scope, scope_path, row.path[len(row.scope):], within))
@@ -179,48 +180,55 @@ def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageFie
     return Site(full, node, keys[-1:], images)
 
 
-def _walk(node: Node, segments: tuple[str, ...], path: str) -> Iterator[tuple[str, Mapping]]:
-    """Every mapping at ``segments`` below ``node`` (lists expanded), with its path."""
-    if not segments:
-        if isinstance(node, Mapping):
-            yield path, node
-        return
-    if not isinstance(node, Mapping):
-        if is_null(node):
-            return
-        raise Problem("must be a mapping", field=path)
-    segment, rest = segments[0], segments[1:]
+class _Walker:
+    """The mappings at each path of a resource (lists expanded), each walked once: rows
+    share their beginnings ("spec/template/spec/...")."""
+
+    def __init__(self, root: Mapping, prefix: str) -> None:
+        self.found: dict[tuple[str, ...], list[tuple[str, Mapping]]] = {(): [(prefix, root)]}
+
+    def at(self, segments: tuple[str, ...]) -> list[tuple[str, Mapping]]:
+        found = self.found.get(segments)
+        if found is None:
+            found = [child for path, node in self.at(segments[:-1])
+                     for child in _step(node, segments[-1], path)]
+            self.found[segments] = found
+        return found
+
+
+def _step(node: Mapping, segment: str, path: str) -> list[tuple[str, Mapping]]:
+    """The mappings one segment below ``node``: its key's mapping, or a list's entries."""
     key = segment.removesuffix("[]")
     child = node.get(key)
-    where = f"{path}.{key}" if path else key
     if child is None or is_null(child):
-        return
-    if not is_list(segment):
+        return []
+    where = f"{path}.{key}" if path else key
+    if key == segment:
         if not isinstance(child, Mapping):
             raise Problem("must be a mapping", field=where)
-        yield from _walk(child, rest, where)
-        return
+        return [(where, child)]
     if not isinstance(child, Sequence):
         raise Problem("must be a list", field=where)
+    out = []
     for i, entry in enumerate(child.entries):
         if not isinstance(entry, Mapping):
             raise Problem("must be a mapping", field=f"{where}[{i}]")
-        yield from _walk(entry, rest, f"{where}[{i}]")
+        out.append((f"{where}[{i}]", entry))
+    return out
 
 
-def _images(root: Mapping, path: tuple[str, ...], prefix: str) -> Iterator[ImageField]:
+def _images(walker: _Walker, path: tuple[str, ...]) -> Iterator[ImageField]:
     """The string image fields at ``path``; the owner is named after the innermost list
     entry ("container api") or, with no list on the way, the field's path."""
     *parents, leaf = path
     owner_list = next((s[:-2] for s in reversed(parents) if is_list(s)), None)
-    for where, node in _walk(root, tuple(parents), prefix):
-        value = node.get(leaf)
+    for where, node in walker.at(tuple(parents)):
+        key, value = node.pair(leaf)
         if value is None or is_null(value):
             continue
         field = f"{where}.{leaf}" if where else leaf
         if not isinstance(value, Scalar) or value.tag != STR:
             raise Problem("must be a string", field=field)
-        key = next((k for k, v in node.pairs if v is value and k.value == leaf), None)
         alias_at = key.end if key is not None and value.start < key.end else None
         yield ImageField(field, value, _owner(owner_list, node, where, field), alias_at)
 

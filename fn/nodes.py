@@ -73,15 +73,19 @@ class Mapping(Node):
         self.tag: str | None = None
 
     def get(self, key: str) -> Node | None:
-        found = None
+        return self.pair(key)[1]
+
+    def pair(self, key: str) -> tuple[Scalar | None, Node | None]:
+        """(key, value) for ``key``; the key is None when a ``<<`` merge key brings it."""
+        found: tuple[Scalar | None, Node | None] = (None, None)
         for k, v in self.pairs:
             if k.value == key and (k.style or k.tag == STR):
-                found = v  # the last of duplicate keys wins, as in PyYAML
-        if found is None:
+                found = (k, v)  # the last of duplicate keys wins, as in PyYAML
+        if found[1] is None:
             for merged in self.merged():
-                found = merged.get(key)
-                if found is not None:
-                    break
+                value = merged.get(key)
+                if value is not None:
+                    return None, value
         return found
 
     def merged(self) -> list[Mapping]:

@@ -120,8 +120,11 @@ def _fast(doc, run, out: str, shifts: Shifts) -> bool:
         extra = run.new_items if item.index == last else []
         if item.index in dropped:
             continue
-        if not compare_slices(text[a:b], out[shifts.after(a):shifts.after(b)], extra,
-                              item.intents):
+        after = out[shifts.after(a):shifts.after(b)]
+        if item.node is None and not extra:  # a workload: its image fields and pull secrets
+            if not _same_fields(item, after):
+                return False
+        elif not compare_slices(text[a:b], after, extra, item.intents):
             return False
     if last in dropped and run.new_items:
         return False
@@ -175,3 +178,41 @@ def stream(source, run, out: str) -> None:
                 if id(item) not in dropped]
     if new != [*expected, *run.new_items]:
         raise fail("the output stream")
+
+
+def _fields(item) -> tuple[tuple, dict[str, str], dict[str, list[str] | None]]:
+    """What the function reads of a workload: identity, image values, pull-secret names."""
+    images = {f.path: f.node.value for site in item.sites for f in site.images}
+    names = {site.path: site.names() for site in item.sites}
+    return (item.api_version, item.kind, item.name, item.namespace), images, names
+
+
+def _same_fields(item, after: str) -> bool:
+    """The workload's text after the change, read by libyaml as the function reads input,
+    has the same identity and exactly the intended image values and pull secrets."""
+    from fn import locate, resourcelist
+    from fn.textedit import Editor
+    from fn.yamlread import read
+
+    try:
+        root = read(after, {"[]": locate.resource_policy})
+        again = resourcelist.identify(root.entries[0], Editor(after), 0, "output")
+        if len(root.entries) != 1 or again.problem is not None:
+            return False
+    except (Problem, ValueError, AttributeError, IndexError, yaml.YAMLError):
+        return False
+    identity, images, names = _fields(item)
+    for op, path, value in item.intents or []:
+        dotted = _dotted(path)
+        if op == "set" and dotted in images:
+            images[dotted] = value
+        elif op == "secret":
+            listed = names.get(dotted) or []
+            names[dotted] = [*listed, value] if value not in listed else listed
+        else:
+            return False  # an intent on something a workload's reading does not keep
+    return _fields(again) == (identity, images, names)
+
+
+def _dotted(path: tuple) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".")
