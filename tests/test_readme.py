@@ -13,6 +13,7 @@ whose bin/ comes first on PATH for that command only.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -137,6 +138,13 @@ def _valid(proc, clone):
 
 
 # command (whitespace collapsed) -> (expected exit code, check of the run)
+def _sarif(proc, clone) -> None:
+    log = json.loads(proc.stdout)
+    assert log["version"] == "2.1.0" and log["runs"][0]["results"]
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
+        "manifests.yaml") for r in log["runs"][0]["results"] if "locations" in r)
+
+
 RUN_HERE: dict[str, tuple[int, Check]] = {
     "pip install . && replicated-proxy-fn < examples/quickstart/resourcelist.yaml "
     "# run it on the example": (0, _quickstart),
@@ -154,6 +162,8 @@ RUN_HERE: dict[str, tuple[int, Check]] = {
     "examples/stream/.expected/output.yaml": (0, lambda proc, clone: None),
     "replicated-proxy-fn validate --config examples/stream/config.yaml "
     "examples/stream/manifests.yaml # exits 1": (1, lambda proc, clone: None),
+    "replicated-proxy-fn validate --config examples/stream/config.yaml --format sarif "
+    "examples/stream/manifests.yaml # exits 1": (1, _sarif),
     "replicated-proxy-fn explain --config examples/stream/config.yaml --format markdown "
     "examples/stream/manifests.yaml": (0, _explained),
     "python3 -m fn.schema # regenerates schemas/": (0, _schemas_unchanged),
