@@ -1,8 +1,7 @@
 """Change a YAML text through its nodes (``fn.nodes``): small splices, nothing else moves.
 
-New content is written in the style kpt and kustomize write (block style, two spaces,
-sequences "compact" under their key), or as JSON inside flow collections.
-"""
+New content is written by ``fn.yamlwrite`` (block style as kpt and kustomize write it, or
+JSON inside flow collections)."""
 
 from __future__ import annotations
 
@@ -10,92 +9,11 @@ import re
 from collections.abc import Iterator
 
 from fn.linebreaks import as_lf, newline
-from fn.nodes import STR, Mapping, Node, Scalar, Sequence, resolve
+from fn.nodes import Mapping, Node, Scalar, Sequence
+from fn.yamlwrite import Data, block, flow, scalar
 
+__all__ = ["Data", "Editor", "block", "first", "flow", "scalar"]
 _ALIAS = re.compile(r"[ \t]*:[ \t]*(\*[^\s,\[\]{}]+)")  # ": *name", after a key
-_PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:@+=~-]*\Z")
-# Left raw by json.dumps(ensure_ascii=False) but refused by libyaml's reader (DEL, C1
-# controls, BOM, U+FFFE/F) or read as a line break (NEL, LS, PS): written as escapes.
-_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-
-
-def _escape(json_text: str) -> str:
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", json_text)
-
-Data = str | int | bool | None | list["Data"] | dict[str, "Data"]
-
-
-def scalar(value: str | int | bool | None, style: str = "") -> str:
-    """A scalar as YAML text: plain when that reads back as the same string, else quoted."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if style == "'" and "\n" not in value and value.isprintable():
-        return "'" + value.replace("'", "''") + "'"
-    if style != '"' and plain_ok(value):
-        return value
-    import json
-
-    return _escape(json.dumps(value, ensure_ascii=False))
-
-
-def plain_ok(value: str) -> bool:
-    return (
-        bool(_PLAIN.match(value))
-        and not value.endswith(":")
-        and resolve(value) == STR
-    )
-
-
-def literal_ok(value: str) -> bool:
-    """A multi-line string that a "|" block scalar holds exactly."""
-    return (value.endswith("\n") and not value.endswith("\n\n") and "\n" in value[:-1]
-            and not value[0].isspace() and all(line.isprintable() and line == line.rstrip(" ")
-                                                for line in value[:-1].split("\n")))
-
-
-def flow(value: Data) -> str:
-    """A value as one line of flow YAML (JSON, which YAML reads the same)."""
-    import json
-
-    return _escape(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
-
-
-def block(value: Data, indent: int) -> list[str]:
-    """A mapping or sequence as block lines at ``indent`` (sequences under a key: compact)."""
-    pad = " " * indent
-    out: list[str] = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, dict) and v:
-                out.append(f"{pad}{scalar(k)}:")
-                out.extend(block(v, indent + 2))
-            elif isinstance(v, list) and v:
-                out.append(f"{pad}{scalar(k)}:")
-                out.extend(block(v, indent))
-            elif isinstance(v, dict | list):
-                out.append(f"{pad}{scalar(k)}: {flow(v)}")
-            elif isinstance(v, str) and literal_ok(v):
-                out.append(f"{pad}{scalar(k)}: |")
-                out.extend(f"{pad}  {line}" if line else "" for line in v[:-1].split("\n"))
-            else:
-                out.append(f"{pad}{scalar(k)}: {scalar(v)}")
-        return out
-    assert isinstance(value, list)
-    for v in value:
-        if isinstance(v, dict | list) and v:
-            lines = block(v, indent + 2)
-            lines[0] = f"{pad}- {lines[0][indent + 2:]}"
-            out.extend(lines)
-        elif isinstance(v, dict | list):
-            out.append(f"{pad}- {flow(v)}")
-        else:
-            out.append(f"{pad}- {scalar(v)}")
-    return out
-
 
 # The order of edits at one place (the third field; lower goes first): a block scalar's
 # header ("|" made "|-"), what fills the place ("key:" + " value"), a line break added

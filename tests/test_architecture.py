@@ -23,7 +23,7 @@ EXCEPTIONS = {
     "yamlread:_Reader.skip": "hot path (see above)",
     "yamlread:_Reader.sequence": "hot path (see above)",
     "nodes:to_python": "mirrors PyYAML's safe constructor case by case (tags, merge, omap)",
-    "textedit:block": "one writer of block YAML: each branch is a shape of value",
+    "yamlwrite:block": "one writer of block YAML: each branch is a shape of value",
     "textedit:Editor.delete_entry": "block and flow sequences, comments and blank lines",
     "textedit:Editor.insert_lines": "where a line goes after an unbroken last line",
     "textedit:Editor.set_value": "scalar, block scalar, alias, flow and '? key' forms",
