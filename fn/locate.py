@@ -130,19 +130,25 @@ def _list_sites(root: Mapping, notes: list[Problem], table: Table) -> list[Site]
             raise Problem("must be a mapping", field=f"items[{i}]")
         api, kind = (v.value if isinstance(v := entry.get(k), Scalar) else ""
                      for k in ("apiVersion", "kind"))
-        meta = entry.get("metadata")
-        ns = meta.get("namespace") if isinstance(meta, Mapping) else None
+        ns = _entry_namespace(entry, i)
         found = (_list_sites(entry, notes, table) if is_resource_list(entry, kind) else
                  _search_or_apply(entry, api, kind, notes, table, f"items[{i}]"))
-        if isinstance(ns, Scalar) and ns.tag == STR and ns.value and not valid_namespace(
-                ns.value):
-            raise Problem("is not a valid namespace name (lowercase letters, digits and '-', "
-                          "at most 63)", field=f"items[{i}].metadata.namespace")
         for site in found:
-            if site.namespace is None and isinstance(ns, Scalar) and ns.tag == STR:
-                site.namespace = ns.value or None
+            if site.namespace is None:
+                site.namespace = ns
         out += found
     return out
+
+
+def _entry_namespace(entry: Mapping, i: int) -> str | None:
+    meta = entry.get("metadata")
+    ns = meta.get("namespace") if isinstance(meta, Mapping) else None
+    if not isinstance(ns, Scalar) or ns.tag != STR or not ns.value:
+        return None
+    if not valid_namespace(ns.value):
+        raise Problem("is not a valid namespace name (lowercase letters, digits and '-', "
+                      "at most 63)", field=f"items[{i}].metadata.namespace")
+    return ns.value
 
 
 def _search_or_apply(root: Mapping, api: str, kind: str, notes: list[Problem], table: Table,

@@ -138,15 +138,20 @@ def _cut(cell: str, width: int) -> str:
     return cell if len(cell) <= width else cell[:width - 1] + "…"
 
 
+def _lines(rows: list[tuple[str, ...]], summary: str, out: TextIO) -> None:
+    """Plain lines for logs: ``[error] file:line:col | resource | image | problem``."""
+    for first, *rest in rows:
+        print(f"[{first}] " + " | ".join(c for c in rest if c), file=out)
+    if summary:
+        print(summary, file=out)
+
+
 def table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]], summary: str,
           out: TextIO) -> None:
     """A table on a terminal, tab-free plain lines otherwise."""
     rows = list(rows)
     if not out.isatty():
-        for first, *rest in rows:
-            print(f"[{first}] " + " | ".join(c for c in rest if c), file=out)
-        if summary:
-            print(summary, file=out)
+        _lines(rows, summary, out)
         return
     colour = "NO_COLOR" not in os.environ
     widths = fit([max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)],

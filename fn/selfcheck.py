@@ -107,28 +107,29 @@ def resource_list(doc, run, out: str) -> None:
 
 
 def _fast(doc, run, out: str, shifts: Shifts) -> bool:
-    text, node = doc.text, doc.items_node
-    entries = node.entries
     dropped = {item.index for item in run.drop}
-    last = len(entries) - 1
-    for item in doc.items:
-        if item.intents is None and not (item.index == last and (run.new_items or dropped)):
-            continue
-        a = dash_line(text, node, item.index)
-        b = (doc.editor.past_foot_comments(node) if item.index == last
-             else dash_line(text, node, item.index + 1))
-        extra = run.new_items if item.index == last else []
-        if item.index in dropped:
-            continue
-        after = out[shifts.after(a):shifts.after(b)]
-        if item.node is None and not extra:  # a workload: its image fields and pull secrets
-            if not _same_fields(item, after):
-                return False
-        elif not compare_slices(text[a:b], after, extra, item.intents):
-            return False
+    last = len(doc.items_node.entries) - 1
     if last in dropped and run.new_items:
         return False
+    for item in doc.items:
+        edited = item.intents is not None or (
+            item.index == last and (run.new_items or dropped))
+        if edited and item.index not in dropped and not _item_ok(doc, run, out, shifts, item):
+            return False
     return _results(doc, run, out, shifts)
+
+
+def _item_ok(doc, run, out: str, shifts: Shifts, item) -> bool:
+    """One edited item (the last with the items added after it) reads as meant."""
+    text, node = doc.text, doc.items_node
+    last = item.index == len(node.entries) - 1
+    a = dash_line(text, node, item.index)
+    b = doc.editor.past_foot_comments(node) if last else dash_line(text, node, item.index + 1)
+    extra = run.new_items if last else []
+    after = out[shifts.after(a):shifts.after(b)]
+    if item.node is None and not extra:  # a workload: its image fields and pull secrets
+        return _same_fields(item, after)
+    return compare_slices(text[a:b], after, extra, item.intents)
 
 
 def _results(doc, run, out: str, shifts: Shifts) -> bool:
