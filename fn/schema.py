@@ -236,7 +236,56 @@ def configmap() -> dict[str, Any]:
     }
 
 
-FILES = {"replicatedproxy.json": replicated_proxy, "configmap.json": configmap}
+def krm_function_definition() -> dict[str, Any]:
+    """A ``KRMFunctionDefinition`` (config.kubernetes.io/v1alpha1), kpt's function metadata:
+    the typed config's schema as OpenAPI v3, usage, examples, runtime."""
+    group, version = config.TYPED_API_VERSION.split("/")
+    home = "https://github.com/replicated-proxy-fn/replicated-proxy-fn"
+    return {
+        "apiVersion": "config.kubernetes.io/v1alpha1",
+        "kind": "KRMFunctionDefinition",
+        "metadata": {"name": f"{config.TYPED_KIND.lower()}s.{group}"},
+        "spec": {
+            "group": group,
+            "names": {"kind": config.TYPED_KIND},
+            "description": "Pull private images through the Replicated proxy registry: "
+                           "rewrite them, add the license's pull secret to every PodSpec, "
+                           "write the dockerconfigjson Secret; or validate that a package "
+                           "does so.",
+            "publisher": "replicated-proxy-fn",
+            "home": home,
+            "tags": ["mutator", "validator", "replicated", "image-registry"],
+            "versions": [{
+                "name": version,
+                "schema": {"openAPIV3Schema": _openapi(replicated_proxy())},
+                "idempotent": True,
+                "usage": f"{home}/blob/main/README.md",
+                "examples": [f"{home}/tree/main/examples/{name}" for name in
+                             ("kpt-package", "kustomize-exec", "quickstart", "stream")],
+                "license": "Apache 2.0",
+                "runtime": {"container": {"image": "ghcr.io/replicated-proxy-fn/"
+                                                   "replicated-proxy-fn",
+                                          "requireNetwork": False,
+                                          "requireStorageMount": False}},
+            }],
+        },
+    }
+
+
+def _openapi(node: Any) -> Any:
+    """A JSON schema as OpenAPI v3 has it: no $schema/$id, ``const`` as a one-value enum."""
+    if isinstance(node, dict):
+        out = {k: _openapi(v) for k, v in node.items() if k not in ("$schema", "$id")}
+        if "const" in out:
+            out["enum"] = [out.pop("const")]
+        return out
+    if isinstance(node, list):
+        return [_openapi(v) for v in node]
+    return node
+
+
+FILES = {"replicatedproxy.json": replicated_proxy, "configmap.json": configmap,
+         "krmfunctiondefinition.yaml": krm_function_definition}
 
 
 def render(make) -> str:
