@@ -27,9 +27,9 @@ def test_definition_has_what_kpt_requires():
     d = yaml.safe_load(DEFINITION.read_text())
     assert (d["apiVersion"], d["kind"]) == ("config.kubernetes.io/v1alpha1",
                                             "KRMFunctionDefinition")
-    assert SPEC_REQUIRED <= set(d["spec"]) and d["spec"]["names"]["kind"] == "ReplicatedProxy"
+    assert set(d["spec"]) >= SPEC_REQUIRED and d["spec"]["names"]["kind"] == "ReplicatedProxy"
     for version in d["spec"]["versions"]:
-        assert VERSION_REQUIRED <= set(version)
+        assert set(version) >= VERSION_REQUIRED
         assert version["license"] == "Apache 2.0" and version["examples"]
         assert "openAPIV3Schema" in version["schema"]
 
