@@ -5,6 +5,7 @@ runs them (inputs substituted, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -121,3 +122,19 @@ def test_the_action_steps_pass_and_fail_as_validate_does(fn_env, tmp_path):
     code, summary = _run_steps(bad, fn_env, tmp_path / "bad")
     assert code == 1, "unproxied private images fail the job"
     assert "quay.io/acme/api" in summary, "the summary is written on failure too"
+
+
+def test_the_action_writes_sarif_and_github_annotations(fn_env, tmp_path):
+    """format: sarif writes a SARIF log with located results; format: github fails the job
+    on the same input (its ::error lines go to the log, where the runner reads them)."""
+    sarif = tmp_path / "out.sarif"
+    bad = {"config": "examples/stream/config.yaml", "format": "sarif",
+           "sarif-file": str(sarif), "paths": "examples/stream/manifests.yaml"}
+    code, _ = _run_steps(bad, fn_env, tmp_path)
+    assert code == 1
+    log = json.loads(sarif.read_text())
+    results = log["runs"][0]["results"]
+    assert results and all("locations" in r for r in results if r["ruleId"] != "pull-secret-object")
+    (tmp_path / "gh").mkdir()
+    code, _ = _run_steps({**bad, "format": "github"}, fn_env, tmp_path / "gh")
+    assert code == 1
