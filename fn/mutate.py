@@ -158,7 +158,8 @@ def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int,
     secret_note = (f"pull secret {ps.name} added to {added} of {count(len(p.sites), 'PodSpecs')}"
                    if ps else "no pull secret (none configured)")
     return Result(
-        f"{len(changed)} of {count(len(p.uses), 'image references')} now use {p.target.where} "
+        f"{len(changed)} of {count(len(p.uses), 'image references')} rewritten to use "
+        f"{p.target.where} "
         f"({len({u.value for u in changed})} distinct, in "
         f"{count(len({id(u.item) for u in changed}), 'resources')}); {secret_note}; "
         f"{count(new, noun)} added, {dropped} removed", INFO)

@@ -375,9 +375,10 @@ KRM_BAD = {
         workload(namespace='""') + workload().replace("    namespace: shop\n", ""))),
     "duplicate Secrets": Case(rl(workload() + 2 * (
         "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: s\n    namespace: shop\n"))),
-    "kind List without a name": Case(rl(
-        "- apiVersion: v1\n  kind: List\n  metadata: {}\n  items:\n"
-        + "".join("  " + line + "\n" for line in workload().splitlines()))),
+    "kind List without a name, and items not a list": Case(rl(
+        "- apiVersion: v1\n  kind: List\n  metadata: {}\n  items: notalist\n")),
+    "kind List whose entry is not a mapping": Case(rl(
+        "- apiVersion: v1\n  kind: List\n  metadata: {}\n  items: [a]\n")),
     # wrong types in fields the function reads
     "containers is a mapping": Case(rl(workload("        containers: {a: b}\n"))),
     "containers is a string": Case(rl(workload("        containers: quay.io/acme/api:1\n"))),

@@ -30,8 +30,15 @@ README = REPO / "README.md"
 ID = "exampleLicenseId0123456789"
 
 # command (whitespace collapsed) -> why it does not run here
+GITOPS = "run verbatim, twice, on a fresh copy by tests/test_gitops_readme.py"
 NOT_HERE: dict[str, str] = {
     ".ci/run # run the tests": "runs the whole suite, this test included",
+    "kpt fn render examples/gitops/existing --allow-exec": GITOPS,
+    "kpt fn render examples/gitops/external-secret --allow-exec": GITOPS,
+    'REPLICATED_LICENSE_ID="$(cat license-id.txt)" kpt fn render examples/gitops/sealed '
+    "--allow-exec": GITOPS,
+    "replicated-proxy-fn validate --config examples/gitops/sealed/replicated-proxy.yaml "
+    "examples/gitops/sealed": GITOPS,
     'while read -r src dst; do skopeo copy --preserve-digests "docker://$src" '
     '"docker://${dst%@*}" done < images.txt':
         "copies images between remote registries (no network here but package registries)",
