@@ -166,3 +166,25 @@ def test_kpt_source_fn_sink_keeps_the_last_items_trailing_comment(kpt, fn_env, t
     app = (out / "app.yaml").read_text()
     assert "# [END my-app]" in app and "proxy.replicated.com/proxy/acme/" in app
     assert "[END my-app]" not in (out / "shop/secret_acme-registry.yaml").read_text()
+
+
+def test_kustomize_takes_default_and_no_namespace_as_one(kustomize, fn_env, tmp_path):
+    """Workloads in namespace default beside workloads without one: kustomize counts both
+    as default, so two Secrets would be "generated duplicate resource"; one is written."""
+    pods = "".join(
+        f"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{n}\n{ns}"
+        "spec:\n  containers:\n  - name: a\n    image: quay.io/acme/api:1\n"
+        for n, ns in enumerate(["  namespace: default\n", ""]))
+    (tmp_path / "pods.yaml").write_text(pods)
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources:\n- pods.yaml\ntransformers:\n- replicated-proxy.yaml\n")
+    config = yaml.safe_load((EXAMPLES / "kustomize-exec/replicated-proxy.yaml").read_text())
+    config["spec"] = {"licenseID": LICENSE_ID, "appSlug": "acme",
+                      "privateImages": ["quay.io/acme/"]}
+    (tmp_path / "replicated-proxy.yaml").write_text(yaml.safe_dump(config))
+    out = run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(tmp_path)],
+              fn_env)
+    docs = load_all(out.stdout)
+    assert [d["kind"] for d in docs].count("Secret") == 1
+    assert all(c["image"].startswith("proxy.replicated.com/proxy/acme/")
+               for d in docs if d["kind"] == "Pod" for c in d["spec"]["containers"])
