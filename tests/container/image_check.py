@@ -7,16 +7,19 @@ Run as root through ``tests/container/image-test.sh`` (see README.md beside this
    base image can be pulled here; a wheelhouse for the offline build (cached);
 2. ``buildah bud --isolation chroot`` of the Dockerfile with BASE_IMAGE/BUILD_IMAGE swapped
    to the local bases, in a private containers storage under a temporary directory;
-3. checks of the image: OCI labels, user 65534, no pip, libyaml, runs with ``--user nobody
-   --read-only --network none``, compiles no Python at start;
+3. checks of the image: OCI labels, user 65534, no pip, no shell, libyaml, runs with
+   ``--user nobody --read-only --network none``, compiles no Python at start, <= 25 MB;
 4. every example, exec mode against container mode, byte for byte (stdout and exit code):
    ``kpt fn eval --exec`` vs ``KPT_FN_RUNTIME=podman kpt fn eval --image``, ``kpt fn render``
    with ``exec:`` vs ``image:`` pipelines, ``kustomize build --enable-exec`` with an ``exec:``
    transformer vs ``kustomize build`` and ``kubectl kustomize`` with a ``container:`` one
-   (through the ``docker`` shim that calls podman), the plain ResourceList and stream modes;
+   (through the ``docker`` shim that calls podman), the plain ResourceList and stream modes,
+   then validate, explain, errors and --help (``image_modes.py``);
 5. push to a local ``docker-registry``, remove the local image, let kpt pull it back by
    digest and run it;
-6. image size and cold start (median of N ``podman run``), a summary, then cleanup
+6. a second image with ``EXTRAS=probe,sealed``: probe against that registry and sealed,
+   exec mode against container mode (``image_modes.py``);
+7. image size and cold start (median of N ``podman run``), a summary, then cleanup
    (registry process, storage, temporary files).
 
 Any mismatch or failed check makes the exit status non-zero.
