@@ -648,7 +648,7 @@ class Test:
             "podman_floor_command": "--entrypoint python IMAGE -I -S -c ''",
             "exec_mode_on_host_s": round(host, 3)}
         log(f"cold start: median {med:.3f} s over {len(times)} runs "
-            f"(podman alone {floor:.3f} s, exec mode {host:.3f} s)")
+            f"(podman + bare interpreter {floor:.3f} s, exec mode {host:.3f} s)")
 
     # ------------------------------------------------------------------ main
 
