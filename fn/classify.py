@@ -53,11 +53,21 @@ def classify(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict]
     return verdicts, results
 
 
+def _need_httpx() -> None:
+    """probe without httpx (a container image built without EXTRAS=probe): say so."""
+    import importlib.util
+
+    if importlib.util.find_spec("httpx") is None:
+        raise Problem("probe needs the httpx package: pip install 'replicated-proxy-fn[probe]'"
+                      "; the container image: build it with EXTRAS=probe", field="probe")
+
+
 def _probe(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict], list[Result]]:
     """Probe ``refs``; one result per distinct target in the order of ``refs`` and a summary.
     Results hold no timings or request counts: the same registries give the same results."""
     from fn import probe  # httpx is imported only here, only when probing is on
 
+    _need_httpx()
     targets = {ref: probe.ProbeTarget.of(ref) for ref in refs}
     options = probe.ProbeOptions(
         concurrency=s.probe_concurrency,

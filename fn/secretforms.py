@@ -131,12 +131,18 @@ class Job:
 
 
 def sealing():
-    """fn.sealing, which needs the optional cryptography package."""
+    """fn.sealing, which needs the optional cryptography package (looked for first: without
+    it, nothing of fn.sealing is imported, hashlib included)."""
+    import importlib.util
+
+    message = ("secretMode sealed needs the cryptography package: pip install "
+               "'replicated-proxy-fn[sealed]'; the container image: build it with EXTRAS=sealed")
+    if importlib.util.find_spec("cryptography") is None:
+        raise Problem(message)
     try:
         from fn import sealing as module
     except ImportError:
-        raise Problem("secretMode sealed needs the cryptography package: "
-                      "pip install 'replicated-proxy-fn[sealed]'") from None
+        raise Problem(message) from None
     return module
 
 

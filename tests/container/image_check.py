@@ -7,16 +7,19 @@ Run as root through ``tests/container/image-test.sh`` (see README.md beside this
    base image can be pulled here; a wheelhouse for the offline build (cached);
 2. ``buildah bud --isolation chroot`` of the Dockerfile with BASE_IMAGE/BUILD_IMAGE swapped
    to the local bases, in a private containers storage under a temporary directory;
-3. checks of the image: OCI labels, user 65534, no pip, libyaml, runs with ``--user nobody
-   --read-only --network none``, compiles no Python at start;
+3. checks of the image: OCI labels, user 65534, no pip, no shell, libyaml, runs with
+   ``--user nobody --read-only --network none``, compiles no Python at start, <= 25 MB;
 4. every example, exec mode against container mode, byte for byte (stdout and exit code):
    ``kpt fn eval --exec`` vs ``KPT_FN_RUNTIME=podman kpt fn eval --image``, ``kpt fn render``
    with ``exec:`` vs ``image:`` pipelines, ``kustomize build --enable-exec`` with an ``exec:``
    transformer vs ``kustomize build`` and ``kubectl kustomize`` with a ``container:`` one
-   (through the ``docker`` shim that calls podman), the plain ResourceList and stream modes;
+   (through the ``docker`` shim that calls podman), the plain ResourceList and stream modes,
+   then validate, explain, errors and --help (``image_modes.py``);
 5. push to a local ``docker-registry``, remove the local image, let kpt pull it back by
    digest and run it;
-6. image size and cold start (median of N ``podman run``), a summary, then cleanup
+6. a second image with ``EXTRAS=probe,sealed``: probe against that registry and sealed,
+   exec mode against container mode (``image_modes.py``);
+7. image size and cold start (median of N ``podman run``), a summary, then cleanup
    (registry process, storage, temporary files).
 
 Any mismatch or failed check makes the exit status non-zero.
@@ -44,11 +47,18 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import image_modes  # beside this file (the script's directory is on sys.path)
 import yaml
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 IMAGE = "localhost/replicated-proxy-fn:test"
+# the same Dockerfile with the features' extras (probe: httpx; sealed: cryptography)
+FEATURE_IMAGE = "localhost/replicated-proxy-fn:test-features"
+SIZE_LIMIT = 25_000_000  # bytes, uncompressed, of the default image (issue 15)
+# paths the build uses that must not reach the image; shells that must not be there
+BUILD_LEFTOVERS = ("/src", "/wheels", "/pyc", "/rootfs", "/minroot.py", "/minroot-trace")
+SHELLS = ("/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash")
 VENV = "/opt/replicated-proxy-fn"
 KUSTOMIZE_VERSION = "4.5.4"
 # command -> Debian package, installed when missing (as root, unless --no-install)
@@ -97,6 +107,7 @@ class Test:
         self.report: dict[str, object] = {}
         self.timings: dict[str, float] = {}
         self.driver = ""
+        self.run_flags = RUN
 
     # ------------------------------------------------------------------ plumbing
 
@@ -207,7 +218,8 @@ class Test:
         fn.chmod(0o755)
         (w / "bin/docker").symlink_to(HERE / "docker")
         env = dict(os.environ)
-        for var in ("PYTHONPATH", "PYTHONHOME", "DOCKER_HOST", "REPLICATED_PROXY_FN_DEBUG"):
+        for var in ("PYTHONPATH", "PYTHONHOME", "DOCKER_HOST", "REPLICATED_PROXY_FN_DEBUG",
+                    "COLUMNS", "LINES"):
             env.pop(var, None)
         env.update(CONTAINERS_STORAGE_CONF=str(w / "storage.conf"),
                    CONTAINERS_CONF=str(w / "containers.conf"),
@@ -252,7 +264,7 @@ class Test:
         self.version = project["project"]["version"]
         reqs = [*project["build-system"]["requires"], *project["project"]["dependencies"],
                 "wheel"]
-        for extra in filter(None, self.args.extras.split(",")):
+        for extra in filter(None, f"{self.args.extras},{self.args.feature_extras}".split(",")):
             reqs += project["project"]["optional-dependencies"][extra]
         machine = platform.machine()
         wheels = self.cache / f"wheels-cp{pyver.replace('.', '')}-{machine}"
@@ -268,24 +280,28 @@ class Test:
                 raise Failure(f"pip download failed:\n{tail(proc.stderr)}")
             log("pip download failed; building with the cached wheelhouse")
         self.phase("wheelhouse", start)
+        self.wheels = wheels
+        self.build_image(IMAGE, self.args.extras, "image build")
 
-        start = time.monotonic()
+    def build_image(self, tag: str, extras: str, phase: str) -> None:
+        start, wheels = time.monotonic(), self.wheels
         suite = os.environ.get("SUITE", "bookworm")
         cmd = ["buildah", "--storage-driver", self.driver, "bud", "--isolation", "chroot",
                "-f", self.context / "Dockerfile",
                "--build-arg", f"BASE_IMAGE=localhost/py-base:{suite}",
                "--build-arg", f"BUILD_IMAGE=localhost/py-build:{suite}",
                "--build-arg", f"VERSION={self.version}",
-               "--build-arg", f"EXTRAS={self.args.extras}",
+               "--build-arg", f"EXTRAS={extras}",
                "--build-arg", "PIP_NO_INDEX=1", "--build-arg", "PIP_FIND_LINKS=/wheels",
-               "-v", f"{wheels}:/wheels:ro", "-t", IMAGE, self.context]
+               "-v", f"{wheels}:/wheels:ro", "-t", tag, self.context]
         log("buildah bud " + " ".join(str(c) for c in cmd[4:]))
         proc = self.sh(cmd, check=False, timeout=900)
-        (self.work / "build.log").write_bytes(proc.stdout + proc.stderr)
+        (self.work / f"build-{re.sub(r'[^a-z0-9]+', '-', tag)}.log").write_bytes(
+            proc.stdout + proc.stderr)
         if proc.returncode != 0:
             raise Failure(f"image build failed:\n{tail(proc.stdout + proc.stderr, 40)}")
-        self.phase("image build", start)
-        log(f"built {IMAGE} in {self.timings['image build']} s")
+        self.phase(phase, start)
+        log(f"built {tag} (EXTRAS={extras}) in {self.timings[phase]} s")
 
     # ------------------------------------------------------------------ the image itself
 
@@ -298,9 +314,11 @@ class Test:
         cfg = info["Config"]
         labels = cfg.get("Labels") or {}
         self.report["image"] = {"id": info["Id"], "size_bytes": info["Size"],
-                                "base_size_bytes": base["Size"],
-                                "added_bytes": info["Size"] - base["Size"],
+                                "base_size_bytes": base["Size"], "extras": self.args.extras,
                                 "storage_driver": self.driver}
+        if not self.args.extras:
+            self.check(f"image size {mb(info['Size'])} <= {mb(SIZE_LIMIT)} (uncompressed)",
+                       info["Size"] <= SIZE_LIMIT)
         self.check("label org.opencontainers.image.version = pyproject version",
                    labels.get("org.opencontainers.image.version") == self.version,
                    str(labels.get("org.opencontainers.image.version")))
@@ -320,17 +338,23 @@ class Test:
 
         probe = ("import importlib.util as u, os, sys, yaml; "
                  "print(os.getuid(), os.getgid(), yaml.__with_libyaml__, "
-                 "u.find_spec('pip') is not None, os.path.exists('/src'), "
-                 "os.path.exists('/pyc'), os.path.exists('/wheels'), sys.version.split()[0])")
+                 "u.find_spec('pip') is not None, any(map(os.path.exists, "
+                 f"{BUILD_LEFTOVERS!r})), any(map(os.path.lexists, {SHELLS!r})), "
+                 "sys.version.split()[0])")
         out = self.sh(["podman", "run", "--rm", "--network", "none", "--read-only",
                        "--entrypoint", f"{VENV}/bin/python", IMAGE, "-I", "-c", probe])
-        uid, gid, libyaml, pip, src, pyc, wheels, pyver = out.stdout.decode().split()
+        uid, gid, libyaml, pip, leftovers, shell, pyver = out.stdout.decode().split()
         self.report["image"]["python"] = pyver
         self.check("default user is 65534 (nobody)", (uid, gid) == ("65534", "65534"),
                    f"{uid}:{gid}")
         self.check("PyYAML with libyaml", libyaml == "True")
-        self.check("no pip, no build context, no wheels in the image",
-                   (pip, src, pyc, wheels) == ("False",) * 4, f"{pip} {src} {pyc} {wheels}")
+        self.check("no pip, no build context, no wheels, no trace files in the image",
+                   (pip, leftovers) == ("False",) * 2, f"{pip} {leftovers}")
+        self.check("no shell in the image", shell == "False", shell)
+        no_sh = self.sh(["podman", "run", "--rm", "--network", "none", "--entrypoint", "/bin/sh",
+                         IMAGE, "-c", "true"], check=False)
+        self.check("a shell cannot be started in the image", no_sh.returncode != 0,
+                   f"exit {no_sh.returncode}")
 
         # a cold start compiles nothing: every module comes from byte-code
         out = self.sh([*RUN, "--entrypoint", f"{VENV}/bin/python", IMAGE,
@@ -611,7 +635,8 @@ class Test:
             return statistics.median(times), times, rc
 
         med, times, rc = median_run([*RUN, IMAGE], EMPTY_RL)
-        floor, _, _ = median_run([*RUN, "--entrypoint", "/bin/true", IMAGE], b"")
+        floor, _, _ = median_run([*RUN, "--entrypoint", f"{VENV}/bin/python", IMAGE, "-I",
+                                  "-S", "-c", ""], b"")
         host, _, host_rc = median_run(["replicated-proxy-fn"], EMPTY_RL)
         self.check("the empty ResourceList runs in the container like in exec mode",
                    rc == host_rc, f"exit {rc} vs {host_rc}")
@@ -619,10 +644,11 @@ class Test:
             "command": " ".join([*RUN, IMAGE]) + " < empty-resourcelist.yaml",
             "exit_code": rc, "median_s": round(med, 3),
             "runs_s": [round(t, 3) for t in times],
-            "podman_floor_s (entrypoint /bin/true)": round(floor, 3),
+            "podman_floor_s": round(floor, 3),
+            "podman_floor_command": "--entrypoint python IMAGE -I -S -c ''",
             "exec_mode_on_host_s": round(host, 3)}
         log(f"cold start: median {med:.3f} s over {len(times)} runs "
-            f"(podman alone {floor:.3f} s, exec mode {host:.3f} s)")
+            f"(podman + bare interpreter {floor:.3f} s, exec mode {host:.3f} s)")
 
     # ------------------------------------------------------------------ main
 
@@ -636,12 +662,24 @@ class Test:
         self.phase("image checks", start)
         start = time.monotonic()
         self.cases()
+        image_modes.modes(self, IMAGE)
+        image_modes.without_features(self, IMAGE)
         self.phase("exec vs container", start)
         start = time.monotonic()
         self.measure()
         self.phase("cold start", start)
         if not self.args.no_registry:
             self.registry_round_trip()
+        if self.args.feature_extras:
+            start = time.monotonic()
+            self.build_image(FEATURE_IMAGE, self.args.feature_extras, "feature image build")
+            self.report["feature_image"] = image_modes.feature_image(self, FEATURE_IMAGE)
+            image_modes.sealed(self, FEATURE_IMAGE)
+            if self.registry:
+                image_modes.probe(self, FEATURE_IMAGE, f"127.0.0.1:{self.port}")
+            else:
+                log("--no-registry: probe not compared")
+            self.phase("feature image", start)
         return self.summary()
 
     def summary(self) -> int:
@@ -654,12 +692,12 @@ class Test:
         failed = len(self.results) - passed
         lines = [
             f"image     {IMAGE}  {img['id'][:19]}  Python {img.get('python')}",
-            f"size      {mb(img['size_bytes'])} uncompressed (base {mb(img['base_size_bytes'])}"
-            f" + {mb(img['added_bytes'])} of function)"
+            f"size      {mb(img['size_bytes'])} uncompressed (cut from the Debian base of "
+            f"{mb(img['base_size_bytes'])})"
             + (f", {mb(img['compressed_bytes'])} compressed in the registry"
                if "compressed_bytes" in img else ""),
             f"cold start {cold['median_s']:.3f} s median of {len(cold['runs_s'])} "
-            f"(podman start alone {cold['podman_floor_s (entrypoint /bin/true)']:.3f} s; "
+            f"(podman + bare interpreter {cold['podman_floor_s']:.3f} s; "
             f"exec mode {cold['exec_mode_on_host_s']:.3f} s), storage driver {self.driver}",
             "timings   " + ", ".join(f"{k} {v} s" for k, v in self.timings.items()),
         ]
@@ -743,7 +781,10 @@ def main() -> int:
                     help="containers storage driver (auto: overlay if it mounts, else vfs)")
     ap.add_argument("--context", default=os.environ.get("IMAGE_TEST_CONTEXT", str(REPO)),
                     help="build context (default: the repository)")
-    ap.add_argument("--extras", default="", help="EXTRAS build argument, e.g. probe")
+    ap.add_argument("--extras", default="", help="EXTRAS of the main image (default: none)")
+    ap.add_argument("--feature-extras", default="probe,sealed",
+                    help="EXTRAS of a second image on which probe and sealed are compared "
+                         "('' to skip it)")
     ap.add_argument("--runs", type=int, default=5, help="cold start runs (median)")
     ap.add_argument("--report", help="write the measurements as JSON to this file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
