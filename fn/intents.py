@@ -4,7 +4,9 @@ with what was meant (``fn.selfcheck``).
 
 Intents: ``("set", path, value)`` — the value at ``path`` (mappings made as needed);
 ``("secret", path, name)`` — ``{name: <name>}`` in the list at ``path`` unless there.
-A path is a tuple of keys and list indices.
+A path is a tuple of keys and list indices, or the dotted text of one
+(``spec.containers[0].image``: the field's own path string, so that recording an intent
+allocates nothing new for the many image edits of a large input).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
-Path = tuple[str | int, ...]
+Path = tuple[str | int, ...] | str
 
 
 def path_of(dotted: str) -> Path:
@@ -31,7 +33,7 @@ def intend(item: object, op: str, path: Path, value: object) -> None:
 def apply(data: object, intents: list[tuple[str, Path, object]]) -> object:
     """``data`` (a resource as plain data) with the intents carried out, in place."""
     for op, path, value in intents:
-        *parents, last = path
+        *parents, last = path_of(path) if isinstance(path, str) else path
         node = data
         for key in parents:
             if isinstance(node, dict) and node.get(key) is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fn import imagelist, secretforms
 from fn.config import Settings
-from fn.intents import intend, path_of
+from fn.intents import intend
 from fn.locate import Site
 from fn.nodes import Mapping, Scalar, Sequence, to_python
 from fn.plan import Plan, rewritten, secret_namespaces
@@ -58,7 +58,7 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set[int
     for use in p.uses:
         if use.new is None:
             continue
-        intend(use.item, "set", path_of(use.field.path), use.new)
+        intend(use.item, "set", use.field.path, use.new)
         field = use.field
         if field.alias_at is not None:  # "image: *a": the new value here, the anchor stays
             use.item.editor.replace_alias(field.alias_at, scalar(use.new))
@@ -96,7 +96,7 @@ def add_pull_secret(item: Item, site: Site, name: str) -> int:
     names = site.names()
     if names is not None and name in names:
         return 0
-    intend(item, "secret", path_of(site.path), name)
+    intend(item, "secret", site.path, name)
     key, *deeper = site.rest
     pair = next(((k, v) for k, v in site.base.pairs if k.value == key), None)
     own = pair[1] if pair is not None else None

@@ -65,7 +65,7 @@ def gather(items: list[Item], target: Target, license_item: Item | None) -> Plan
         if item.problem is not None:
             problems.append(item.problem.at(item.ref(), item.file()))
             continue
-        p.unseen += [note.at(item.ref(), item.file()) for note in item.notes]
+        p.unseen += [note.at(item.ref(), item.file()) for note in item.notes or ()]
         for site in item.sites:
             p.sites.append((item, site))
             p.uses += [Use(item, site, field) for field in site.images]

@@ -48,7 +48,7 @@ class Item:
         self.generated = False                              # a Secret this function made
         self.sites: list[locate.Site] = []
         self.problem: Problem | None = None
-        self.notes: list[Problem] = []  # warnings found while locating images
+        self.notes: list[Problem] | None = None  # warnings found while locating images
         self.intents: list | None = None  # what its edits mean (fn.intents)
         self.offset = 0                   # where it starts in its text
 
@@ -200,7 +200,9 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
         item.node = node  # type: ignore[assignment]
     elif not item.is_kptfile and not item.local_config:
         try:
-            item.sites = locate.sites(node, api, kind, item.notes)  # type: ignore[arg-type]
+            notes: list[Problem] = []
+            item.sites = locate.sites(node, api, kind, notes)  # type: ignore[arg-type]
+            item.notes = notes or None
         except Problem as exc:
             item.problem = exc
         _let_go(item.sites)

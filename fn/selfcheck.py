@@ -204,7 +204,7 @@ def _same_fields(item, after: str) -> bool:
         return False
     identity, images, names = _fields(item)
     for op, path, value in item.intents or []:
-        dotted = _dotted(path)
+        dotted = path if isinstance(path, str) else _dotted(path)
         if op == "set" and dotted in images:
             images[dotted] = value
         elif op == "secret":
