@@ -40,13 +40,15 @@ MAX_DEPTH = 100
 
 
 class ImageField:
-    __slots__ = ("alias_at", "node", "owner", "path")
+    __slots__ = ("alias_at", "merged_in", "node", "owner", "path")
 
-    def __init__(self, path: str, node: Scalar, owner: str, alias_at: int | None = None) -> None:
+    def __init__(self, path: str, node: Scalar, owner: str, alias_at: int | None = None,
+                 merged_in: Mapping | None = None) -> None:
         self.path = path      # "spec.template.spec.containers[0].image"
         self.node = node
         self.owner = owner    # "container api", "initContainer setup", "volume data"
         self.alias_at = alias_at  # "image: *a": where its key ends (the value is elsewhere)
+        self.merged_in = merged_in  # "<<: *base" brings it: the mapping that gets its own
 
 
 class Site:
@@ -236,7 +238,8 @@ def _images(walker: _Walker, path: tuple[str, ...]) -> Iterator[ImageField]:
         if not isinstance(value, Scalar) or value.tag != STR:
             raise Problem("must be a string", field=field)
         alias_at = key.end if key is not None and value.start < key.end else None
-        yield ImageField(field, value, _owner(owner_list, node, where, field), alias_at)
+        yield ImageField(field, value, _owner(owner_list, node, where, field), alias_at,
+                         node if key is None else None)
 
 
 def _owner(list_key: str | None, entry: Mapping, where: str, field: str) -> str:

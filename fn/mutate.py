@@ -52,7 +52,7 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     return Outcome([summary, *results], new_items, drop, images, summary)
 
 
-def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set[int]) -> None:
+def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) -> None:
     limit = s.max_info_results or len(p.uses)
     listed = 0
     for use in p.uses:
@@ -60,7 +60,11 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set[int
             continue
         intend(use.item, "set", use.field.path, use.new)
         field = use.field
-        if field.alias_at is not None:  # "image: *a": the new value here, the anchor stays
+        if field.merged_in is not None:  # "<<: *base" brings it: a key of its own wins
+            if (id(field.merged_in), field.path) not in edited:
+                edited.add((id(field.merged_in), field.path))
+                use.item.editor.add_key(field.merged_in, field.path.rsplit(".", 1)[-1], use.new)
+        elif field.alias_at is not None:  # "image: *a": the new value here, the anchor stays
             use.item.editor.replace_alias(field.alias_at, scalar(use.new))
         elif id(field.node) in edited:  # "&a" used again in the same item: one edit
             continue

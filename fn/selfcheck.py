@@ -127,8 +127,8 @@ def _item_ok(doc, run, out: str, shifts: Shifts, item) -> bool:
     b = doc.editor.past_foot_comments(node) if last else dash_line(text, node, item.index + 1)
     extra = run.new_items if last else []
     after = out[shifts.after(a):shifts.after(b)]
-    if item.node is None and not extra:  # a workload: its image fields and pull secrets
-        return _same_fields(item, after)
+    if item.node is None:  # a workload: its image fields and pull secrets
+        return _same_fields(item, after, extra)
     return compare_slices(text[a:b], after, extra, item.intents)
 
 
@@ -150,7 +150,12 @@ def _results(doc, run, out: str, shifts: Shifts) -> bool:
 
 def _whole(doc, run, out: str) -> None:
     try:
-        old, new = load(doc.text), load(out)
+        old = load(doc.text)
+    except yaml.YAMLError:  # valid YAML that PyYAML cannot build (complex keys): read back
+        _reread(doc, run, out)  # as the function reads its input
+        return
+    try:
+        new = load(out)
     except yaml.YAMLError:
         raise fail("the output") from None
     earlier = copy.deepcopy(old.get("results"))  # before intents change what it shares
@@ -164,6 +169,26 @@ def _whole(doc, run, out: str) -> None:
         raise fail("the output's results")
     if any(new.get(k) != v for k, v in old.items() if k not in ("items", "results")):
         raise fail("the ResourceList")
+
+
+def _reread(doc, run, out: str) -> None:
+    from fn import resourcelist
+
+    try:
+        again = resourcelist.read(out)
+    except Problem:
+        raise fail("the output") from None
+    dropped = {item.index for item in run.drop}
+    kept = [item for item in doc.items if item.index not in dropped]
+    if again.problems or len(again.items) != len(kept) + len(run.new_items):
+        raise fail("the output's items")
+    for before, after in zip(kept, again.items, strict=False):
+        same = (_intended(before) == _fields(after) if before.node is None else
+                _fields(before)[0] == _fields(after)[0])
+        if not same:
+            raise fail(f"items[{before.index}]")
+    if [_kept(i) for i in again.items[len(kept):]] != [_meant(d) for d in run.new_items]:
+        raise fail("the items added")
 
 
 def stream(source, run, out: str) -> None:
@@ -188,20 +213,48 @@ def _fields(item) -> tuple[tuple, dict[str, str], dict[str, list[str] | None]]:
     return (item.api_version, item.kind, item.name, item.namespace), images, names
 
 
-def _same_fields(item, after: str) -> bool:
-    """The workload's text after the change, read by libyaml as the function reads input,
-    has the same identity and exactly the intended image values and pull secrets."""
+def _same_fields(item, after: str, added: list[dict] | None = None) -> bool:
+    """The workload's text after the change (and the items added after it), read by
+    libyaml as the function reads input: the same identity and exactly the intended image
+    values and pull secrets (the added items: their identity and payload)."""
     from fn import locate, resourcelist
     from fn.textedit import Editor
     from fn.yamlread import read
 
+    added = added or []
     try:
         root = read(after, {"[]": locate.resource_policy})
-        again = resourcelist.identify(root.entries[0], Editor(after), 0, "output")
-        if len(root.entries) != 1 or again.problem is not None:
+        again = [resourcelist.identify(e, Editor(after), i, "output")
+                 for i, e in enumerate(root.entries)]
+        if len(again) != 1 + len(added) or again[0].problem is not None:
             return False
     except (Problem, ValueError, AttributeError, IndexError, yaml.YAMLError):
         return False
+    if [_kept(i) for i in again[1:]] != [_meant(d) for d in added]:
+        return False
+    return _intended(item) == _fields(again[0])
+
+
+def _kept(item) -> tuple:
+    """An added item as read back: identity, and a Secret's or ConfigMap's payload."""
+    from fn.nodes import to_python
+
+    data = to_python(item.node.get("data")) if item.node is not None else None
+    return (item.api_version, item.kind, item.name, item.namespace, data)
+
+
+def _meant(data: dict) -> tuple:
+    meta = data.get("metadata", {})
+    kept = {k: v for k, v in (data.get("data") or {}).items()
+            if k in (".dockerconfigjson", "license.yaml", "images.txt")}
+    return (data.get("apiVersion"), data.get("kind"), meta.get("name"),
+            meta.get("namespace"), kept if data.get("kind") in ("Secret", "ConfigMap")
+            else None)
+
+
+def _intended(item) -> tuple:
+    """The workload's fields with its intents carried out (False: an intent on something
+    a workload's reading does not keep)."""
     identity, images, names = _fields(item)
     for op, path, value in item.intents or []:
         dotted = path if isinstance(path, str) else _dotted(path)
@@ -211,8 +264,8 @@ def _same_fields(item, after: str) -> bool:
             listed = names.get(dotted) or []
             names[dotted] = [*listed, value] if value not in listed else listed
         else:
-            return False  # an intent on something a workload's reading does not keep
-    return _fields(again) == (identity, images, names)
+            return (False,)  # an intent on something a workload's reading does not keep
+    return identity, images, names
 
 
 def _dotted(path: tuple) -> str:
