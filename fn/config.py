@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from fn import patterns
+from fn import crdrows, patterns
 from fn.patterns import Pattern
 from fn.problems import Problem
 from fn.redacted import Redacted
@@ -72,6 +72,13 @@ FIELDS: dict[str, tuple[str, str, object]] = {
     "listImages": ("list_images", "str", None),
     "listImagesConfigMap": ("list_images_configmap", "str", _NAME),
     "maxInfoResults": ("max_info_results", "count", None),
+    "imageFields": ("image_fields", "imagefields", None),          # fn.crdrows
+    "pullSecretFields": ("pull_secret_fields", "secretfields", None),
+    "licenseFile": ("license_file", "str", None),          # fn.kots
+    "licenseIDEnv": ("license_id_env", "str", None),
+    "strict": ("strict", "bool", None),  # warnings about the config become errors
+    "previousProxyDomains": ("previous_proxy_domains", "list",
+                             _each(HOST, "a host name, optionally with :port")),
 }
 # the ConfigMap form spells the license document "license.yaml", the typed form "license"
 _CONFIGMAP_ONLY = {"license.yaml"}
@@ -108,6 +115,14 @@ class Settings:
     list_images: str | None = None          # a file to write the image list to
     list_images_configmap: str | None = None  # or a local-config ConfigMap item for it
     max_info_results: int = 100             # per-image info results; 0: no limit
+    image_fields: tuple = ()                # the user's FieldSpec rows (fn.crdrows)
+    pull_secret_fields: tuple = ()
+    strict: bool = False
+    license_file: str | None = None         # a License file (fn.kots)
+    license_id_env: str | None = None       # an environment variable with the license ID
+    license_source: str | None = None       # where the license came from, for messages
+    license_id_source: str = "functionConfig licenseID"
+    previous_proxy_domains: tuple[str, ...] = ()  # earlier custom proxyDomains (fn.retarget)
 
 
 def load(function_config: object) -> Settings:
@@ -214,6 +229,8 @@ _COERCE = {
     "int": _whole,
     "float": _positive,
     "duration": lambda v, path: _positive(v, path, duration=True),
+    "imagefields": lambda v, path: crdrows.user_rows(v, path),
+    "secretfields": lambda v, path: crdrows.user_rows(v, path, secrets=True),
 }
 # kind of value -> what is kept once checked
 _FINISH = {

@@ -24,6 +24,9 @@ class FieldSpec(NamedTuple):
     kind: str
     path: tuple[str, ...]       # ("spec", "containers[]", "image")
     scope: tuple[str, ...] = ()  # pull-secret rows: where the images it serves are
+    version: str = ""            # "": every version of the kind
+    anchor: tuple[str, ...] | None = None  # pull-secret rows: the mapping that must exist
+    #                             (the list and mappings below it are made); None: scope
 
     @property
     def text(self) -> str:
@@ -82,8 +85,15 @@ class Table:
             self.rows.setdefault((spec.group, spec.kind), ([], []))[1].append(spec)
         self.policies = {key: _policy(imgs + secs) for key, (imgs, secs) in self.rows.items()}
 
-    def find(self, group: str, kind: str) -> tuple[list[FieldSpec], list[FieldSpec]] | None:
-        return self.rows.get((group, kind))
+    def find(self, group: str, kind: str, version: str | None = None
+             ) -> tuple[list[FieldSpec], list[FieldSpec]] | None:
+        """The kind's (image rows, pull-secret rows); with ``version``, only the rows
+        for every version and for that one."""
+        rows = self.rows.get((group, kind))
+        if rows is None or version is None or not any(r.version for r in rows[0] + rows[1]):
+            return rows
+        return ([r for r in rows[0] if r.version in ("", version)],
+                [r for r in rows[1] if r.version in ("", version)])
 
 
 def _policy(specs: list[FieldSpec]) -> dict:

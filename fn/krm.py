@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from fn import pipeline, resourcelist
 from fn.problems import Problem
@@ -38,10 +38,11 @@ class Output:
         self._chunks = None
 
 
-def resource_list(text: str, environ: Mapping[str, str] | None = None) -> Output:
+def resource_list(text: str, environ: Mapping[str, str] | None = None,
+                  read_file: Callable[[str], str] | None = None) -> Output:
     """A KRM function call: the input echoed with the results when the run failed or only
     validated; on success the input with the function's changes."""
-    run = pipeline.run(lambda: resourcelist.read(text), environ=environ)
+    run = pipeline.run(lambda: resourcelist.read(text), environ=environ, read_file=read_file)
     doc = run.source
     if doc is None:
         return Output(resourcelist.error_list(run.results), run)

@@ -8,10 +8,11 @@ Fields of the wrong type raise ``Problem`` with the field's path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 
+from fn.crdrows import BUILTIN
 from fn.fieldspecs import (
-    BUILTIN,
     IN_POD_SPEC,
     METADATA_POLICY,
     NO_IMAGE_KINDS,
@@ -30,6 +31,7 @@ from fn.yamlread import ALL, Policy
 
 SKIP_KEYS = frozenset({"metadata", "status"})
 MAX_DEPTH = 100
+_ENTRY = re.compile(r"\[[0-9]+\]")
 
 
 class ImageField:
@@ -55,6 +57,11 @@ class Site:
         self.rest = rest
         self.images = images
 
+    @property
+    def bare(self) -> bool:
+        """Images that no pull-secret list serves (the kind has none for them)."""
+        return not self.rest
+
     def node(self) -> Node | None:
         """The list itself, when it exists (also when a ``<<`` merge key brings it)."""
         return self.base.get(self.rest[0]) if len(self.rest) == 1 else None
@@ -75,30 +82,45 @@ class Site:
         return names
 
 
-def resource_policy(so_far: Mapping, key: str) -> Policy:
-    """Read policy for one key of a resource, given the keys read before it."""
-    if key in ("apiVersion", "kind"):
-        return ALL
-    if key == "metadata":
-        return METADATA_POLICY
-    kind = so_far.get("kind")
-    api = so_far.get("apiVersion")
-    if not isinstance(kind, Scalar) or not isinstance(api, Scalar):
-        return ALL  # kind not known yet: read everything
-    group = group_of(api.value)
-    if kind.value in NO_IMAGE_KINDS and is_k8s_group(group):
-        return PAYLOAD_POLICY.get(kind.value, {}).get(key)
-    policy = BUILTIN.policies.get((group, kind.value))
-    if policy is not None:
-        return policy.get(key)
-    return ALL  # custom resources: searched for embedded pod templates
+def policy_for(table: Table) -> Callable[[Mapping, str], Policy]:
+    """The read policy of one resource's keys, given the keys read before it: built-in
+    kinds keep their rows' paths; custom resources are read whole (searched for pod
+    templates and for image fields no row covers, ``fn.uncovered``)."""
+    if table is BUILTIN and _BUILTIN_POLICY:
+        return _BUILTIN_POLICY[0]
+
+    def resource_policy(so_far: Mapping, key: str) -> Policy:
+        if key in ("apiVersion", "kind"):
+            return ALL
+        if key == "metadata":
+            return METADATA_POLICY
+        kind = so_far.get("kind")
+        api = so_far.get("apiVersion")
+        if not isinstance(kind, Scalar) or not isinstance(api, Scalar):
+            return ALL  # kind not known yet: read everything
+        group = group_of(api.value)
+        if not is_k8s_group(group):
+            return ALL
+        if kind.value in NO_IMAGE_KINDS:
+            return PAYLOAD_POLICY.get(kind.value, {}).get(key)
+        policy = table.policies.get((group, kind.value))
+        return ALL if policy is None else policy.get(key)
+
+    return resource_policy
+
+
+_BUILTIN_POLICY: list = []
+resource_policy = policy_for(BUILTIN)
+_BUILTIN_POLICY.append(resource_policy)
 
 
 def sites(root: Mapping, api_version: str, kind: str, notes: list[Problem],
           table: Table = BUILTIN) -> list[Site]:
-    """The pull-secret sites of one resource that serve at least one image field; what
-    looked like images but could not be read goes to ``notes`` (warnings)."""
-    rows = table.find(group_of(api_version), kind)
+    """The pull-secret sites of one resource that serve at least one image field, and a
+    bare site (no list: ``rest`` is empty) for the image fields none serves; what looked
+    like images but could not be read goes to ``notes`` (warnings)."""
+    version = api_version.rsplit("/", 1)[-1] if "/" in api_version else api_version
+    rows = table.find(group_of(api_version), kind, version)
     if rows is None:
         found: list[Site] = []
         _search(root, "", found, set(), 0, notes)
@@ -110,12 +132,35 @@ def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
            secret_rows: list[FieldSpec]) -> list[Site]:
     images = [f for row in image_rows for f in _images(root, row.path, prefix)]
     out = []
+    served: set[int] = set()
     for row in secret_rows:
-        for scope_path, scope in _walk(root, row.scope, prefix):
-            within = [f for f in images if not scope_path or f.path.startswith(scope_path + ".")]
+        anchor = row.scope if row.anchor is None else row.anchor
+        for anchor_path, node in _walk(root, anchor, prefix):
+            scope_path = anchor_path if anchor == row.scope else _concrete(prefix, row.scope)
+            within = [f for f in images if _serves(f.path, scope_path, anchor_path)]
             if within:
-                out.append(_site(scope, scope_path, row.path[len(row.scope):], within))
+                served.update(id(f) for f in within)
+                out.append(_site(node, anchor_path, row.path[len(anchor):], within))
+    loose = [f for f in images if id(f) not in served]
+    if loose:
+        out.append(Site("", root, (), loose))
     return out
+
+
+def _concrete(prefix: str, scope: tuple[str, ...]) -> str:
+    return ".".join(filter(None, (prefix, *(s.removesuffix("[]") for s in scope))))
+
+
+def _serves(image: str, scope: str, anchor: str) -> bool:
+    """An image at ``image`` runs in the pod of the site at ``anchor`` when it is under
+    the scope, and in the same entry of every list the anchor's path enters."""
+    if scope and not image.startswith(scope + "."):
+        return False
+    for entry in _ENTRY.finditer(anchor):
+        head = anchor[:entry.start()]
+        if image.startswith(head + "[") and not image.startswith(anchor[:entry.end()] + "."):
+            return False
+    return True
 
 
 def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageField]) -> Site:

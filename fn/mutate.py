@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from fn import imagelist, secret
+from fn import imagelist, retarget, secret
 from fn.config import Settings
 from fn.locate import Site
 from fn.nodes import Mapping, Scalar, Sequence, to_python
@@ -35,14 +35,21 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     edited: set[int] = set()
     _rewrite_images(p, s, results, edited)
     ps = p.target.pull_secret
+    stale = retarget.stale_secrets(items, ps.name) if ps and ps.payload is not None else []
+    if ps is not None:
+        results += retarget.rename(p.sites, {i.name for i in stale}, ps.name, edited)
     added = _add_pull_secrets(p, ps, edited)
-    if p.license_item is not None and not p.license_item.local_config:
-        _mark_local_config(p.license_item)
+    for consumed in (p.license_item, *p.consumed):
+        if consumed is not None and not consumed.local_config:
+            _mark_local_config(consumed)
     new_items: list[dict] = []
     drop: list[Item] = []
     if ps is not None and ps.payload is not None:
-        namespaces = {item.namespace for item, _ in p.sites} | set(s.namespaces)
+        namespaces = ({item.namespace for item, _ in p.sites} | set(s.namespaces)
+                      | {u.item.namespace for u in p.uses})
         new_items, drop = _secrets(p, ps, items, namespaces, kpt_paths, results)
+        drop += stale
+        results += retarget.removed(stale, ps.name)
     images = imagelist.lines(p)
     if s.list_images_configmap:
         images = imagelist.keep_in_item(p, items, s.list_images_configmap, new_items, kpt_paths)
@@ -184,4 +191,4 @@ def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int)
         f"{len(changed)} of {len(p.uses)} image references now use {p.target.where} "
         f"({len({u.value for u in changed})} distinct, in "
         f"{len({id(u.item) for u in changed})} resources); {secret_note}; "
-        f"{new} Secrets added, {dropped} removed", INFO)
+        f"{new} Secrets added, {dropped} removed{p.note}", INFO)

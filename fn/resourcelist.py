@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 import yaml
 
-from fn import locate, yamlread
-from fn.fieldspecs import GENERATED
+from fn import locate, uncovered, yamlread
+from fn.crdrows import BUILTIN
+from fn.fieldspecs import GENERATED, Table
 from fn.nodes import Mapping, Node, Scalar, Sequence, Skipped, is_null, string, to_python
 from fn.problems import Problem
 from fn.results import Result
@@ -34,7 +35,7 @@ class Item:
 
     __slots__ = ("api_version", "editor", "file_ref", "generated", "index", "kind",
                  "local_config", "name", "namespace", "node", "notes", "origin", "problem",
-                 "sites")
+                 "sites", "suspects")
 
     def __init__(self, editor: Editor, index: int, api_version: str, kind: str, name: str,
                  namespace: str | None) -> None:
@@ -52,6 +53,7 @@ class Item:
         self.sites: list[locate.Site] = []
         self.problem: Problem | None = None
         self.notes: list[Problem] = []  # warnings found while locating images
+        self.suspects: list = []  # image-like fields no row covers (fn.uncovered)
 
     @property
     def group(self) -> str:
@@ -84,13 +86,18 @@ class Document:
         self.editor = editor
         self.problems: list[Problem] = []  # found while reading: the run fails with them
 
+    def reread(self, table: Table) -> Document:
+        """The same text read with other rows: the functionConfig, which brings the
+        user's rows, comes after the items, which were read with the built-in ones."""
+        return read(self.text, table)
+
 
 def _root_policy(items_policy: object, take: object) -> dict:
     return {"apiVersion": ALL, "kind": ALL, "items": {"[]": items_policy, "then": take},
             "functionConfig": ALL, "results": {"[]": None}}
 
 
-def read(text: str) -> Document:
+def read(text: str, table: Table = BUILTIN) -> Document:  # table: see Document.reread
     """Parse a ResourceList; raises Problem for anything that is not one."""
     text = yamlread.strip_bom(text)
     editor = Editor(text)
@@ -102,7 +109,7 @@ def read(text: str) -> Document:
         at = seen[0]
         seen[0] += 1
         try:
-            item = identify(node, editor, len(items), f"items[{at}]")
+            item = identify(node, editor, len(items), f"items[{at}]", table)
         except Problem as exc:
             problems.append(exc)
             return node
@@ -120,7 +127,7 @@ def read(text: str) -> Document:
         return take(node)
 
     refused: list[yamlread.Refused] = []
-    root = parse(text, _root_policy(locate.resource_policy, take), "input",
+    root = parse(text, _root_policy(locate.policy_for(table), take), "input",
                  wide=_root_policy(ALL, restart), refused=refused)
     problems[:0] = [Problem(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
                             f"column {r.problem_mark.column + 1})") for r in refused]
@@ -176,7 +183,8 @@ def _where(exc: yaml.YAMLError) -> str:
     return f" (line {mark.line + 1}, column {mark.column + 1}{': ' + problem if problem else ''})"
 
 
-def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
+def identify(node: Node, editor: Editor, index: int, where: str,
+             table: Table = BUILTIN) -> Item:
     """The Item for a resource's node: checks its identity, reads its annotations, finds
     its image fields, and lets go of the node unless it is a ConfigMap or Secret."""
     api, kind, name, namespace, meta = _identity(node, where)
@@ -184,9 +192,12 @@ def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
     _read_annotations(item, meta, f"{where} ({kind} {name})")
     if item.group == "" and (kind == "Secret" or (kind == "ConfigMap" and _payload(node))):
         item.node = node  # type: ignore[assignment]
+    elif item.group == "kots.io" and kind in ("Application", "License"):
+        item.node = node  # type: ignore[assignment]  # read by fn.kots
     elif not item.is_kptfile and not item.local_config:
         try:
-            item.sites = locate.sites(node, api, kind, item.notes)  # type: ignore[arg-type]
+            item.sites = locate.sites(node, api, kind, item.notes, table)  # type: ignore[arg-type]
+            item.suspects = uncovered.find(node, api, kind, item.sites)  # type: ignore[arg-type]
         except Problem as exc:
             item.problem = exc
         _let_go(item.sites)
@@ -238,6 +249,7 @@ def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
 
 def _let_go(sites: list[locate.Site]) -> None:
     """Of each site's mapping, only the pull-secret key (and merge keys) is read again."""
+    sites = [site for site in sites if not site.bare]
     keep: dict[int, set[str]] = {}
     for site in sites:
         keep.setdefault(id(site.base), {"<<"}).add(site.rest[0])

@@ -18,7 +18,7 @@ def validate(p: Plan, items: list[Item], s: Settings) -> list[Result]:
     out += [use.result(f"{target.problem} ({use.why})", ERROR) for use in p.uses
             if use.new is not None]
     ps = target.pull_secret
-    namespaces: set[str | None] = set(s.namespaces)
+    namespaces: set[str | None] = set(s.namespaces) | {u.item.namespace for u in p.uses}
     for item, site in p.sites:
         namespaces.add(item.namespace)
         if ps is not None:
