@@ -20,13 +20,18 @@ def check(s: Settings, license_text: object) -> list[Result]:
     slug = spec.get("appSlug")
     if s.app_slug is not None and isinstance(slug, str) and slug != s.app_slug:
         found.append(Problem(f"appSlug {s.app_slug!r} from functionConfig appSlug differs from "
-                             f"{slug!r}, spec.appSlug of {where}; using functionConfig's",
+                             f"{slug!r}, spec.appSlug of {where}"
+                             f"{_using(s, 'functionConfig appSlug')}",
                              severity=severity, field="appSlug"))
     lid = spec.get("licenseID")
     if s.license_id is not None and isinstance(lid, str) and lid != s.license_id.reveal():
         found.append(Problem(f"the license ID from {s.license_id_source} differs from "
-                             f"spec.licenseID of {where}; using {s.license_id_source}",
+                             f"spec.licenseID of {where}{_using(s, s.license_id_source)}",
                              severity=severity, field="licenseID"))
     if found and s.strict:
         raise Problems(found)
     return [p.result() for p in found]
+
+
+def _using(s: Settings, source: str) -> str:
+    return " (strict)" if s.strict else f"; using {source}"

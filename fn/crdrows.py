@@ -17,8 +17,10 @@ made (``anchor``) follow the CRDs' shapes:
   ``spec/nodeSets[]`` entry, which then serves only its own containers and ``spec.image``).
 - Tekton ``spec[/taskRunTemplate]/podTemplate/imagePullSecrets``: every image, made under
   ``spec``; per-task ``taskRunSpecs[]`` pod templates are kept, never made.
-- Anything else (Prometheus ``spec/imagePullSecrets``, user rows): the images under the
-  mapping that holds the list.
+- Anything else (Prometheus ``spec/imagePullSecrets``): the images under the mapping that
+  holds the list.
+- The user's ``pullSecretFields``: every image of the resource; made only where the
+  mapping that holds the list exists.
 """
 
 from __future__ import annotations
@@ -118,8 +120,10 @@ def _row(entry: object, where: str, secrets: bool) -> FieldSpec:
     if secrets and path[-1].endswith("[]"):
         raise Problem(f"{where}.path must name the list itself (no [] at the end)",
                       field=f"{where}.path")
-    scope = path[:-1] if secrets else ()
-    return FieldSpec(values["group"], values["kind"], path, scope, values["version"])
+    # a user's pull-secret list serves every image of the resource, and is made (when
+    # absent) only where the mapping that holds it exists
+    return FieldSpec(values["group"], values["kind"], path, (), values["version"],
+                     path[:-1] if secrets else None)
 
 
 def table(images: tuple[FieldSpec, ...], secrets: tuple[FieldSpec, ...]) -> Table:

@@ -101,12 +101,22 @@ def policy_for(table: Table) -> Callable[[Mapping, str], Policy]:
         group = group_of(api.value)
         if not is_k8s_group(group):
             return ALL
-        if kind.value in NO_IMAGE_KINDS:
-            return PAYLOAD_POLICY.get(kind.value, {}).get(key)
         policy = table.policies.get((group, kind.value))
+        if kind.value in NO_IMAGE_KINDS:
+            payload = PAYLOAD_POLICY.get(kind.value, {}).get(key)
+            return payload if policy is None else _union(policy.get(key), payload)
         return ALL if policy is None else policy.get(key)
 
     return resource_policy
+
+
+def _union(a: Policy, b: Policy) -> Policy:
+    """A policy keeping what either keeps (user rows on a ConfigMap with a payload)."""
+    if a is None or b is None:
+        return b if a is None else a
+    if ALL in (a, b) or not isinstance(a, dict) or not isinstance(b, dict):
+        return ALL
+    return {k: _union(a.get(k), b.get(k)) for k in {*a, *b}}
 
 
 _BUILTIN_POLICY: list = []

@@ -190,17 +190,18 @@ def identify(node: Node, editor: Editor, index: int, where: str,
     api, kind, name, namespace, meta = _identity(node, where)
     item = Item(editor, index, api, kind, name, namespace)
     _read_annotations(item, meta, f"{where} ({kind} {name})")
-    if item.group == "" and (kind == "Secret" or (kind == "ConfigMap" and _payload(node))):
-        item.node = node  # type: ignore[assignment]
-    elif item.group == "kots.io" and kind in ("Application", "License"):
-        item.node = node  # type: ignore[assignment]  # read by fn.kots
-    elif not item.is_kptfile and not item.local_config:
+    keep = item.group == "" and (kind == "Secret" or (kind == "ConfigMap" and _payload(node)))
+    if keep or (item.group == "kots.io" and kind in ("Application", "License")):
+        item.node = node  # type: ignore[assignment]  # (Application, License: fn.kots)
+    if not item.is_kptfile and not item.local_config and not (
+            keep and table.find(item.group, kind) is None):
         try:
             item.sites = locate.sites(node, api, kind, item.notes, table)  # type: ignore[arg-type]
             item.suspects = uncovered.find(node, api, kind, item.sites)  # type: ignore[arg-type]
         except Problem as exc:
             item.problem = exc
-        _let_go(item.sites)
+        if item.node is None:
+            _let_go(item.sites)
     return item
 
 

@@ -78,9 +78,14 @@ def _search(node: Node, path: str, gk: tuple[str, str], covered: set[int],
         out.append(Suspect(*gk, path, split, True))
         return
     for key, value in node.items():
+        if key.value == "<<" and not key.style:  # merged in: read as if written here
+            for merged in node.merged():
+                _search(merged, path, gk, covered, skip, out, depth + 1)
+            continue
         where = f"{path}.{key.value}"
         if _image_key(key.value) and isinstance(value, Scalar) and value.tag == STR:
             if value.value and id(value) not in covered and _template_tuple(where) not in skip:
+                covered.add(id(value))  # an alias of it is the same field, reported once
                 out.append(Suspect(*gk, where, value.value, False))
         else:
             _search(value, where, gk, covered, skip, out, depth + 1)
