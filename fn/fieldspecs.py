@@ -74,6 +74,13 @@ IN_POD_SPEC = ([FieldSpec("", "", split(p)) for p in POD_SPEC_IMAGES],
                [FieldSpec("", "", (POD_SPEC_PULL_SECRETS,))])
 
 
+K8S_GROUPS = frozenset({"", "apps", "batch", "extensions", "autoscaling", "policy"})
+
+
+def is_k8s_group(group: str) -> bool:
+    return group in K8S_GROUPS or group.endswith(".k8s.io")
+
+
 class Table:
     """The rows by (group, kind), and the read policy they imply."""
 
@@ -83,7 +90,9 @@ class Table:
             self.rows.setdefault((spec.group, spec.kind), ([], []))[0].append(spec)
         for spec in secrets:
             self.rows.setdefault((spec.group, spec.kind), ([], []))[1].append(spec)
-        self.policies = {key: _policy(imgs + secs) for key, (imgs, secs) in self.rows.items()}
+        # custom resources are read whole (fn.locate): only built-in kinds need a policy
+        self.policies = {key: _policy(imgs + secs) for key, (imgs, secs) in self.rows.items()
+                         if is_k8s_group(key[0])}
 
     def find(self, group: str, kind: str, version: str | None = None
              ) -> tuple[list[FieldSpec], list[FieldSpec]] | None:
@@ -133,7 +142,6 @@ NO_IMAGE_KINDS = frozenset({
     "PriorityClass", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service",
     "ServiceAccount", "StorageClass", "ValidatingWebhookConfiguration",
 })
-K8S_GROUPS = frozenset({"", "apps", "batch", "extensions", "autoscaling", "policy"})
 PAYLOAD_POLICY: dict[str, Policy] = {
     "ConfigMap": {"data": {"license.yaml": ALL, "images.txt": ALL}},
     "Secret": {"type": ALL, "data": {".dockerconfigjson": ALL}},
@@ -142,7 +150,3 @@ PAYLOAD_POLICY: dict[str, Policy] = {
 
 def group_of(api_version: str) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
-
-
-def is_k8s_group(group: str) -> bool:
-    return group in K8S_GROUPS or group.endswith(".k8s.io")
