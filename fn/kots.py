@@ -80,7 +80,7 @@ def settle(items: list[Item], s: Settings, environ: Mapping[str, str],
         doc = read_file(s.license_file)
         s.license_source = f"licenseFile {s.license_file}"
     elif item is not None and s.license_configmap is None:
-        doc = to_python(item.node)
+        doc = _data(item, "")
         s.license_source = f"License {item.name} among the items"
     if item is not None and (s.license_doc is not None or s.license_file
                              or s.license_configmap):
@@ -90,8 +90,17 @@ def settle(items: list[Item], s: Settings, environ: Mapping[str, str],
     return s, item, doc, results
 
 
+def _data(item: Item, key: str) -> object:
+    node = item.node if not key or item.node is None else item.node.get(key)
+    try:
+        return to_python(node)
+    except ValueError as exc:
+        raise Problem(f"{item.kind} {item.name} could not be read: {exc}", resource=item.ref(),
+                      file=item.file()) from None
+
+
 def _application(app: Item, s: Settings) -> list[Result]:
-    spec = to_python(app.node.get("spec")) if app.node is not None else None
+    spec = _data(app, "spec")
     if not isinstance(spec, dict):
         return []
     out = []
