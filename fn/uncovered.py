@@ -65,8 +65,12 @@ def find(root: Mapping, api_version: str, kind: str, sites: list[Site]) -> list[
 
 def _search(node: Node, path: str, gk: tuple[str, str], covered: set[int],
             skip: set[tuple[str, ...]], out: list[Suspect], depth: int) -> None:
-    if depth > MAX_DEPTH:
+    """``covered`` also takes every collection visited: an alias is walked once (a
+    "billion laughs" document stays linear)."""
+    if depth > MAX_DEPTH or id(node) in covered:
         return
+    if isinstance(node, Mapping | Sequence):
+        covered.add(id(node))
     if isinstance(node, Sequence):
         for i, entry in enumerate(node.entries):
             _search(entry, f"{path}[{i}]", gk, covered, skip, out, depth + 1)
