@@ -56,43 +56,53 @@ def find(root: Mapping, api_version: str, kind: str, sites: list[Site]) -> list[
         return []
     covered = {id(f.node) for site in sites for f in site.images}
     skip = NOT_IMAGES.get((group, kind), set())
-    out: list[Suspect] = []
+    walk = _Walk((group, kind), covered, skip)
     for key, value in root.items():
         if key.value not in SKIP_KEYS and key.value not in ("apiVersion", "kind"):
-            _search(value, str(key.value), (group, kind), covered, skip, out, 1)
-    return out
+            walk.node(value, str(key.value), 1)
+    return walk.out
 
 
-def _search(node: Node, path: str, gk: tuple[str, str], covered: set[int],
-            skip: set[tuple[str, ...]], out: list[Suspect], depth: int) -> None:
-    """``covered`` also takes every collection visited: an alias is walked once (a
-    "billion laughs" document stays linear)."""
-    if depth > MAX_DEPTH or id(node) in covered:
-        return
-    if isinstance(node, Mapping | Sequence):
-        covered.add(id(node))
-    if isinstance(node, Sequence):
-        for i, entry in enumerate(node.entries):
-            _search(entry, f"{path}[{i}]", gk, covered, skip, out, depth + 1)
-        return
-    if not isinstance(node, Mapping):
-        return
-    split = _split_image(node)
-    if split is not None and _template_tuple(path) not in skip:
-        out.append(Suspect(*gk, path, split, True))
-        return
-    for key, value in node.items():
-        if key.value == "<<" and not key.style:  # merged in: read as if written here
-            for merged in node.merged():
-                _search(merged, path, gk, covered, skip, out, depth + 1)
-            continue
-        where = f"{path}.{key.value}"
-        if _image_key(key.value) and isinstance(value, Scalar) and value.tag == STR:
-            if value.value and id(value) not in covered and _template_tuple(where) not in skip:
-                covered.add(id(value))  # an alias of it is the same field, reported once
-                out.append(Suspect(*gk, where, value.value, False))
-        else:
-            _search(value, where, gk, covered, skip, out, depth + 1)
+class _Walk:
+    """One resource's search: its (group, kind), what is covered (image fields, and every
+    collection visited: an alias is walked once, so a "billion laughs" document stays
+    linear), the notImages paths, and the suspects found."""
+
+    def __init__(self, gk: tuple[str, str], covered: set[int], skip: set[tuple[str, ...]]
+                 ) -> None:
+        self.gk = gk
+        self.covered = covered
+        self.skip = skip
+        self.out: list[Suspect] = []
+
+    def node(self, node: Node, path: str, depth: int) -> None:
+        if depth > MAX_DEPTH or id(node) in self.covered:
+            return
+        if isinstance(node, Sequence):
+            self.covered.add(id(node))
+            for i, entry in enumerate(node.entries):
+                self.node(entry, f"{path}[{i}]", depth + 1)
+        elif isinstance(node, Mapping):
+            self.covered.add(id(node))
+            split = _split_image(node)
+            if split is None:
+                self.mapping(node, path, depth)
+            elif _template_tuple(path) not in self.skip:
+                self.out.append(Suspect(*self.gk, path, split, True))
+
+    def mapping(self, node: Mapping, path: str, depth: int) -> None:
+        for key, value in node.items():
+            if key.value == "<<" and not key.style:  # merged in: read as if written here
+                for merged in node.merged():
+                    self.node(merged, path, depth + 1)
+                continue
+            where = f"{path}.{key.value}"
+            if not (_image_key(key.value) and isinstance(value, Scalar) and value.tag == STR):
+                self.node(value, where, depth + 1)
+            elif value.value and id(value) not in self.covered and (
+                    _template_tuple(where) not in self.skip):
+                self.covered.add(id(value))  # an alias of it is the same field, once
+                self.out.append(Suspect(*self.gk, where, value.value, False))
 
 
 def _template_tuple(path: str) -> tuple[str, ...]:
