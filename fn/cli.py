@@ -81,16 +81,16 @@ def _reference() -> str:
 
 def _krm() -> int:
     """ResourceList on stdin, ResourceList on stdout; results live in the ResourceList."""
-    from fn import inputs, krm, resourcelist
+    from fn import inputs, krm
     from fn.problems import Problem
 
     try:
         text = inputs.read_input(sys.stdin.buffer, "stdin")
     except Problem as exc:  # still a ResourceList, with the error, for kpt to show
-        sys.stdout.write(resourcelist.error_list([exc.result()]))
+        sys.stdout.write(krm.error_list([exc.result()]))
         _say(exc.message)
         return 1
-    out = krm.resource_list(text, os.environ)
+    out = krm.resource_list(text, os.environ, inputs.read_named_file)
     return _finish(out, quiet=True, on_error=krm.failed)
 
 
@@ -104,7 +104,8 @@ def _stream(config: str, verbose: bool) -> int:
         source.function_config = function_config
         return source
 
-    return _finish(stream.process(read, environ=os.environ), verbose=verbose,
+    return _finish(stream.process(read, environ=os.environ, read_file=inputs.read_named_file),
+                   verbose=verbose,
                    on_error=lambda out, problem: Output("", out.run))
 
 
@@ -145,10 +146,13 @@ def _check(command: str, args: list[str]) -> int:
     parser.add_argument("--config", metavar="FILE", required=True,
                         help="the function config (ConfigMap or ReplicatedProxy)")
     parser.add_argument("--format", choices=formats, default="text")
+    parser.add_argument("--allow-empty", action="store_true",
+                        help="reading no resources at all is not an error")
     opts = parser.parse_args(args)
     mode = pipeline.VALIDATE if command == "validate" else pipeline.EXPLAIN
-    run = pipeline.run(lambda: inputs.Files(opts.paths, opts.config), mode,
-                       environ=os.environ)
+    usage = f"{PROG} {command} --config FILE FILE|DIR|-"
+    run = pipeline.run(lambda: inputs.Files(opts.paths, opts.config, opts.allow_empty, usage),
+                       mode, environ=os.environ, read_file=inputs.read_named_file)
     getattr(report, command)(run, opts.format, sys.stdout)
     sys.stdout.flush()
     first = run.first_error()

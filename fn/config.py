@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from fn import patterns
+from fn import crdrows, patterns
 from fn.patterns import Pattern
 from fn.problems import Problem
 from fn.redacted import Redacted
@@ -87,6 +87,12 @@ FIELDS: dict[str, tuple[str, str, object]] = {
     "externalSecretProperty": ("external_secret_property", "str", None),
     "sealedSecretCert": ("sealed_secret_cert", "str", None),
     "sealedSecretCertPEM": ("sealed_secret_cert_pem", "str", None),
+    "imageFields": ("image_fields", "imagefields", None),          # fn.crdrows
+    "pullSecretFields": ("pull_secret_fields", "secretfields", None),
+    "licenseFile": ("license_file", "str", None),          # fn.kots
+    "strict": ("strict", "bool", None),  # warnings about the config become errors
+    "previousProxyDomains": ("previous_proxy_domains", "list",
+                             _each(HOST, "a host name, optionally with :port")),
 }
 # the ConfigMap form spells the license document "license.yaml", the typed form "license"
 _CONFIGMAP_ONLY = {"license.yaml"}
@@ -132,6 +138,13 @@ class Settings:
     external_secret_property: str | None = None
     sealed_secret_cert: str | None = None   # a PEM file: the sealed-secrets controller's cert
     sealed_secret_cert_pem: str | None = None  # or the PEM itself
+    image_fields: tuple = ()                # the user's FieldSpec rows (fn.crdrows)
+    pull_secret_fields: tuple = ()
+    strict: bool = False
+    license_file: str | None = None         # a License file (fn.kots)
+    license_source: str | None = None       # where the license came from, for messages
+    license_id_source: str = "functionConfig licenseID"
+    previous_proxy_domains: tuple[str, ...] = ()  # earlier custom proxyDomains (fn.retarget)
 
 
 def load(function_config: object) -> Settings:
@@ -251,6 +264,8 @@ _COERCE = {
     "int": _whole,
     "float": _positive,
     "duration": lambda v, path: _positive(v, path, duration=True),
+    "imagefields": lambda v, path: crdrows.user_rows(v, path),
+    "secretfields": lambda v, path: crdrows.user_rows(v, path, secrets=True),
 }
 # kind of value -> what is kept once checked
 _FINISH = {

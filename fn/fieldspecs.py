@@ -24,6 +24,9 @@ class FieldSpec(NamedTuple):
     kind: str
     path: tuple[str, ...]       # ("spec", "containers[]", "image")
     scope: tuple[str, ...] = ()  # pull-secret rows: where the images it serves are
+    version: str = ""            # "": every version of the kind
+    anchor: tuple[str, ...] | None = None  # pull-secret rows: the mapping that must exist
+    #                             (the list and mappings below it are made); None: scope
 
     @property
     def text(self) -> str:
@@ -71,6 +74,13 @@ IN_POD_SPEC = ([FieldSpec("", "", split(p)) for p in POD_SPEC_IMAGES],
                [FieldSpec("", "", (POD_SPEC_PULL_SECRETS,))])
 
 
+K8S_GROUPS = frozenset({"", "apps", "batch", "extensions", "autoscaling", "policy"})
+
+
+def is_k8s_group(group: str) -> bool:
+    return group in K8S_GROUPS or group.endswith(".k8s.io")
+
+
 class Table:
     """The rows by (group, kind), and the read policy they imply."""
 
@@ -80,10 +90,19 @@ class Table:
             self.rows.setdefault((spec.group, spec.kind), ([], []))[0].append(spec)
         for spec in secrets:
             self.rows.setdefault((spec.group, spec.kind), ([], []))[1].append(spec)
-        self.policies = {key: _policy(imgs + secs) for key, (imgs, secs) in self.rows.items()}
+        # custom resources are read whole (fn.locate): only built-in kinds need a policy
+        self.policies = {key: _policy(imgs + secs) for key, (imgs, secs) in self.rows.items()
+                         if is_k8s_group(key[0])}
 
-    def find(self, group: str, kind: str) -> tuple[list[FieldSpec], list[FieldSpec]] | None:
-        return self.rows.get((group, kind))
+    def find(self, group: str, kind: str, version: str | None = None
+             ) -> tuple[list[FieldSpec], list[FieldSpec]] | None:
+        """The kind's (image rows, pull-secret rows); with ``version``, only the rows
+        for every version and for that one."""
+        rows = self.rows.get((group, kind))
+        if rows is None or version is None or not any(r.version for r in rows[0] + rows[1]):
+            return rows
+        return ([r for r in rows[0] if r.version in ("", version)],
+                [r for r in rows[1] if r.version in ("", version)])
 
 
 def _policy(specs: list[FieldSpec]) -> dict:
@@ -128,7 +147,6 @@ NO_IMAGE_KINDS = frozenset({
     "PriorityClass", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service",
     "ServiceAccount", "StorageClass", "ValidatingWebhookConfiguration",
 })
-K8S_GROUPS = frozenset({"", "apps", "batch", "extensions", "autoscaling", "policy"})
 PAYLOAD_POLICY: dict[str, Policy] = {
     "ConfigMap": {"data": {"license.yaml": ALL, "images.txt": ALL}},
     "Secret": {"type": ALL, "data": {".dockerconfigjson": ALL}},
@@ -137,7 +155,3 @@ PAYLOAD_POLICY: dict[str, Policy] = {
 
 def group_of(api_version: str) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
-
-
-def is_k8s_group(group: str) -> bool:
-    return group in K8S_GROUPS or group.endswith(".k8s.io")

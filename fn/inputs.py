@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fn import nodes, resourcelist
 from fn.config import Settings, load
+from fn.fieldspecs import Table
 from fn.problems import Problem
 from fn.stream import Stream
 
@@ -42,6 +43,15 @@ def read_config(path: str) -> object:
     return data
 
 
+def read_named_file(path: str) -> str:
+    """A file the config names (``licenseFile``), as text."""
+    try:
+        with open(path, "rb") as handle:
+            return read_input(handle, path)
+    except OSError as exc:
+        raise Problem(f"cannot read {path}: {exc.strerror}") from None
+
+
 def load_config_file(path: str) -> Settings:
     return load(read_config(path))
 
@@ -51,21 +61,42 @@ class Files:
 
     kpt_paths = False
 
-    def __init__(self, paths: list[str], config: str) -> None:
+    def __init__(self, paths: list[str], config: str, allow_empty: bool = False,
+                 usage: str = "") -> None:
+        """Reading no resource at all is an error unless ``allow_empty``; stdin is never
+        waited on when it is a terminal (``usage`` says what to give instead)."""
         self.function_config = read_config(config)
         self.problems: list[Problem] = []
         streams = []
         for path in paths or ["-"]:
             if path == "-":
+                if sys.stdin.isatty():
+                    raise Problem(f"no manifests: stdin is a terminal; usage: {usage}")
                 streams.append(Stream(read_input(sys.stdin.buffer, "stdin"), "stdin"))
                 continue
             for f in _files(path):
                 with open(f, "rb") as handle:
                     streams.append(Stream(read_input(handle, str(f)), str(f), str(f)))
+        self._gather(streams)
+        if not self.items and not allow_empty:
+            names = ", ".join(paths or ["stdin"])
+            raise Problem(f"read no resources from {names} (YAML files: *.yaml, *.yml); "
+                          "pass --allow-empty if that is expected")
+
+    def _gather(self, streams: list[Stream]) -> None:
+        self.streams = streams
         self.items = [item for s in streams for item in s.items]
         for i, item in enumerate(self.items):
             item.index = i
         resourcelist.check_duplicates(self.items)
+
+    def reread(self, table: Table) -> Files:
+        """The same texts read with the user's rows as well (``imageFields``)."""
+        again = Files.__new__(Files)
+        again.function_config = self.function_config
+        again.problems = []
+        again._gather([s.reread(table) for s in self.streams])
+        return again
 
 
 def _files(path: str) -> list[Path]:

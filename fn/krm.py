@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from fn import pipeline, resourcelist, selfcheck
+from fn.nodes import Sequence, to_python
 from fn.problems import Problem
+from fn.resourcelist import Document, Item
+from fn.results import Result
 from fn.textedit import Editor
 
 
@@ -38,23 +41,24 @@ class Output:
         self._chunks = None
 
 
-def resource_list(text: str, environ: Mapping[str, str] | None = None) -> Output:
+def resource_list(text: str, environ: Mapping[str, str] | None = None,
+                  read_file: Callable[[str], str] | None = None) -> Output:
     """A KRM function call: the input echoed with the results when the run failed or only
     validated; on success the input with the function's changes."""
-    run = pipeline.run(lambda: resourcelist.read(text), environ=environ)
+    run = pipeline.run(lambda: resourcelist.read(text), environ=environ, read_file=read_file)
     doc = run.source
     if doc is None:
-        return Output(resourcelist.error_list(run.results), run)
+        return Output(error_list(run.results), run)
     if run.failed or run.mode != pipeline.MUTATE:
-        return Output(resourcelist.write(doc, Editor(doc.text), run.results, [], []), run)
-    text = "".join(resourcelist.write(doc, doc.editor, run.results, run.new_items, run.drop))
+        return Output(write(doc, Editor(doc.text), run.results, [], []), run)
+    text = "".join(write(doc, doc.editor, run.results, run.new_items, run.drop))
     if doc.editor.edits:
         try:
             selfcheck.resource_list(doc, run, text)
         except Problem as exc:
             run.results = [exc.result()]
             run.code = 1
-            return Output(resourcelist.write(doc, Editor(doc.text), run.results, [], []), run)
+            return Output(write(doc, Editor(doc.text), run.results, [], []), run)
     return Output(text, run)
 
 
@@ -66,5 +70,55 @@ def failed(out: Output, problem: Problem) -> Output:
     run.code = 1
     doc = run.source
     if doc is None:
-        return Output(resourcelist.error_list(run.results), run)
-    return Output(resourcelist.write(doc, Editor(doc.text), run.results, [], []), run)
+        return Output(error_list(run.results), run)
+    return Output(write(doc, Editor(doc.text), run.results, [], []), run)
+
+
+def write(doc: Document, editor: Editor, results: list[Result],
+          new_items: list[dict], drop: list[Item]) -> Iterator[str]:
+    """The output ResourceList: the input text with ``editor``'s splices, ``new_items``
+    appended to items, ``drop`` removed, and ``results`` appended."""
+    for item in drop:
+        editor.delete_entry(doc.items_node, item.index)
+    for data in new_items:
+        editor.append(doc.items_node, data)
+    if results:
+        _write_results(doc, editor, [r.to_data() for r in results])
+    return _ending_with_newline(editor.chunks())
+
+
+def _write_results(doc: Document, editor: Editor, data: list) -> None:
+    """Append to the root's own results list; a list that is not the root's own (an alias,
+    a ``<<`` merge key) is copied into a new one, so that nothing else changes."""
+    own = next(((k, v) for k, v in doc.root.pairs if k.value == "results"), None)
+    if own is not None and isinstance(own[1], Sequence) and own[1].start >= own[0].end:
+        doc.results_at = ("append", own[1])
+        for d in data:
+            editor.append(own[1], d)
+        return
+    before = own[1] if own is not None else doc.root.get("results")
+    earlier = to_python(before) if isinstance(before, Sequence) else []
+    if own is None:
+        doc.results_at = ("add", doc.root)
+        editor.add_key(doc.root, "results", [*earlier, *data])  # type: ignore[list-item]
+    else:
+        editor.set_value(doc.root, "results", [*earlier, *data])  # type: ignore[list-item]
+
+
+def _ending_with_newline(chunks: Iterator[str]) -> Iterator[str]:
+    last = "\n"
+    for chunk in chunks:
+        if chunk:
+            last = chunk
+            yield chunk
+    if not last.endswith("\n"):
+        yield "\n"
+
+
+def error_list(results: list[Result]) -> str:
+    """A ResourceList for input that could not be read at all: no items, the error."""
+    from fn.textedit import block
+
+    lines = ["apiVersion: config.kubernetes.io/v1", "kind: ResourceList", "items: []", "results:"]
+    lines += block([r.to_data() for r in results], 0)
+    return "\n".join(lines) + "\n"

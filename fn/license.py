@@ -63,20 +63,20 @@ def resolve(s: Settings, item_license: object = None, need_id: bool = True,
             need_slug: bool = True, environ: EnvMapping[str, str] | None = None) -> Proxy:
     """The Proxy from config and license. Validate mode needs no license ID (the Secret's
     hosts are still checked) and local-registry mode needs neither ID nor app slug.
-    ``licenseIDEnv`` names a variable of ``environ`` holding the ID."""
-    spec: dict = {}
-    if s.license_doc is not None:
-        spec = read_document(s.license_doc, "the license in functionConfig")
-    if item_license is not None:
-        spec = read_document(item_license, f"ConfigMap {s.license_configmap} data.license.yaml")
-    slug = _app_slug(s.app_slug if s.app_slug is not None else spec.get("appSlug"), need_slug)
+    ``licenseIDEnv`` names a variable of ``environ`` holding the ID (fn.kots reads it first;
+    here a missing one is an error only where the ID is needed)."""
+    spec, where = document(s, item_license)
+    given = s.app_slug is not None
+    slug = _app_slug(s.app_slug if given else spec.get("appSlug"), need_slug,
+                     "functionConfig appSlug" if given else f"spec.appSlug of {where}")
     endpoint = spec.get("endpoint")
     staging = isinstance(endpoint, str) and host_of(endpoint).split(":")[0] == STAGING_ENDPOINT
     default_proxy, default_registry = (
         (STAGING_PROXY, STAGING_REGISTRY) if staging else (PROXY, REGISTRY))
     return Proxy(
         license_id=_license_id(s.license_id or from_env(s, environ or {}, need_id), spec,
-                               need_id),
+                               need_id, s.license_id_source
+                               if s.license_id is not None else f"spec.licenseID of {where}"),
         app_slug=slug,
         proxy_domain=s.proxy_domain or default_proxy,
         registry_domain=s.registry_domain or default_registry,
@@ -97,7 +97,23 @@ def from_env(s: Settings, environ: EnvMapping[str, str], needed: bool) -> Redact
     return Redacted(value) if value else None
 
 
-def _license_id(given: Redacted | None, spec: dict, needed: bool) -> Redacted | None:
+def document(s: Settings, item_license: object = None) -> tuple[dict, str]:
+    """The license's spec and where it came from (the config, a ConfigMap, a file, an
+    item); ``({}, "")`` when there is none."""
+    spec: dict = {}
+    where = ""
+    if s.license_doc is not None:
+        where = "the license in functionConfig"
+        spec = read_document(s.license_doc, where)
+    if item_license is not None:
+        where = s.license_source or (
+            f"ConfigMap {s.license_configmap} data.license.yaml")
+        spec = read_document(item_license, where)
+    return spec, where
+
+
+def _license_id(given: Redacted | None, spec: dict, needed: bool,
+                source: str) -> Redacted | None:
     license_id = given
     if license_id is None:
         raw = spec.get("licenseID")
@@ -107,19 +123,21 @@ def _license_id(given: Redacted | None, spec: dict, needed: bool) -> Redacted | 
             raise Problem("license spec.licenseID must be a string")
         license_id = None if raw is None else Redacted(raw)
     if license_id is not None and not _LICENSE_ID.fullmatch(license_id.reveal()):
-        raise Problem("the license ID is malformed (expected 1-256 letters, digits or ._~+/=-)")
+        raise Problem(f"the license ID from {source} is malformed (expected 1-256 letters, "
+                      "digits or ._~+/=-)")
     return license_id
 
 
-def _app_slug(slug: object, needed: bool) -> str:
+def _app_slug(slug: object, needed: bool, source: str) -> str:
     if slug is None and not needed:
         return ""
     if slug is None:
         raise Problem("no app slug: give license.yaml, licenseConfigMap or appSlug")
     if not isinstance(slug, str) or not DNS_LABEL.fullmatch(slug) or len(slug) > 63:
         # the value is not shown: it might be the license ID given in the wrong field
-        raise Problem("invalid appSlug: it must be lowercase letters, digits and '-', "
-                      "starting and ending with a letter or digit, at most 63 characters")
+        raise Problem(f"invalid appSlug (from {source}): it must be lowercase letters, digits "
+                      "and '-', starting and ending with a letter or digit, at most 63 "
+                      "characters")
     return slug
 
 

@@ -9,10 +9,10 @@ Fields of the wrong type raise ``Problem`` with the field's path.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from fn.crdrows import BUILTIN
 from fn.fieldspecs import (
-    BUILTIN,
     IN_POD_SPEC,
     METADATA_POLICY,
     NO_IMAGE_KINDS,
@@ -37,6 +37,7 @@ def valid_namespace(namespace: str) -> bool:
     """A Kubernetes namespace name: a DNS label (it becomes part of a file path, too)."""
     return len(namespace) <= 63 and _DNS_LABEL.fullmatch(namespace) is not None
 MAX_DEPTH = 100
+_ENTRY = re.compile(r"\[[0-9]+\]")
 
 
 class ImageField:
@@ -66,6 +67,11 @@ class Site:
         self.images = images
         self.namespace: str | None = None  # in a List: the entry's (else the resource's)
 
+    @property
+    def bare(self) -> bool:
+        """Images that no pull-secret list serves (the kind has none for them)."""
+        return not self.rest
+
     def node(self) -> Node | None:
         """The list itself, when it exists (also when a ``<<`` merge key brings it)."""
         return self.base.get(self.rest[0]) if len(self.rest) == 1 else None
@@ -86,23 +92,46 @@ class Site:
         return names
 
 
-def resource_policy(so_far: Mapping, key: str) -> Policy:
-    """Read policy for one key of a resource, given the keys read before it."""
-    if key in ("apiVersion", "kind"):
+def policy_for(table: Table) -> Callable[[Mapping, str], Policy]:
+    """The read policy of one resource's keys, given the keys read before it: built-in
+    kinds keep their rows' paths; custom resources are read whole (searched for pod
+    templates and for image fields no row covers, ``fn.uncovered``)."""
+    if table is BUILTIN and _BUILTIN_POLICY:
+        return _BUILTIN_POLICY[0]
+
+    def resource_policy(so_far: Mapping, key: str) -> Policy:
+        if key in ("apiVersion", "kind"):
+            return ALL
+        if key == "metadata":
+            return METADATA_POLICY
+        kind = so_far.get("kind")
+        api = so_far.get("apiVersion")
+        if not isinstance(kind, Scalar) or not isinstance(api, Scalar):
+            return ALL  # kind not known yet: read everything
+        group = group_of(api.value)
+        if not is_k8s_group(group):
+            return ALL
+        policy = table.policies.get((group, kind.value))
+        if kind.value in NO_IMAGE_KINDS:
+            payload = PAYLOAD_POLICY.get(kind.value, {}).get(key)
+            return payload if policy is None else _union(policy.get(key), payload)
+        return ALL if policy is None else policy.get(key)
+
+    return resource_policy
+
+
+def _union(a: Policy, b: Policy) -> Policy:
+    """A policy keeping what either keeps (user rows on a ConfigMap with a payload)."""
+    if a is None or b is None:
+        return b if a is None else a
+    if ALL in (a, b) or not isinstance(a, dict) or not isinstance(b, dict):
         return ALL
-    if key == "metadata":
-        return METADATA_POLICY
-    kind = so_far.get("kind")
-    api = so_far.get("apiVersion")
-    if not isinstance(kind, Scalar) or not isinstance(api, Scalar):
-        return ALL  # kind not known yet: read everything
-    group = group_of(api.value)
-    if kind.value in NO_IMAGE_KINDS and is_k8s_group(group):
-        return PAYLOAD_POLICY.get(kind.value, {}).get(key)
-    policy = BUILTIN.policies.get((group, kind.value))
-    if policy is not None:
-        return policy.get(key)
-    return ALL  # custom resources: searched for embedded pod templates
+    return {k: _union(a.get(k), b.get(k)) for k in {*a, *b}}
+
+
+_BUILTIN_POLICY: list = []
+resource_policy = policy_for(BUILTIN)
+_BUILTIN_POLICY.append(resource_policy)
 
 
 def is_resource_list(root: Mapping, kind: str) -> bool:
@@ -112,12 +141,14 @@ def is_resource_list(root: Mapping, kind: str) -> bool:
 
 def sites(root: Mapping, api_version: str, kind: str, notes: list[Problem],
           table: Table = BUILTIN) -> list[Site]:
-    """The pull-secret sites of one resource that serve at least one image field; what
-    looked like images but could not be read goes to ``notes`` (warnings). A List's
-    entries are read as the resources they are, each site with its entry's namespace."""
+    """The pull-secret sites of one resource that serve at least one image field, and a
+    bare site (no list: ``rest`` is empty) for the image fields none serves; what looked
+    like images but could not be read goes to ``notes`` (warnings). A List's entries are
+    read as the resources they are, each site with its entry's namespace."""
     if is_resource_list(root, kind):
         return _list_sites(root, notes, table)
-    rows = table.find(group_of(api_version), kind)
+    version = api_version.rsplit("/", 1)[-1] if "/" in api_version else api_version
+    rows = table.find(group_of(api_version), kind, version)
     if rows is None:
         found: list[Site] = []
         _search(root, "", found, set(), 0, notes)
@@ -168,12 +199,35 @@ def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
     walker = _Walker(root, prefix)
     images = [f for row in image_rows for f in _images(walker, row.path)]
     out = []
+    served: set[int] = set()
     for row in secret_rows:
-        for scope_path, scope in walker.at(row.scope):
-            within = [f for f in images if not scope_path or f.path.startswith(scope_path + ".")]
+        anchor = row.scope if row.anchor is None else row.anchor
+        for anchor_path, node in walker.at(anchor):
+            scope_path = anchor_path if anchor == row.scope else _concrete(prefix, row.scope)
+            within = [f for f in images if _serves(f.path, scope_path, anchor_path)]
             if within:
-                out.append(_site(scope, scope_path, row.path[len(row.scope):], within))
+                served.update(id(f) for f in within)
+                out.append(_site(node, anchor_path, row.path[len(anchor):], within))
+    loose = [f for f in images if id(f) not in served]
+    if loose:
+        out.append(Site("", root, (), loose))
     return out
+
+
+def _concrete(prefix: str, scope: tuple[str, ...]) -> str:
+    return ".".join(filter(None, (prefix, *(s.removesuffix("[]") for s in scope))))
+
+
+def _serves(image: str, scope: str, anchor: str) -> bool:
+    """An image at ``image`` runs in the pod of the site at ``anchor`` when it is under
+    the scope, and in the same entry of every list the anchor's path enters."""
+    if scope and not image.startswith(scope + "."):
+        return False
+    for entry in _ENTRY.finditer(anchor):
+        head = anchor[:entry.start()]
+        if image.startswith(head + "[") and not image.startswith(anchor[:entry.end()] + "."):
+            return False
+    return True
 
 
 def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageField]) -> Site:

@@ -6,7 +6,7 @@ the writer appends. Nothing here reads or writes files.
 
 from __future__ import annotations
 
-from fn import imagelist, secretforms
+from fn import imagelist, retarget, secretforms
 from fn.config import Settings
 from fn.intents import intend
 from fn.locate import Site
@@ -38,13 +38,19 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     edited: set[int] = set()
     _rewrite_images(p, s, results, edited)
     ps = p.target.pull_secret
+    stale = retarget.stale_secrets(items, ps.name) if ps and ps.payload is not None else []
+    if ps is not None:
+        results += retarget.rename(p.sites, {i.name for i in stale}, ps.name, edited)
     added = _add_pull_secrets(p, ps, edited)
-    if p.license_item is not None and not p.license_item.local_config:
-        _mark_local_config(p.license_item)
+    for consumed in (p.license_item, *p.consumed):
+        if consumed is not None and not consumed.local_config:
+            _mark_local_config(consumed)
     new_items: list[dict] = []
     drop: list[Item] = []
     if ps is not None and secretforms.writes(s, ps.payload):
         new_items, drop = _secrets(p, ps, items, namespaces, kpt_paths, results, s)
+        drop += stale
+        results += retarget.removed(stale, ps.name)
     images = imagelist.lines(p)
     if s.list_images_configmap:
         images = imagelist.keep_in_item(p, items, s.list_images_configmap, new_items, kpt_paths)
@@ -166,4 +172,4 @@ def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int,
         f"{p.target.where} "
         f"({len({u.value for u in changed})} distinct, in "
         f"{count(len({id(u.item) for u in changed}), 'resources')}); {secret_note}; "
-        f"{count(new, noun)} added, {dropped} removed", INFO)
+        f"{count(new, noun)} added, {dropped} removed{p.note}", INFO)

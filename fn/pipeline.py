@@ -4,7 +4,7 @@
          → mutate | validate | explain → outcome
 
 ``run`` takes a reader (ResourceList, manifest stream, files) and gives an ``Outcome``;
-writers (``fn.resourcelist.write``, ``fn.stream``, ``fn.report``) turn it into text.
+writers (``fn.krm``, ``fn.stream``, ``fn.report``) turn it into text.
 Every problem, wherever raised, is collected here, once. No process I/O here: the
 environment comes in as ``environ`` (``fn.cli`` passes ``os.environ``).
 """
@@ -13,7 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from fn import classify, config, license, plan, secrecy, targets
+from fn import (
+    agreement,
+    classify,
+    config,
+    crdrows,
+    kots,
+    license,
+    patterncount,
+    plan,
+    secrecy,
+    targets,
+    uncovered,
+)
 from fn.config import Settings
 from fn.mutate import Outcome, mutate
 from fn.nodes import string
@@ -55,10 +67,11 @@ class Run(Outcome):
 
 
 def run(read: Callable[[], object], mode: str | None = None,
-        settings: Settings | None = None, environ: Mapping[str, str] | None = None) -> Run:
+        settings: Settings | None = None, environ: Mapping[str, str] | None = None,
+        read_file: Callable[[str], str] | None = None) -> Run:
     """``read`` gives the source (``.items``, ``.problems``, ``.function_config``);
     ``mode`` None means the settings' mode; ``settings`` None means the source's
-    functionConfig."""
+    functionConfig; ``read_file`` reads a file the config names (``licenseFile``)."""
     source = None
     s = settings
     try:
@@ -66,8 +79,9 @@ def run(read: Callable[[], object], mode: str | None = None,
         if source.problems:  # type: ignore[attr-defined]
             raise Problems(source.problems)  # type: ignore[attr-defined]
         s = settings or config.load(source.function_config)  # type: ignore[attr-defined]
+        source = _with_user_rows(source, s)
         mode = mode or s.mode
-        run = _decide_and_act(source, s, mode, environ or {})
+        run = _decide_and_act(source, s, mode, environ or {}, read_file)
     except (Problem, Problems) as exc:
         run = Run(Outcome(results_of(exc)), 1, mode or MUTATE, source, settings=s)
     secrecy.redact(run.results, _secrets(source, s, environ or {}))
@@ -87,18 +101,21 @@ def _secrets(source: object, s: Settings | None, environ: Mapping[str, str]) -> 
     return secrecy.known(getattr(source, "function_config", None), texts, values)
 
 
-def _decide_and_act(source, s: Settings, mode: str, environ: Mapping[str, str]) -> Run:
+def _with_user_rows(source, s: Settings):
+    """The source read again with the user's ``imageFields``/``pullSecretFields``: the
+    items were read (and let go of) before the functionConfig, which names them."""
+    if not (s.image_fields or s.pull_secret_fields) or not hasattr(source, "reread"):
+        return source
+    again = source.reread(crdrows.table(s.image_fields, s.pull_secret_fields))
+    if again.problems:
+        raise Problems(again.problems)
+    return again
+
+
+def _decide_and_act(source, s: Settings, mode: str, environ: Mapping[str, str],
+                    read_file: Callable[[str], str] | None) -> Run:
     items = source.items
-    license_item, license_text = license.from_items(items, s)
-    target = targets.make(s, license_text, need_id=mode == MUTATE, environ=environ)
-    p = plan.gather(items, target, license_item)
-    refs = plan.candidates(p)
-    if isinstance(target, targets.ProxyTarget):
-        verdicts, found = classify.classify(refs, s)  # may probe registries
-        p.results += found
-        plan.decide(p, verdicts)
-    else:
-        plan.decide(p, {}, f"localRegistry is {target.where}")
+    p, s = _plan(items, s, mode, environ, read_file)
     if mode == VALIDATE:
         results = validate(p, items, s)
         return Run(Outcome(results, summary=results[0]), 1 if plan.errors(results[1:]) else 0,
@@ -108,3 +125,30 @@ def _decide_and_act(source, s: Settings, mode: str, environ: Mapping[str, str]) 
         return Run(Outcome(results), 0, mode, source, p, s, explain(p))
     outcome = mutate(p, items, s, kpt_paths=getattr(source, "kpt_paths", True))
     return Run(outcome, 0, mode, source, p, s)
+
+
+def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
+          read_file: Callable[[str], str] | None) -> tuple[plan.Plan, Settings]:
+    s, kots_license, kots_doc, notes = kots.settle(items, s, environ, read_file)
+    license_item, license_text = license.from_items(items, s)
+    if license_text is None:
+        license_text = kots_doc
+    notes += agreement.check(s, license_text)
+    target = targets.make(s, license_text, need_id=mode == MUTATE, environ=environ)
+    p = plan.gather(items, target, license_item or kots_license)
+    if kots_license is not None and license_item is not None:
+        p.consumed.append(kots_license)
+    p.results += notes
+    refs = plan.candidates(p)
+    refs += uncovered.candidates(p.suspects, target)
+    verdicts: dict = {}
+    why = f"localRegistry is {target.where}"
+    if isinstance(target, targets.ProxyTarget):
+        verdicts, found = classify.classify(list(dict.fromkeys(refs)), s)  # may probe
+        p.results += found
+        why = ""
+    plan.decide(p, verdicts, why)
+    p.unseen += uncovered.report(p.suspects, verdicts, target, why)
+    if isinstance(target, targets.ProxyTarget):
+        patterncount.account(p, s)
+    return p, s

@@ -44,6 +44,9 @@ class Plan:
         self.sites: list[tuple[Item, Site]] = []
         self.results: list[Result] = []
         self.unseen: list[Problem] = []  # what looks like images but was not read
+        self.suspects: list[tuple[Item, object]] = []  # fn.uncovered: fields no row covers
+        self.consumed: list[Item] = []  # more license items to mark local-config (fn.kots)
+        self.note = ""  # added to the summary (fn.patterncount: matches per pattern)
 
     def unseen_results(self, severity: str) -> list[Result]:
         """Uncovered image fields: warnings when mutating, errors when validating."""
@@ -60,18 +63,28 @@ def gather(items: list[Item], target: Target, license_item: Item | None) -> Plan
     p = Plan(target, license_item)
     problems: list[Problem] = []
     for item in items:
-        if item.is_kptfile or item.local_config or item is license_item:
+        if _passed_over(item, license_item):
             continue
         if item.problem is not None:
             problems.append(item.problem.at(item.ref(), item.file()))
             continue
         p.unseen += [note.at(item.ref(), item.file()) for note in item.notes or ()]
+        p.suspects += [(item, suspect) for suspect in item.suspects or ()]
+        seen: set[int] = set()  # an image served by two pull-secret lists is one use
         for site in item.sites:
-            p.sites.append((item, site))
-            p.uses += [Use(item, site, field) for field in site.images]
+            if not site.bare:
+                p.sites.append((item, site))
+            p.uses += [Use(item, site, field) for field in site.images
+                       if id(field) not in seen and not seen.add(id(field))]
     if problems:
         raise Problems(problems)
     return p
+
+
+def _passed_over(item: Item, license_item: Item | None) -> bool:
+    """The Kptfile, local-config items, the license, KOTS's Application (fn.kots)."""
+    return item.is_kptfile or item.local_config or item is license_item or (
+        item.node is not None and item.group == "kots.io")
 
 
 def candidates(p: Plan) -> list:
@@ -124,7 +137,8 @@ def secret_namespaces(p: Plan, extra: tuple[str, ...]) -> set[str | None]:
     """The namespaces that need the pull secret. Workloads in ``default`` beside
     workloads without a namespace share one Secret without a namespace (kustomize takes
     both for ``default``, and two would be a duplicate); an info result says so."""
-    namespaces = {namespace_of(item, site) for item, site in p.sites} | set(extra)
+    namespaces = ({namespace_of(item, site) for item, site in p.sites} | set(extra)
+                  | {namespace_of(u.item, u.site) for u in p.uses})  # (bare sites too)
     if None in namespaces and "default" in namespaces:
         namespaces.discard("default")
         p.results.append(Result("workloads in namespace default and without a namespace "

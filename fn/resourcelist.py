@@ -7,13 +7,11 @@ as it came in, annotations, comments and all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from fn import locate, yamlread
-from fn.fieldspecs import GENERATED, SECRET_KINDS
+from fn import locate, uncovered, yamlread
+from fn.crdrows import BUILTIN
+from fn.fieldspecs import GENERATED, SECRET_KINDS, Table
 from fn.nodes import Mapping, Node, Sequence, Skipped, is_null, string, to_python
 from fn.problems import Problem
-from fn.results import Result
 from fn.textedit import Editor
 from fn.yamlc import yaml
 from fn.yamlread import ALL
@@ -31,7 +29,7 @@ class Item:
 
     __slots__ = ("api_version", "editor", "file_ref", "generated", "index", "intents", "kind",
                  "local_config", "name", "namespace", "node", "notes", "offset", "origin",
-                 "problem", "sites")
+                 "problem", "sites", "suspects")
 
     def __init__(self, editor: Editor, index: int, api_version: str, kind: str, name: str,
                  namespace: str | None) -> None:
@@ -51,6 +49,7 @@ class Item:
         self.notes: list[Problem] | None = None  # warnings found while locating images
         self.intents: list | None = None  # what its edits mean (fn.intents)
         self.offset = 0                   # where it starts in its text
+        self.suspects: list | None = None  # image-like fields no row covers (fn.uncovered)
 
     @property
     def group(self) -> str:
@@ -84,6 +83,11 @@ class Document:
         self.problems: list[Problem] = []  # found while reading: the run fails with them
         self.results_at: tuple[str, Node] | None = None  # where the writer put results
 
+    def reread(self, table: Table) -> Document:
+        """The same text read with other rows: the functionConfig, which brings the
+        user's rows, comes after the items, which were read with the built-in ones."""
+        return read(self.text, table)
+
 
 def _root_policy(items_policy: object, take: object) -> dict:
     return {"apiVersion": ALL, "kind": ALL, "items": {"[]": items_policy, "then": take},
@@ -94,8 +98,9 @@ class _Collector:
     """Identifies each item as the reader hands it over; starts again when an alias made
     the reader read the text a second time (keeping everything)."""
 
-    def __init__(self, editor: Editor) -> None:
+    def __init__(self, editor: Editor, table: Table) -> None:
         self.editor = editor
+        self.table = table
         self.items: list[Item] = []
         self.problems: list[Problem] = []  # readable, but not usable: echo it back
         self.seen = 0
@@ -105,7 +110,7 @@ class _Collector:
         at = self.seen
         self.seen += 1
         try:
-            item = identify(node, self.editor, len(self.items), f"items[{at}]")
+            item = identify(node, self.editor, len(self.items), f"items[{at}]", self.table)
         except Problem as exc:
             self.problems.append(exc)
             return node
@@ -121,13 +126,13 @@ class _Collector:
         return self.take(node)
 
 
-def read(text: str) -> Document:
+def read(text: str, table: Table = BUILTIN) -> Document:  # table: see Document.reread
     """Parse a ResourceList; raises Problem for anything that is not one."""
     text = yamlread.strip_bom(text)
     editor = Editor(text)
-    c = _Collector(editor)
+    c = _Collector(editor, table)
     refused: list[yamlread.Refused] = []
-    root = parse(text, _root_policy(locate.resource_policy, c.take), "input",
+    root = parse(text, _root_policy(locate.policy_for(table), c.take), "input",
                  wide=_root_policy(ALL, c.restart), refused=refused)
     problems = [Problem(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
                         f"column {r.problem_mark.column + 1})") for r in refused] + c.problems
@@ -188,25 +193,43 @@ def _where(exc: yaml.YAMLError) -> str:
     return f" (line {mark.line + 1}, column {mark.column + 1}{': ' + problem if problem else ''})"
 
 
-def identify(node: Node, editor: Editor, index: int, where: str) -> Item:
+def identify(node: Node, editor: Editor, index: int, where: str,
+             table: Table = BUILTIN) -> Item:
     """The Item for a resource's node: checks its identity, reads its annotations, finds
     its image fields, and lets go of the node unless it is a ConfigMap or Secret."""
     api, kind, name, namespace, meta = _identity(node, where)
     item = Item(editor, index, api, kind, name or "", namespace)
     item.offset = node.start
     _read_annotations(item, meta, f"{where} ({kind} {name})")
-    core = kind == "Secret" or (kind == "ConfigMap" and _payload(node))
-    if (item.group == "" and core) or (item.group, kind) in SECRET_KINDS:
+    if _kept_whole(item, node):
         item.node = node  # type: ignore[assignment]
-    elif not item.is_kptfile and not item.local_config:
-        try:
-            notes: list[Problem] = []
-            item.sites = locate.sites(node, api, kind, notes)  # type: ignore[arg-type]
-            item.notes = notes or None
-        except Problem as exc:
-            item.problem = exc
-        _let_go(item.sites)
+    if not item.is_kptfile and not item.local_config and not (
+            item.node is not None and table.find(item.group, kind) is None):
+        _locate(item, node, table)
     return item
+
+
+def _kept_whole(item: Item, node: Node) -> bool:
+    """Payloads the function reads again: a license or image-list ConfigMap, Secrets,
+    ExternalSecrets and SealedSecrets (fn.secretforms), KOTS's Application and License."""
+    kind = item.kind
+    core = kind == "Secret" or (kind == "ConfigMap" and _payload(node))  # type: ignore
+    return (item.group == "" and core) or (item.group, kind) in SECRET_KINDS or (
+        item.group == "kots.io" and kind in ("Application", "License"))
+
+
+def _locate(item: Item, node: Node, table: Table) -> None:
+    try:
+        notes: list[Problem] = []
+        item.sites = locate.sites(node, item.api_version, item.kind, notes,  # type: ignore
+                                  table)
+        item.notes = notes or None
+        item.suspects = uncovered.find(node, item.api_version, item.kind,  # type: ignore
+                                       item.sites) or None
+    except Problem as exc:
+        item.problem = exc
+    if item.node is None:
+        _let_go(item.sites)
 
 
 def _identity(node: Node, where: str) -> tuple[str, str, str, str | None, Mapping]:
@@ -254,6 +277,7 @@ def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
 
 def _let_go(sites: list[locate.Site]) -> None:
     """Of each site's mapping, only the pull-secret key (and merge keys) is read again."""
+    sites = [site for site in sites if not site.bare]
     keep: dict[int, set[str]] = {}
     for site in sites:
         keep.setdefault(id(site.base), {"<<"}).add(site.rest[0])
@@ -278,47 +302,6 @@ def check_duplicates(items: list[Item]) -> None:
         seen[key] = item.index
 
 
-def write(doc: Document, editor: Editor, results: list[Result],
-          new_items: list[dict], drop: list[Item]) -> Iterator[str]:
-    """The output ResourceList: the input text with ``editor``'s splices, ``new_items``
-    appended to items, ``drop`` removed, and ``results`` appended."""
-    for item in drop:
-        editor.delete_entry(doc.items_node, item.index)
-    for data in new_items:
-        editor.append(doc.items_node, data)
-    if results:
-        _write_results(doc, editor, [r.to_data() for r in results])
-    return _ending_with_newline(editor.chunks())
-
-
-def _write_results(doc: Document, editor: Editor, data: list) -> None:
-    """Append to the root's own results list; a list that is not the root's own (an alias,
-    a ``<<`` merge key) is copied into a new one, so that nothing else changes."""
-    own = next(((k, v) for k, v in doc.root.pairs if k.value == "results"), None)
-    if own is not None and isinstance(own[1], Sequence) and own[1].start >= own[0].end:
-        doc.results_at = ("append", own[1])
-        for d in data:
-            editor.append(own[1], d)
-        return
-    before = own[1] if own is not None else doc.root.get("results")
-    earlier = to_python(before) if isinstance(before, Sequence) else []
-    if own is None:
-        doc.results_at = ("add", doc.root)
-        editor.add_key(doc.root, "results", [*earlier, *data])  # type: ignore[list-item]
-    else:
-        editor.set_value(doc.root, "results", [*earlier, *data])  # type: ignore[list-item]
-
-
-def _ending_with_newline(chunks: Iterator[str]) -> Iterator[str]:
-    last = "\n"
-    for chunk in chunks:
-        if chunk:
-            last = chunk
-            yield chunk
-    if not last.endswith("\n"):
-        yield "\n"
-
-
 def kpt_annotations(path: str) -> dict[str, str]:
     """The path and index annotations kpt gives a new item (legacy and internal)."""
     out = {}
@@ -326,12 +309,3 @@ def kpt_annotations(path: str) -> dict[str, str]:
         out[f"{prefix}config.kubernetes.io/path"] = path
         out[f"{prefix}config.kubernetes.io/index"] = "0"
     return out
-
-
-def error_list(results: list[Result]) -> str:
-    """A ResourceList for input that could not be read at all: no items, the error."""
-    from fn.textedit import block
-
-    lines = ["apiVersion: config.kubernetes.io/v1", "kind: ResourceList", "items: []", "results:"]
-    lines += block([r.to_data() for r in results], 0)
-    return "\n".join(lines) + "\n"

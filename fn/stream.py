@@ -8,8 +8,10 @@ from collections.abc import Mapping as Env
 
 from fn import pipeline, resourcelist, selfcheck, yamlread
 from fn.config import Settings
+from fn.crdrows import BUILTIN
+from fn.fieldspecs import Table
 from fn.krm import Output
-from fn.locate import resource_policy
+from fn.locate import policy_for
 from fn.nodes import Mapping, is_null
 from fn.problems import Problem
 from fn.textedit import Editor, block
@@ -22,14 +24,16 @@ class Stream:
     kpt_paths = False
     function_config = None
 
-    def __init__(self, text: str, source: str = "stdin", path: str | None = None) -> None:
+    def __init__(self, text: str, source: str = "stdin", path: str | None = None,
+                 table: Table = BUILTIN) -> None:
         text = self.text = yamlread.strip_bom(text)
+        self.source, self.path = source, path
         self.editor = Editor(text)
         self.items: list[resourcelist.Item] = []
         self.problems: list[Problem] = []
         self.spans: dict[int, tuple[int, int]] = {}  # id(item) -> document span
         try:
-            docs = yamlread.documents(text, resource_policy)
+            docs = yamlread.documents(text, policy_for(table))
         except yaml.YAMLError as exc:
             raise Problem(f"{source} is not valid YAML{resourcelist._where(exc)}") from None
         except yamlread.TooDeep:
@@ -40,12 +44,18 @@ class Stream:
             where = f"{source}: document {n + 1}"
             if not isinstance(root, Mapping):
                 raise Problem(f"{where} is not a mapping")
-            item = resourcelist.identify(root, self.editor, len(self.items), where)
+            item = resourcelist.identify(root, self.editor, len(self.items), where, table)
             if path is not None:
                 item.origin = {"path": path, "index": n}
             self.items.append(item)
             self.spans[id(item)] = (start, end)
         resourcelist.check_duplicates(self.items)
+
+    def reread(self, table: Table) -> Stream:
+        """The same text read with the user's rows as well (``imageFields``)."""
+        again = Stream(self.text, self.source, self.path, table)
+        again.function_config = self.function_config
+        return again
 
     def render(self, new_items: list[dict], drop: list[resourcelist.Item]) -> str:
         for item in drop:
@@ -66,9 +76,10 @@ def run(text: str, s: Settings, environ: Env[str, str] | None = None) -> Output:
 
 
 def process(read: Callable[[], Stream], s: Settings | None = None,
-            environ: Env[str, str] | None = None) -> Output:
+            environ: Env[str, str] | None = None,
+            read_file: Callable[[str], str] | None = None) -> Output:
     """``read`` gives the stream (with its ``function_config`` when ``s`` is None)."""
-    r = pipeline.run(read, pipeline.MUTATE, s, environ)
+    r = pipeline.run(read, pipeline.MUTATE, s, environ, read_file)
     if r.failed:
         return Output("", r)
     text = r.source.render(r.new_items, r.drop)  # type: ignore[union-attr]

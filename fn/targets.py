@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from fn import imageref, license, localregistry, secret, secretforms
+from fn import imageref, license, localregistry, retarget, secret, secretforms
 from fn.classify import Verdict
 from fn.config import Settings
 from fn.imageref import ImageRef
@@ -70,9 +70,11 @@ class ProxyTarget(Target):
     problem = "private image not pulled through the proxy"
     licensed = True
 
-    def __init__(self, proxy: license.Proxy) -> None:
+    def __init__(self, proxy: license.Proxy, previous: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.proxy = proxy
+        self.hosts = tuple(dict.fromkeys((proxy.proxy_domain, *retarget.PROXY_HOSTS,
+                                          *previous)))
         self.app_slug = proxy.app_slug
         self.where = f"{proxy.proxy_domain}/proxy/{proxy.app_slug}"
         payload = None if proxy.license_id is None else secret.dockerconfigjson(
@@ -82,6 +84,11 @@ class ProxyTarget(Target):
 
     def settle(self, value: str) -> tuple[str | None, str] | None:
         proxy = self.proxy
+        found = retarget.split(value, self.hosts)
+        if found is not None and found[:2] != (proxy.proxy_domain, proxy.app_slug):
+            host, slug, original = found
+            return f"{self.where}/{original}", (
+                f"re-targeted: was on {host}/proxy/{slug}, the target is {self.where}")
         if on_host(value, proxy.proxy_domain):
             return None, "already pulled through the proxy"
         if on_host(value, proxy.registry_domain):
@@ -143,7 +150,8 @@ def make(s: Settings, license_text: str | None, need_id: bool,
     secretMode that writes it (``fn.secretforms``)."""
     need_id = need_id and secretforms.needs_license_id(s)
     if s.local_registry is None:
-        return ProxyTarget(license.resolve(s, license_text, need_id=need_id, environ=environ))
+        return ProxyTarget(license.resolve(s, license_text, need_id=need_id, environ=environ),
+                           s.previous_proxy_domains)
     proxy = license.resolve(s, license_text, need_id=False, need_slug=False)
     host, namespace = localregistry.parse_target(s.local_registry)
     return LocalTarget(host, namespace, _local_secret(s, proxy, host, environ), proxy.app_slug)

@@ -285,7 +285,7 @@ class _Reader:
             elif not simple or policy is None:
                 sub = None
             elif name == "<<":  # a merge key: what it brings is read like the mapping itself
-                sub = ALL if pick is not None else policy
+                sub = ALL if pick is not None else {**policy, "[]": policy}  # (or a list of)
             elif pick is not None:
                 sub = pick(m, name)
             else:

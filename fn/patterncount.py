@@ -1,0 +1,62 @@
+"""Every pattern accounts for itself: how many images each ``privateImages`` /
+``publicImages`` pattern matched. A pattern that matched none (a typo such as
+``quay.io/acmee/``) is a warning, or with ``strict: "true"`` an error; the counts go into
+the summary.
+
+Images already on the proxy count by their original name (``<proxy>/proxy/<slug>/<image>``
+counts as ``<image>``), so a re-run on the function's own output counts the same.
+"""
+
+from __future__ import annotations
+
+from fn import imageref, retarget
+from fn.config import Settings
+from fn.problems import InvalidReference, Problem
+from fn.results import ERROR, WARNING
+
+
+def names(p, suspects: list) -> list[imageref.ImageRef]:
+    """The distinct images of the plan (and of uncovered fields), by original name."""
+    hosts = getattr(p.target, "hosts", ())
+    out: dict = {}
+    values = [u.value for u in p.uses] + [s.value for _, s in suspects]
+    for value in dict.fromkeys(values):
+        found = retarget.split(value, hosts)
+        try:
+            ref = p.target.parse(found[2] if found else value)
+        except InvalidReference:
+            continue
+        out[ref] = None
+    return list(out)
+
+
+def count(refs: list[imageref.ImageRef], s: Settings) -> list[tuple[str, str, int]]:
+    """(field, pattern as written, images it matched) for every pattern."""
+    return [(field, pattern.text, sum(pattern.matches(r) for r in refs))
+            for field, patterns in (("privateImages", s.private), ("publicImages", s.public))
+            for pattern in patterns]
+
+
+def problems(counts: list[tuple[str, str, int]], strict: bool) -> list[Problem]:
+    severity = ERROR if strict else WARNING
+    return [Problem(f"{field} pattern {text!r} matched no image: is it misspelt?",
+                    severity=severity, field=field) for field, text, n in counts if n == 0]
+
+
+def summary(counts: list[tuple[str, str, int]]) -> str:
+    """``; patterns: privateImages 'quay.io/acme/' 3, ...`` (empty without patterns)."""
+    if not counts:
+        return ""
+    return "; patterns: " + ", ".join(f"{field} {text!r} {n}" for field, text, n in counts)
+
+
+def account(p, s: Settings) -> None:
+    """Count, warn (or, strict, fail) and leave the counts for the summary (``p.note``)."""
+    counts = count(names(p, p.suspects), s)
+    found = problems(counts, s.strict)
+    if found and s.strict:
+        from fn.problems import Problems
+
+        raise Problems(found)
+    p.results += [f.result() for f in found]
+    p.note += summary(counts)

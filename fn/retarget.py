@@ -1,0 +1,76 @@
+"""Re-targeting: output of an earlier run whose app slug or proxy domain has changed.
+
+An image on ``<host>/proxy/<slug>/<original>`` where ``host`` is a Replicated proxy host
+(production, staging, the configured ``proxyDomain`` or one of ``previousProxyDomains``)
+and ``(host, slug)`` is not the current target is rewritten from ``<original>``. Nothing
+else with a ``proxy/`` segment is touched: another registry's ``proxy`` project, or a path
+outside ``/proxy/<slug>/`` (``proxy.replicated.com/library/replicated-sdk-image``).
+
+A Secret this function generated (``fn.replicated-proxy/generated``) under another name
+than the current pull secret is stale: it is removed, and the PodSpecs' entries naming it
+are given the current name (or dropped, when the current name is there already).
+"""
+
+from __future__ import annotations
+
+from fn.locate import Site
+from fn.nodes import Mapping, Scalar, Sequence
+from fn.problems import Problem
+from fn.resourcelist import Item
+from fn.results import INFO, Result
+
+PROXY_HOSTS = ("proxy.replicated.com", "proxy.staging.replicated.com")
+
+
+def split(value: str, hosts: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """(host, slug, original) of a reference on a proxy path, else None."""
+    for host in hosts:
+        head = host + "/proxy/"
+        if value.startswith(head):
+            slug, _, original = value[len(head):].partition("/")
+            if slug and original:
+                return host, slug, original
+    return None
+
+
+def stale_secrets(items: list[Item], name: str) -> list[Item]:
+    """Secrets this function made under another name than ``name``."""
+    return [i for i in items if i.kind == "Secret" and i.group == "" and i.generated
+            and i.name != name]
+
+
+def rename(sites: list[tuple[Item, Site]], stale: set[str], name: str,
+           edited: set[int]) -> list[Result]:
+    """Entries naming a stale Secret get ``name``; the sites done are added to ``edited``
+    (so that the pull secret is not appended to them as well)."""
+    out = []
+    for item, site in sites:
+        node = site.node()
+        if not stale or id(site.base) in edited or not isinstance(node, Sequence):
+            continue
+        try:
+            names = site.names() or []
+        except Problem:
+            continue  # reported where the pull secret is added
+        if not stale.intersection(names):
+            continue
+        have = name in names
+        for i, entry in enumerate(node.entries):
+            value = entry.get("name") if isinstance(entry, Mapping) else None
+            if not isinstance(value, Scalar) or value.value not in stale:
+                continue
+            if have:
+                item.editor.delete_entry(node, i)
+            else:
+                item.editor.set_scalar(value, name)
+                have = True
+        edited.add(id(site.base))
+        out.append(Result(f"pull secret {', '.join(sorted(stale.intersection(names)))} "
+                          f"replaced by {name}", INFO, item.ref(),
+                          {"path": site.path}, item.file()))
+    return out
+
+
+def removed(stale: list[Item], name: str) -> list[Result]:
+    return [Result(f"removed the pull secret this function made as {i.name} (it is now "
+                   f"{name})", INFO, i.ref(), None, i.file()) for i in stale]
