@@ -45,7 +45,8 @@ def _function(args: list[str]) -> int:
         description="KRM function: pull private images through the Replicated proxy registry. "
         "With no arguments: ResourceList on stdin, ResourceList on stdout. With --config: a "
         "stream of manifests on stdin (helm template, kustomize build), manifests on stdout.",
-        epilog=_reference(), formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_reference() if {"-h", "--help"} & set(args) else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", metavar="FILE", help="function config (ConfigMap or "
                         "ReplicatedProxy) for plain stream mode, e.g. as a Helm post-renderer")

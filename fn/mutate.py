@@ -38,7 +38,8 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     edited: set[int] = set()
     _rewrite_images(p, s, results, edited)
     ps = p.target.pull_secret
-    stale = retarget.stale_secrets(items, ps.name) if ps and ps.payload is not None else []
+    stale = (retarget.stale_secrets(items, secretforms.names(s, ps.name))
+             if ps and ps.payload is not None else [])
     if ps is not None:
         results += retarget.rename(p.sites, {i.name for i in stale}, ps.name, edited)
     added = _add_pull_secrets(p, ps, edited)

@@ -13,8 +13,9 @@ are given the current name (or dropped, when the current name is there already).
 
 from __future__ import annotations
 
+from fn.intents import intend
 from fn.locate import Site
-from fn.nodes import Mapping, Scalar, Sequence
+from fn.nodes import Mapping, Scalar, Sequence, to_python
 from fn.problems import Problem
 from fn.resourcelist import Item
 from fn.results import INFO, Result
@@ -33,10 +34,11 @@ def split(value: str, hosts: tuple[str, ...]) -> tuple[str, str, str] | None:
     return None
 
 
-def stale_secrets(items: list[Item], name: str) -> list[Item]:
-    """Secrets this function made under another name than ``name``."""
+def stale_secrets(items: list[Item], names: tuple[str, ...]) -> list[Item]:
+    """Secrets this function made under a name no longer in use (``names``: the pull
+    secret's and the compatibility names)."""
     return [i for i in items if i.kind == "Secret" and i.group == "" and i.generated
-            and i.name != name]
+            and i.name not in names]
 
 
 def rename(sites: list[tuple[Item, Site]], stale: set[str], name: str,
@@ -55,6 +57,12 @@ def rename(sites: list[tuple[Item, Site]], stale: set[str], name: str,
         if not stale.intersection(names):
             continue
         have = name in names
+        wanted = [e for e in to_python(node)
+                  if not (isinstance(e, dict) and e.get("name") in stale)]
+        if not have:
+            first = next(i for i, n in enumerate(names) if n in stale)
+            wanted.insert(first, {**to_python(node.entries[first]), "name": name})
+        intend(item, "set", site.path, wanted)
         for i, entry in enumerate(node.entries):
             value = entry.get("name") if isinstance(entry, Mapping) else None
             if not isinstance(value, Scalar) or value.value not in stale:

@@ -35,6 +35,17 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "https://github.com/replicated-proxy-fn/replicated-proxy-fn/raw/main/schemas/"
 
 DESCRIPTIONS: dict[str, str] = {
+    "imageFields": "More image locations, in kustomize's field-spec form: a list of {group, "
+                   "version, kind, path} (in the ConfigMap form, the YAML text of one); [] "
+                   "marks a list (spec/steps[]/image).",
+    "pullSecretFields": "More imagePullSecrets-shaped lists, in the same form; one serves every "
+                        "image of its resource.",
+    "licenseFile": "A file holding the License (exec mode; relative to where the function "
+                   "runs).",
+    "strict": "true: warnings about the configuration become errors (a pattern that matched "
+              "no image; config and license disagreeing).",
+    "previousProxyDomains": "Earlier custom proxyDomains: images on <one of them>/proxy/<slug>/ "
+                            "are re-targeted to the current proxy.",
     "secretMode": "How the pull secret reaches the cluster: generate (a Secret from the "
                   "license, written into the output), existing (none written: PodSpecs name "
                   "pullSecretName, which someone else creates), externalSecret (an External "
@@ -123,6 +134,7 @@ CONSTRAINTS: dict[str, dict[str, Any]] = {
     "licenseIDEnv": {"pattern": _pattern(config.ENV_NAME.pattern)},
     "externalSecretStore": _NAME,
     "externalSecretStoreKind": {"enum": list(config.STORE_KINDS)},
+    "previousProxyDomains": {"pattern": _pattern(config.HOST.pattern), "maxLength": 253},
 }
 
 # A positive number as text, as fn.config reads it: digits, optionally a fraction; not zero.
@@ -141,7 +153,12 @@ _STRING_OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 # kind -> JSON schema of a value of that kind in the typed form
+_FIELD_SPEC = {"type": "object", "required": ["path"], "additionalProperties": False,
+               "properties": {k: {"type": "string"} for k in ("group", "version", "kind",
+                                                               "path")}}
 TYPED_KINDS: dict[str, dict[str, Any]] = {
+    "imagefields": {"anyOf": [{"type": "array", "items": _FIELD_SPEC}, {"type": "string"}]},
+    "secretfields": {"anyOf": [{"type": "array", "items": _FIELD_SPEC}, {"type": "string"}]},
     "license": {"type": ["object", "string"]},
     "secret": {"type": "string", "minLength": 1},
     "str": {"type": "string"},

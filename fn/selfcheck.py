@@ -260,6 +260,8 @@ def _intended(item) -> tuple:
         dotted = path if isinstance(path, str) else _dotted(path)
         if op == "set" and dotted in images:
             images[dotted] = value
+        elif op == "set" and dotted in names and isinstance(value, list):  # a renamed entry
+            names[dotted] = [e.get("name") for e in value]
         elif op == "secret":
             listed = names.get(dotted) or []
             names[dotted] = [*listed, value] if value not in listed else listed
