@@ -115,6 +115,10 @@ def _with_user_rows(source, s: Settings):
 def _decide_and_act(source, s: Settings, mode: str, environ: Mapping[str, str],
                     read_file: Callable[[str], str] | None) -> Run:
     items = source.items
+    if mode == VALIDATE and getattr(source, "kpt_paths", True) and all(
+            i.is_kptfile or i.local_config for i in items):
+        raise Problem("validate read no resources (the ResourceList has none but the Kptfile "
+                      "and local-config items): nothing was checked")
     p, s = _plan(items, s, mode, environ, read_file)
     if mode == VALIDATE:
         results = validate(p, items, s)
