@@ -447,6 +447,13 @@ class Test:
                                    "/in/config.yaml"], stdin=src, check=False))
                 ran += 1
         self.check("examples found and compared", ran >= 1, f"{ran} example setups")
+        # kpt fn doc runs the image with --help: real usage, subcommands and every field
+        doc = self.sh(["kpt", "fn", "doc", "--image", IMAGE], check=False)
+        text = doc.stdout.decode(errors="replace")
+        self.check("kpt fn doc shows the usage, subcommands and config reference",
+                   doc.returncode == 0 and all(w in text for w in (
+                       "usage: replicated-proxy-fn", "validate --config", "secretMode:",
+                       "imageFields:")), text[-300:] + doc.stderr.decode(errors="replace"))
 
     def kpt_eval(self, label: str, pkg: Path, cfg: list[str], image: str = IMAGE,
                  expect_rc: int | None = 0) -> None:
