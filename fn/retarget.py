@@ -56,27 +56,33 @@ def rename(sites: list[tuple[Item, Site]], stale: set[str], name: str,
             continue  # reported where the pull secret is added
         if not stale.intersection(names):
             continue
-        have = name in names
-        wanted = [e for e in to_python(node)
-                  if not (isinstance(e, dict) and e.get("name") in stale)]
-        if not have:
-            first = next(i for i, n in enumerate(names) if n in stale)
-            wanted.insert(first, {**to_python(node.entries[first]), "name": name})
-        intend(item, "set", site.path, wanted)
-        for i, entry in enumerate(node.entries):
-            value = entry.get("name") if isinstance(entry, Mapping) else None
-            if not isinstance(value, Scalar) or value.value not in stale:
-                continue
-            if have:
-                item.editor.delete_entry(node, i)
-            else:
-                item.editor.set_scalar(value, name)
-                have = True
+        _rename_in(item, site, node, names, stale, name)
         edited.add(id(site.base))
         out.append(Result(f"pull secret {', '.join(sorted(stale.intersection(names)))} "
                           f"replaced by {name}", INFO, item.ref(),
                           {"path": site.path}, item.file()))
     return out
+
+
+def _rename_in(item: Item, site: Site, node: Sequence, names: list[str], stale: set[str],
+               name: str) -> None:
+    """The first stale entry renamed (or dropped when ``name`` is there already), the
+    other stale entries dropped; the intent recorded for the self-check."""
+    have = name in names
+    wanted = [e for e in to_python(node) if not (isinstance(e, dict) and e.get("name") in stale)]
+    if not have:
+        first = next(i for i, n in enumerate(names) if n in stale)
+        wanted.insert(first, {**to_python(node.entries[first]), "name": name})
+    intend(item, "set", site.path, wanted)
+    for i, entry in enumerate(node.entries):
+        value = entry.get("name") if isinstance(entry, Mapping) else None
+        if not isinstance(value, Scalar) or value.value not in stale:
+            continue
+        if have:
+            item.editor.delete_entry(node, i)
+        else:
+            item.editor.set_scalar(value, name)
+            have = True
 
 
 def removed(stale: list[Item], name: str) -> list[Result]:
