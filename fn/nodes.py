@@ -73,7 +73,21 @@ class Mapping(Node):
         self.tag: str | None = None
 
     def get(self, key: str) -> Node | None:
-        return self.pair(key)[1]
+        found = None
+        merge = False
+        for k, v in self.pairs:  # (pair() without its tuples: this is the hot path)
+            name = k.value
+            if name == key:
+                if k.style or k.tag == STR:
+                    found = v  # the last of duplicate keys wins, as in PyYAML
+            elif name == "<<":
+                merge = True
+        if found is None and merge:
+            for merged in self.merged():
+                found = merged.get(key)
+                if found is not None:
+                    break
+        return found
 
     def pair(self, key: str) -> tuple[Scalar | None, Node | None]:
         """(key, value) for ``key``; the key is None when a ``<<`` merge key brings it."""
