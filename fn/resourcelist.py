@@ -264,8 +264,10 @@ def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
     if not isinstance(annotations, Mapping):
         raise Problem(f"{where} metadata.annotations must be a mapping")
 
+    found = {k.value: v for k, v in annotations.pairs}  # (the read policy kept only ours)
+
     def note(key: str) -> str | None:
-        return string(annotations.get(key))
+        return string(found.get(key)) if key in found else None
 
     path = next((p for k in PATH_ANNOTATIONS if (p := note(k))), None)
     if path is not None:
