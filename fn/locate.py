@@ -8,6 +8,7 @@ Fields of the wrong type raise ``Problem`` with the field's path.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 
@@ -33,17 +34,10 @@ SKIP_KEYS = frozenset({"metadata", "status"})
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
-_CHECKED: dict[str, bool] = {}  # an input has few namespaces, and many resources in each
-
-
+@functools.lru_cache(maxsize=1024)  # an input has few namespaces, many resources in each
 def valid_namespace(namespace: str) -> bool:
     """A Kubernetes namespace name: a DNS label (it becomes part of a file path, too)."""
-    valid = _CHECKED.get(namespace)
-    if valid is None:
-        valid = len(namespace) <= 63 and _DNS_LABEL.fullmatch(namespace) is not None
-        if len(_CHECKED) < 10_000:
-            _CHECKED[namespace] = valid
-    return valid
+    return len(namespace) <= 63 and _DNS_LABEL.fullmatch(namespace) is not None
 MAX_DEPTH = 100
 _ENTRY = re.compile(r"\[[0-9]+\]")
 
