@@ -107,7 +107,7 @@ def _stream(config: str, verbose: bool) -> int:
 
     return _finish(stream.process(read, environ=os.environ, read_file=inputs.read_named_file),
                    verbose=verbose,
-                   on_error=lambda out, problem: Output("", out.run))
+                   on_error=lambda out: Output("", out.run))
 
 
 def _finish(out, on_error, quiet: bool = False, verbose: bool = False) -> int:
@@ -116,11 +116,10 @@ def _finish(out, on_error, quiet: bool = False, verbose: bool = False) -> int:
 
     try:
         _write_image_list(out.image_list)
-    except Problem as exc:
-        out = on_error(out, exc)
+    except Problem as exc:  # the error once in the results, then the output made again
+        out.run.results.append(exc.result())
         out.run.code = 1
-        if exc.result() not in out.run.results:
-            out.run.results.append(exc.result())
+        out = on_error(out)
     out.write_to(sys.stdout)
     _report(out.run, verbose=verbose, quiet=quiet)
     return out.run.code

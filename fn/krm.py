@@ -62,12 +62,10 @@ def resource_list(text: str, environ: Mapping[str, str] | None = None,
     return Output(text, run)
 
 
-def failed(out: Output, problem: Problem) -> Output:
-    """The run's input echoed with ``problem`` added, exit 1 (a step after the pipeline,
-    such as writing the image list, failed)."""
+def failed(out: Output) -> Output:
+    """The run's input echoed with its results (a step after the pipeline, such as writing
+    the image list, failed and added its error)."""
     run = out.run
-    run.results.append(problem.result())
-    run.code = 1
     doc = run.source
     if doc is None:
         return Output(error_list(run.results), run)
