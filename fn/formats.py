@@ -23,11 +23,6 @@ RULES: dict[str, str] = {
 LEVELS = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 
-def where(r: Result, positions: dict[int, tuple[str, int, int]]) -> tuple[str, int, int] | None:
-    """(file, line, column) of a finding, if known."""
-    return positions.get(id(r))
-
-
 def github(results: list[Result], positions: dict[int, tuple[str, int, int]]) -> str:
     """``::error file=F,line=L,col=C,title=T::message`` lines (warnings and errors)."""
     out = []
@@ -35,7 +30,7 @@ def github(results: list[Result], positions: dict[int, tuple[str, int, int]]) ->
         if r.severity == INFO:
             continue
         props = [f"title={_property(r.rule or 'input-problem')}"]
-        at = where(r, positions)
+        at = positions.get(id(r))  # (file, line, column), if known
         if at is not None:
             props[:0] = [f"file={_property(at[0])}", f"line={at[1]}", f"col={at[2]}"]
         out.append(f"::{r.severity} {','.join(props)}::{_data(_text(r))}")
@@ -66,7 +61,7 @@ def _sarif_result(r: Result, positions: dict[int, tuple[str, int, int]],
     rule = r.rule or "input-problem"
     out: dict[str, Any] = {"ruleId": rule, "ruleIndex": rules.index(rule),
                            "level": LEVELS[r.severity], "message": {"text": _text(r)}}
-    at = where(r, positions)
+    at = positions.get(id(r))  # (file, line, column), if known
     if at is not None:
         out["locations"] = [{"physicalLocation": {
             "artifactLocation": {"uri": at[0]},
