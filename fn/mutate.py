@@ -11,7 +11,7 @@ from fn.config import Settings
 from fn.intents import intend
 from fn.locate import Site
 from fn.nodes import Mapping, Scalar, Sequence, to_python
-from fn.plan import Plan, rewritten, secret_namespaces
+from fn.plan import Plan, rewritten, secret_namespaces, unserved
 from fn.problems import Problem
 from fn.resourcelist import LOCAL_CONFIG, Item
 from fn.results import INFO, WARNING, Result, count
@@ -34,7 +34,7 @@ class Outcome:
 
 def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> Outcome:
     namespaces = secret_namespaces(p, s.namespaces)
-    results = p.results + p.unseen_results(WARNING)
+    results = p.results + p.unseen_results(WARNING) + unserved(p)
     edited: set[int] = set()
     _rewrite_images(p, s, results, edited)
     ps = p.target.pull_secret

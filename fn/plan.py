@@ -144,3 +144,20 @@ def secret_namespaces(p: Plan, extra: tuple[str, ...]) -> set[str | None]:
         p.results.append(Result("workloads in namespace default and without a namespace "
                                 "share one pull secret, written without a namespace", INFO))
     return namespaces
+
+
+def unserved(p: Plan) -> list[Result]:
+    """A warning per resource whose proxied images have no pull-secret list in it (a Tekton
+    Task's steps): the function cannot give those pods the pull secret."""
+    out = []
+    seen: set[int] = set()
+    for use in p.uses:
+        if not use.site.bare or id(use.item) in seen or not (use.new or use.on_target):
+            continue
+        seen.add(id(use.item))
+        item = use.item
+        out.append(Result(f"{item.kind} has no pull-secret field for {use.field.path}: its pods "
+                          "must get the pull secret another way (from what runs them, "
+                          "or the ServiceAccount's imagePullSecrets)", WARNING, item.ref(),
+                          {"path": use.field.path}, item.file()))
+    return out

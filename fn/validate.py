@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fn import secret, secretchecks, secretforms
 from fn.config import Settings
-from fn.plan import Plan, errors, secret_namespaces
+from fn.plan import Plan, errors, secret_namespaces, unserved
 from fn.problems import Problem
 from fn.resourcelist import Item
 from fn.results import ERROR, INFO, Result, count
@@ -13,7 +13,7 @@ from fn.targets import PullSecret
 
 def validate(p: Plan, items: list[Item], s: Settings) -> list[Result]:
     """A summary first (not itself counted), then every violation as an error result."""
-    out = p.results + p.unseen_results(ERROR)
+    out = p.results + p.unseen_results(ERROR) + unserved(p)
     target = p.target
     out += [use.result(f"{target.problem} ({use.why})", ERROR, "image-not-on-target")
             for use in p.uses if use.new is not None]
