@@ -12,7 +12,9 @@ MERGE = "tag:yaml.org,2002:merge"
 VALUE = "tag:yaml.org,2002:value"  # "=": a string as a key (PyYAML), else not buildable
 _SET, _OMAP, _PAIRS = ("tag:yaml.org,2002:" + t for t in ("set", "omap", "pairs"))
 # first characters with which a plain scalar can be something other than a string
-_MAYBE_NOT_STR = frozenset(k for k in yamlc.yaml.resolver.Resolver.yaml_implicit_resolvers if k)
+MAYBE_NOT_STR = "".join(sorted(k for k in yamlc.yaml.resolver.Resolver.yaml_implicit_resolvers
+                                if k))
+_MAYBE_NOT_STR = frozenset(MAYBE_NOT_STR)
 
 
 def resolve(value: str) -> str:

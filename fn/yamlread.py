@@ -10,74 +10,58 @@ policy of a sequence's entries, and ``"then"`` a function given each entry as so
 is read, whose return value is kept instead); a callable ``(mapping_so_far, key) ->
 policy`` decides as keys arrive (used for resources, whose ``kind`` says where their
 PodSpecs are).
+
+The reader is ``fn._yamlwalk`` (C, built at install where a compiler and libyaml's
+headers are found) or else ``fn.yamlwalk`` (Python): the same walk, the same trees.
 """
 
 from __future__ import annotations
 
-import re
-
-from fn.linebreaks import BREAKS, as_lf
-from fn.nodes import NULL, STR, Mapping, Node, Scalar, Sequence, Skipped
-from fn.yamlc import (
-    AliasEvent,
-    CParser,
-    DocumentEndEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    ScalarNode,
-    SequenceEndEvent,
-    SequenceStartEvent,
-    StreamEndEvent,
-    YAMLError,
-    safe_constructor,
+from fn.linebreaks import as_lf
+from fn.nodes import MAYBE_NOT_STR, NULL, STR, Node, Scalar, Sequence, Skipped
+from fn.nodes import Mapping as _Mapping
+from fn.yamlrules import (
+    ALL,
+    MAX_DEPTH,
+    NeedsAll,
+    Policy,
+    Refused,
+    TooDeep,
+    make_error,
+    make_refused,
+    past_properties,
+    tag_problem,
 )
 
-ALL = "all"
-Policy = object  # ALL | dict[str, Policy] | Callable[[Mapping, str], Policy] | None (skip)
-MAX_DEPTH = 200
+__all__ = ["ALL", "MAX_DEPTH", "Policy", "Refused", "TooDeep", "documents", "read",
+           "strip_bom"]
 
 
+def _compiled():  # -> the compiled walk, configured, or None
+    try:
+        from yaml import _yaml
 
-class NeedsAll(Exception):
-    """An alias refers to something the policy skipped: read again, keeping everything."""
+        from fn import _yamlwalk
 
-
-class TooDeep(ValueError):
-    pass
-
-
-class Refused(YAMLError):
-    """Valid YAML the function will not read (its message never quotes the input)."""
-
-    def __init__(self, problem: str, mark: object) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.problem_mark = mark
-
-
-_BREAKS = BREAKS  # what libyaml takes for line breaks
-_BLANKS = " \t" + _BREAKS
-_ANCHOR = re.compile("&[0-9A-Za-z_-]*")
-PYTHON_TAG = "tag:yaml.org,2002:python/"
-YAML_TAG = "tag:yaml.org,2002:"
-_MAPPING_TAGS = ("map", "set")  # the standard tags a mapping or sequence can carry
-_SEQUENCE_TAGS = ("seq", "omap", "pairs")
-MAX_EXPANSION = 1_000_000  # nodes that aliases may add to a document: more is a YAML bomb
+        _yamlwalk.configure(libyaml=_yaml.__file__, maybe_not_str=MAYBE_NOT_STR,
+                            Scalar=Scalar, Mapping=_Mapping, Sequence=Sequence,
+                            Skipped=Skipped, ALL=ALL, STR=STR, NULL=NULL, NeedsAll=NeedsAll,
+                            TooDeep=TooDeep, tag_problem=tag_problem,
+                            make_refused=make_refused, past_properties=past_properties,
+                            make_error=make_error)
+    except ImportError:  # not built, or PyYAML without its C extension
+        return None
+    return _yamlwalk.walk
 
 
-def _mismatch(e: ScalarEvent) -> bool:
-    """A scalar with an explicit standard tag its value does not fit ("!!int abc"): every
-    YAML reader refuses it. (Other explicit tags are the consumers' business.)"""
-    tag = e.tag
-    if tag in (YAML_TAG + "str", YAML_TAG + "merge") or not tag.startswith(YAML_TAG):
-        return False
-    try:  # the whole construction: some constructors finish only here ("!!set")
-        safe_constructor().construct_document(ScalarNode(tag, e.value))
-    except Exception:
-        return True
-    return False
+def _python():  # -> the Python walk
+    from fn import yamlwalk
+
+    return yamlwalk.walk
+
+
+COMPILED = _compiled()
+_walk = COMPILED or _python()
 
 
 def strip_bom(text: str) -> str:
@@ -94,15 +78,15 @@ def documents(text: str, policy: Policy = ALL, wide: Policy = ALL,
     or, given a ``refused`` list, collected there while the reading goes on. Undefined
     and recursive aliases make the text unreadable: always raised, as yaml.YAMLError."""
     for p in (policy, wide):
-        reader = _Reader(text, p)
+        found: list[Refused] = []
         try:
-            docs = reader.stream()
+            docs = _walk(text, as_lf(text), p, found)
         except NeedsAll:
             continue
-        if reader.refused and refused is None:
-            raise reader.refused[0]
+        if found and refused is None:
+            raise found[0]
         if refused is not None:
-            refused.extend(reader.refused)
+            refused.extend(found)
         return docs
     raise AssertionError("unreachable: the wide policy keeps every anchor")
 
@@ -116,262 +100,4 @@ def read(text: str, policy: Policy = ALL, wide: Policy = ALL,
         raise ValueError(f"expected one YAML document, found {len(docs)}")
     return docs[0][2]
 
-
-class _Chunks:
-    """The text as a file for libyaml, in slices: given a str, PyYAML's C parser would
-    first make a UTF-8 copy of all of it. Offsets stay in characters either way."""
-
-    __slots__ = ("pos", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-
-    def read(self, size: int = -1) -> str:
-        start = self.pos
-        self.pos = len(self.text) if size < 0 else start + size
-        return self.text[start:self.pos]
-
-
-class _Reader:
-    def __init__(self, text: str, policy: Policy) -> None:
-        self.text = text
-        self.lines = as_lf(text)  # for finding line starts (fn.linebreaks)
-        self.policy = policy
-        self.anchors: dict[str, Node] = {}     # anchored nodes that were kept
-        self.sizes: dict[str, int | None] = {}  # anchor -> size with aliases expanded
-        self.count = 0                          # nodes so far, aliases expanded
-        self.refused: list[Refused] = []
-        self.last = 0  # where the last leaf read (scalar, alias, flow collection) ends
-
-    def stream(self) -> list[tuple[int, int, Node | None]]:
-        loader = CParser(_Chunks(self.text))
-        try:
-            self.nxt = loader.get_event  # libyaml's parser, without a generator around it
-            return self._documents()
-        finally:
-            loader.dispose()
-
-    def _documents(self) -> list[tuple[int, int, Node | None]]:
-        docs = []
-        nxt = self.nxt
-        nxt()  # StreamStart
-        while True:
-            e = nxt()
-            if type(e) is StreamEndEvent:
-                return docs
-            assert type(e) is DocumentStartEvent
-            start = e.start_mark.index
-            root = self.node(nxt(), self.policy, 0)
-            end_event = nxt()
-            assert type(end_event) is DocumentEndEvent
-            docs.append((start, end_event.end_mark.index, root))
-            self.anchors.clear()
-            self.sizes.clear()
-            self.count = 0
-
-    def node(self, e: object, policy: Policy, depth: int) -> Node:
-        if depth > MAX_DEPTH:
-            raise TooDeep("document nested too deeply")
-        t = type(e)
-        if t is AliasEvent:
-            self.last = e.end_mark.index  # not the anchored node's end: that is elsewhere
-            found = self.anchors.get(e.anchor)
-            if self.alias(e) and found is None:
-                raise NeedsAll()
-            return found or Scalar(e.start_mark.index, e.end_mark.index, "", "", NULL)
-        if e.tag is not None:
-            self.check_tag(e)
-        anchor = e.anchor
-        if anchor is not None:
-            self.sizes[anchor] = None  # being read: an alias to it now is recursive
-            before = self.count
-        self.count += 1
-        if t is ScalarEvent:
-            tag = e.tag if e.tag and e.tag != "!" else None
-            if tag is None and not e.implicit[0]:
-                tag = STR  # quoted, or "!" non-specific
-            start = e.start_mark.index
-            if anchor is not None or e.tag is not None:
-                start = self.past_properties(start, e.end_mark.index)
-            node: Node = Scalar(start, e.end_mark.index, e.style or "", e.value, tag)
-            self.last = e.end_mark.index
-        elif t is MappingStartEvent:
-            node = self.mapping(e, policy, depth)
-        else:
-            node = self.sequence(e, policy, depth)
-        if anchor is not None:
-            self.anchors[anchor] = node
-            self.sizes[anchor] = self.count - before
-        return node
-
-    def past_properties(self, pos: int, end: int) -> int:
-        """Where a scalar's own text starts, after its "&anchor" and "!tag" and any comment
-        after them (in the span libyaml gives, so that a change to the value keeps them)."""
-        text = self.text
-        while pos < end and text[pos] in "&!#":
-            if text[pos] == "&":  # libyaml's anchor names: what may follow is the value
-                pos = min(_ANCHOR.match(text, pos).end(), end)  # ("&a:b": "&a", ":b")
-            else:  # a tag, or a comment to the end of its line
-                stops = _BREAKS if text[pos] == "#" else _BLANKS
-                while pos < end and text[pos] not in stops:
-                    pos += 1
-            while pos < end and text[pos] in _BLANKS:
-                pos += 1
-        return pos
-
-    def alias(self, e: AliasEvent) -> bool:
-        """Account for an alias: its anchor must be complete, the expansion bounded.
-        False when the alias is refused."""
-        size = self.sizes.get(e.anchor, -1)
-        if size is None:  # no YAML reader can build these: an error, like invalid YAML
-            raise Refused("found a recursive alias", e.start_mark)
-        if size < 0:
-            raise Refused("found an alias to an undefined anchor", e.start_mark)
-        limit = MAX_EXPANSION + 10 * len(self.text)
-        if self.count <= limit:
-            self.count += size
-            if self.count > limit:  # reported once
-                return self.refuse(f"aliases that expand to more than {MAX_EXPANSION:,} "
-                                   "nodes (a YAML bomb?)", e)
-        return True
-
-    def check_tag(self, e: object) -> None:
-        tag = e.tag
-        if tag.startswith(PYTHON_TAG):
-            self.refuse("a tag that would construct a Python object", e)
-        elif type(e) is ScalarEvent:
-            if _mismatch(e):
-                self.refuse("a value that does not match its tag", e)
-        elif tag.startswith(YAML_TAG) and tag[len(YAML_TAG):] not in (
-                _MAPPING_TAGS if type(e) is MappingStartEvent else _SEQUENCE_TAGS):
-            self.refuse("a tag that does not fit a collection", e)
-
-    def refuse(self, problem: str, e: object) -> bool:
-        if len(self.refused) < 10:
-            self.refused.append(Refused(problem, e.start_mark))
-        return False
-
-    def mapping(self, e: MappingStartEvent, policy: Policy, depth: int) -> Mapping:
-        m = Mapping(e.start_mark.index, e.start_mark.column, bool(e.flow_style))
-        if e.tag and e.tag not in ("!", "tag:yaml.org,2002:map"):
-            m.tag = e.tag
-        nxt = self.nxt
-        last = e.start_mark.index
-        keep_all = policy == ALL
-        pick = policy if callable(policy) and not isinstance(policy, dict) else None
-        if not m.flow and (e.anchor is not None or e.tag is not None):
-            # "&anchor" / "!tag" before it: its indentation is its first key's (or "?"'s)
-            m.indent = e.end_mark.column  # column, where libyaml's mapping token is
-        while True:
-            k = nxt()
-            if type(k) is MappingEndEvent:
-                m.end = k.end_mark.index if m.flow else self.after(last)
-                if m.flow:
-                    self.last = m.end
-                return m
-            simple = type(k) is ScalarEvent
-            name = k.value if simple else None
-            key: Node | None = None
-            if not simple:  # a complex key: read it first (never matched; kept for spans)
-                inner = self.node(k, ALL, depth + 1)
-                key = Scalar(inner.start, inner.end, "", "", "?")
-                if type(k) is AliasEvent and isinstance(inner, Scalar):  # "*x : v": a copy
-                    key = Scalar(k.start_mark.index, k.end_mark.index, inner.style,
-                                 inner.value, inner.tag)  # of the scalar, where the alias is
-            v = nxt()
-            if keep_all:
-                sub: Policy = ALL
-            elif not simple or policy is None:
-                sub = None
-            elif name == "<<":  # a merge key: what it brings is read like the mapping itself
-                sub = ALL if pick is not None else {**policy, "[]": policy}  # (or a list of)
-            elif pick is not None:
-                sub = pick(m, name)
-            else:
-                sub = policy.get(name)  # type: ignore[union-attr]
-            if sub is None:
-                if key is None:  # a simple key not kept: checked and counted all the same
-                    self.skip(k)
-                last = self.skip(v)
-                continue
-            if key is None:
-                key = self.node(k, ALL, depth + 1)
-                if any(p[0].value == name and p[0].tag == key.tag for p in m.pairs):
-                    self.refuse("a mapping key given twice", k)
-            value = self.node(v, sub, depth + 1)
-            m.pairs.append((key, value))  # type: ignore[arg-type]
-            last = self.last
-
-    def sequence(self, e: SequenceStartEvent, policy: Policy, depth: int) -> Sequence:
-        s = Sequence(e.start_mark.index, e.start_mark.column, bool(e.flow_style))
-        if e.tag and e.tag not in ("!", "tag:yaml.org,2002:seq"):
-            s.tag = e.tag
-        nxt = self.nxt
-        sub = ALL if policy == ALL else (policy.get("[]") if isinstance(policy, dict) else None)
-        then = policy.get("then") if isinstance(policy, dict) else None
-        last = e.start_mark.index
-        if not s.flow and (e.anchor is not None or e.tag is not None):
-            # "&anchor" / "!tag" before it: its indentation is its first "-"'s column,
-            # where libyaml's sequence token ends (is, when indented under its key)
-            end = e.end_mark
-            s.indent = end.column - (self.text[end.index:end.index + 1] != "-")
-        while True:
-            v = nxt()
-            if type(v) is SequenceEndEvent:
-                s.end = v.end_mark.index if s.flow else self.after(last)
-                if s.flow:
-                    self.last = s.end
-                return s
-            if sub is None:
-                start = v.start_mark.index
-                last = self.skip(v)
-                s.entries.append(Skipped(start, last))
-            else:
-                value = self.node(v, sub, depth + 1)
-                last = self.last
-                s.entries.append(value if then is None else then(value))
-
-    def skip(self, e: object) -> int:
-        """Walk past one node (checking it as ``node`` would); return its last leaf's end."""
-        nxt = self.nxt
-        opened: list[tuple[bool, str | None, int]] = []  # (flow style, anchor, count before)
-        last = e.end_mark.index
-        while True:
-            t = type(e)
-            if t is AliasEvent:
-                self.alias(e)
-                last = e.end_mark.index
-            elif t is ScalarEvent or t is MappingStartEvent or t is SequenceStartEvent:
-                if e.tag is not None:
-                    self.check_tag(e)
-                if t is ScalarEvent:
-                    if e.anchor is not None:
-                        self.sizes[e.anchor] = 1
-                    last = e.end_mark.index
-                else:
-                    if e.anchor is not None:
-                        self.sizes[e.anchor] = None
-                    opened.append((e.flow_style, e.anchor, self.count))
-                    if len(opened) > MAX_DEPTH:
-                        raise TooDeep("document nested too deeply")
-                self.count += 1
-            else:  # an end event
-                flow, anchor, before = opened.pop()
-                if flow:
-                    last = e.end_mark.index
-                if anchor is not None:
-                    self.sizes[anchor] = self.count - before
-            if not opened:
-                self.last = last
-                return last
-            e = nxt()
-
-    def after(self, pos: int) -> int:
-        """The start of the line after offset ``pos`` (where new block content goes)."""
-        text = self.lines
-        if pos > 0 and text[pos - 1] == "\n":
-            return pos
-        nl = text.find("\n", pos)
-        return len(text) if nl < 0 else nl + 1
 

@@ -16,12 +16,12 @@ MAX_COMPLEXITY = 15
 EXCEPTIONS = {
     "probe": "the registry client: one protocol (ping, token, manifest, retries, cache); "
              "issue 12's probe work splits it",
-    "yamlread": "the event loop over libyaml is the hot path: every call level costs per "
+    "yamlwalk": "the event loop over libyaml is the hot path: every call level costs per "
                 "event (bench/run.py)",
-    "yamlread:_Reader.mapping": "hot path, one event loop (see above)",
-    "yamlread:_Reader.node": "hot path (see above)",
-    "yamlread:_Reader.skip": "hot path (see above)",
-    "yamlread:_Reader.sequence": "hot path (see above)",
+    "yamlwalk:_Reader.mapping": "hot path, one event loop (see above)",
+    "yamlwalk:_Reader.node": "hot path (see above)",
+    "yamlwalk:_Reader.skip": "hot path (see above)",
+    "yamlwalk:_Reader.sequence": "hot path (see above)",
     "nodes:to_python": "mirrors PyYAML's safe constructor case by case (tags, merge, omap)",
     "yamlwrite:block": "one writer of block YAML: each branch is a shape of value",
     "textedit:Editor.delete_entry": "block and flow sequences, comments and blank lines",

@@ -1,0 +1,915 @@
+/* fn._yamlwalk: fn.yamlread's reader (_Reader) in C, over libyaml's event parser.
+ *
+ * The same walk, step for step, as the Python reader in fn/yamlread.py (which stays, and
+ * is used where this extension is not built): the read policy decides what becomes a node
+ * (fn.nodes classes, built here); everything else is walked past inside libyaml's loop
+ * without creating a Python object. tests/test_yamlwalk.py holds the two to the same
+ * trees, refusals and errors.
+ *
+ * libyaml is the one PyYAML's C extension (yaml._yaml) carries, found there with dlsym
+ * when configured: so this walk reads with the very parser the Python reader reads with
+ * (PyYAML's wheels build their own libyaml, newer than Debian's: a nesting limit, for
+ * one), and needs no libyaml of its own at run time, only yaml.h to build.
+ *
+ * The rare cases call back into Python (fn.yamlread): explicit tags (tag_problem), the
+ * text before a tagged or anchored scalar (past_properties), refusals (make_refused) and
+ * libyaml's errors (make_error, the exceptions PyYAML's CParser raises).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <dlfcn.h>
+#include <yaml.h>
+
+#define MAX_DEPTH 200
+#define MAX_REFUSED 10
+#define MAX_EXPANSION 1000000
+
+enum { K_SCALAR, K_MAPPING, K_SEQUENCE };
+
+static struct {
+    PyObject *Scalar, *Mapping, *Sequence, *Skipped;
+    PyObject *ALL, *STR, *NULLTAG, *QUESTION;
+    PyObject *NeedsAll, *TooDeep;
+    PyObject *tag_problem, *make_refused, *past_properties, *make_error;
+    PyObject *styles[6]; /* "", "'", '"', "|", ">", and "" for any other */
+    PyObject *s_pairs, *s_entries, *s_end, *s_indent, *s_tag, *s_start, *s_style, *s_value;
+    PyObject *s_brackets, *s_then, *s_merge;
+    char maybe_not_str[128];  /* first characters of a plain scalar that may not be a string */
+    int ready;
+} H;
+
+/* libyaml's functions, from PyYAML's extension */
+static struct {
+    int (*initialize)(yaml_parser_t *);
+    void (*delete)(yaml_parser_t *);
+    void (*set_input_string)(yaml_parser_t *, const unsigned char *, size_t);
+    int (*parse)(yaml_parser_t *, yaml_event_t *);
+    void (*event_delete)(yaml_event_t *);
+    void (*version)(int *, int *, int *);
+} Y;
+
+typedef struct {
+    union {  /* room to spare, should another 0.2.x parser be larger than yaml.h says */
+        yaml_parser_t parser;
+        char room[2 * sizeof(yaml_parser_t)];
+    };
+    PyObject *text, *lines, *anchors, *sizes, *refused;
+    Py_ssize_t count, limit, last, text_len, lines_len;
+} Walk;
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+static PyObject *str_of(const yaml_char_t *s) {
+    return PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)strlen((const char *)s), "strict");
+}
+
+static PyObject *call(PyObject *f, PyObject *const *args, size_t n) {
+    return PyObject_Vectorcall(f, args, n, NULL);
+}
+
+static int next(Walk *w, yaml_event_t *e) {
+    if (Y.parse(&w->parser, e))
+        return 0;
+    yaml_parser_t *p = &w->parser;
+    PyObject *exc;
+    if (p->error == YAML_MEMORY_ERROR) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *a[11];
+    a[0] = PyLong_FromLong((long)p->error);
+    a[1] = p->problem ? PyUnicode_FromString(p->problem) : (Py_INCREF(Py_None), Py_None);
+    a[2] = PyLong_FromSize_t(p->problem_mark.index);
+    a[3] = PyLong_FromSize_t(p->problem_mark.line);
+    a[4] = PyLong_FromSize_t(p->problem_mark.column);
+    a[5] = p->context ? PyUnicode_FromString(p->context) : (Py_INCREF(Py_None), Py_None);
+    a[6] = PyLong_FromSize_t(p->context_mark.index);
+    a[7] = PyLong_FromSize_t(p->context_mark.line);
+    a[8] = PyLong_FromSize_t(p->context_mark.column);
+    a[9] = PyLong_FromSize_t(p->problem_offset);
+    a[10] = PyLong_FromLong((long)p->problem_value);
+    int ok = 1;
+    for (int i = 0; i < 11; i++)
+        ok = ok && a[i] != NULL;
+    exc = ok ? call(H.make_error, a, 11) : NULL;
+    for (int i = 0; i < 11; i++)
+        Py_XDECREF(a[i]);
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    return -1;
+}
+
+static int is_all(PyObject *policy) {
+    if (policy == H.ALL)
+        return 1;
+    if (!PyUnicode_Check(policy))
+        return 0;
+    return PyUnicode_Compare(policy, H.ALL) == 0;
+}
+
+static PyObject *new_scalar(Py_ssize_t start, Py_ssize_t end, PyObject *style,
+                            PyObject *value, PyObject *tag) {
+    PyObject *s = PyLong_FromSsize_t(start), *e = PyLong_FromSsize_t(end);
+    PyObject *node = NULL;
+    if (s && e) {
+        PyObject *a[5] = {s, e, style, value, tag};
+        node = call(H.Scalar, a, 5);
+    }
+    Py_XDECREF(s);
+    Py_XDECREF(e);
+    return node;
+}
+
+static PyObject *new_collection(PyObject *cls, yaml_mark_t mark, int flow) {
+    PyObject *s = PyLong_FromSize_t(mark.index), *c = PyLong_FromSize_t(mark.column);
+    PyObject *node = NULL;
+    if (s && c) {
+        PyObject *a[3] = {s, c, flow ? Py_True : Py_False};
+        node = call(cls, a, 3);
+    }
+    Py_XDECREF(s);
+    Py_XDECREF(c);
+    return node;
+}
+
+static int set_int(PyObject *obj, PyObject *name, Py_ssize_t v) {
+    PyObject *o = PyLong_FromSsize_t(v);
+    if (o == NULL)
+        return -1;
+    int r = PyObject_SetAttr(obj, name, o);
+    Py_DECREF(o);
+    return r;
+}
+
+static Py_ssize_t get_int(PyObject *obj, PyObject *name) {
+    PyObject *o = PyObject_GetAttr(obj, name);
+    if (o == NULL)
+        return -1;
+    Py_ssize_t v = PyLong_AsSsize_t(o);
+    Py_DECREF(o);
+    return v;
+}
+
+/* What a refusal holds: a Refused (YAMLError) with the event's start mark. */
+static PyObject *refusal(const char *problem, yaml_mark_t mark) {
+    PyObject *a[4] = {PyUnicode_FromString(problem), PyLong_FromSize_t(mark.index),
+                      PyLong_FromSize_t(mark.line), PyLong_FromSize_t(mark.column)};
+    PyObject *r = (a[0] && a[1] && a[2] && a[3]) ? call(H.make_refused, a, 4) : NULL;
+    for (int i = 0; i < 4; i++)
+        Py_XDECREF(a[i]);
+    return r;
+}
+
+/* Collect a refusal (the first MAX_REFUSED); 0, or -1 on a Python error. */
+static int refuse(Walk *w, const char *problem, yaml_mark_t mark) {
+    if (PyList_GET_SIZE(w->refused) >= MAX_REFUSED)
+        return 0;
+    PyObject *r = refusal(problem, mark);
+    if (r == NULL)
+        return -1;
+    int rc = PyList_Append(w->refused, r);
+    Py_DECREF(r);
+    return rc;
+}
+
+static int raise_refused(const char *problem, yaml_mark_t mark) {
+    PyObject *r = refusal(problem, mark);
+    if (r != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(r), r);
+        Py_DECREF(r);
+    }
+    return -1;
+}
+
+static int check_tag(Walk *w, int kind, const yaml_event_t *e, const yaml_char_t *tag) {
+    PyObject *k = PyLong_FromLong(kind), *t = str_of(tag), *v;
+    if (kind == K_SCALAR)
+        v = PyUnicode_DecodeUTF8((const char *)e->data.scalar.value,
+                                 (Py_ssize_t)e->data.scalar.length, "strict");
+    else
+        v = (Py_INCREF(Py_None), Py_None);
+    PyObject *problem = NULL;
+    if (k && t && v) {
+        PyObject *a[3] = {k, t, v};
+        problem = call(H.tag_problem, a, 3);
+    }
+    Py_XDECREF(k);
+    Py_XDECREF(t);
+    Py_XDECREF(v);
+    if (problem == NULL)
+        return -1;
+    int rc = 0;
+    if (problem != Py_None) {
+        const char *msg = PyUnicode_AsUTF8(problem);
+        rc = msg == NULL ? -1 : refuse(w, msg, e->start_mark);
+    }
+    Py_DECREF(problem);
+    return rc;
+}
+
+/* An alias: its anchor complete, the expansion bounded. 1 when accepted, 0 refused, -1. */
+static int alias(Walk *w, PyObject *anchor, yaml_mark_t mark) {
+    PyObject *size = PyDict_GetItemWithError(w->sizes, anchor);
+    if (size == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        return raise_refused("found an alias to an undefined anchor", mark);
+    }
+    if (size == Py_None)
+        return raise_refused("found a recursive alias", mark);
+    if (w->count <= w->limit) {
+        w->count += PyLong_AsSsize_t(size);
+        if (w->count > w->limit) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "aliases that expand to more than %d,%03d,%03d nodes "
+                     "(a YAML bomb?)", MAX_EXPANSION / 1000000, MAX_EXPANSION / 1000 % 1000,
+                     MAX_EXPANSION % 1000);
+            return refuse(w, msg, mark) < 0 ? -1 : 0;
+        }
+    }
+    return 1;
+}
+
+static int set_size(Walk *w, PyObject *anchor, Py_ssize_t size) {
+    PyObject *v = size < 0 ? (Py_INCREF(Py_None), Py_None) : PyLong_FromSsize_t(size);
+    if (v == NULL)
+        return -1;
+    int rc = PyDict_SetItem(w->sizes, anchor, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+/* The start of the line after ``pos`` (where new block content goes). */
+static Py_ssize_t after(Walk *w, Py_ssize_t pos) {
+    if (pos > 0 && pos <= w->lines_len && PyUnicode_READ_CHAR(w->lines, pos - 1) == '\n')
+        return pos;
+    if (pos >= w->lines_len)
+        return w->lines_len;
+    Py_ssize_t nl = PyUnicode_FindChar(w->lines, '\n', pos, w->lines_len, 1);
+    if (nl == -2)
+        return -1;
+    return nl < 0 ? w->lines_len : nl + 1;
+}
+
+/* ---- the walk ------------------------------------------------------------------------ */
+
+static PyObject *node(Walk *w, yaml_event_t *e, PyObject *policy, int depth);
+
+/* Walk past one node (checked as ``node`` would check it); its last leaf's end, or -1. */
+static Py_ssize_t skip(Walk *w, yaml_event_t *first) {
+    /* (flow, anchor, count before) of the collections open */
+    struct open { int flow; PyObject *anchor; Py_ssize_t before; } stack[MAX_DEPTH + 2];
+    int depth = 0;
+    Py_ssize_t last = (Py_ssize_t)first->end_mark.index;
+    yaml_event_t cur, *e = first;
+    int own = 0, failed = 0;
+    for (;;) {
+        switch (e->type) {
+        case YAML_ALIAS_EVENT: {
+            PyObject *a = str_of(e->data.alias.anchor);
+            failed = a == NULL || alias(w, a, e->start_mark) < 0;
+            Py_XDECREF(a);
+            last = (Py_ssize_t)e->end_mark.index;
+            break;
+        }
+        case YAML_SCALAR_EVENT:
+        case YAML_MAPPING_START_EVENT:
+        case YAML_SEQUENCE_START_EVENT: {
+            int kind = e->type == YAML_SCALAR_EVENT ? K_SCALAR
+                       : e->type == YAML_MAPPING_START_EVENT ? K_MAPPING : K_SEQUENCE;
+            const yaml_char_t *tag = kind == K_SCALAR ? e->data.scalar.tag
+                                     : kind == K_MAPPING ? e->data.mapping_start.tag
+                                     : e->data.sequence_start.tag;
+            const yaml_char_t *anchor = kind == K_SCALAR ? e->data.scalar.anchor
+                                        : kind == K_MAPPING ? e->data.mapping_start.anchor
+                                        : e->data.sequence_start.anchor;
+            if (tag != NULL && check_tag(w, kind, e, tag) < 0) {
+                failed = 1;
+                break;
+            }
+            PyObject *a = NULL;
+            if (anchor != NULL && (a = str_of(anchor)) == NULL) {
+                failed = 1;
+                break;
+            }
+            if (kind == K_SCALAR) {
+                if (a != NULL && set_size(w, a, 1) < 0)
+                    failed = 1;
+                Py_XDECREF(a);
+                last = (Py_ssize_t)e->end_mark.index;
+            } else {
+                if (a != NULL && set_size(w, a, -1) < 0)
+                    failed = 1;
+                if (depth >= MAX_DEPTH) {
+                    Py_XDECREF(a);
+                    if (!failed)
+                        PyErr_SetString(H.TooDeep, "document nested too deeply");
+                    failed = 1;
+                    break;
+                }
+                int flow = kind == K_MAPPING
+                           ? e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                           : e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+                stack[depth].flow = flow;
+                stack[depth].anchor = a;  /* owned */
+                stack[depth].before = w->count;
+                depth++;
+            }
+            w->count++;
+            break;
+        }
+        default: { /* an end event */
+            depth--;
+            if (stack[depth].flow)
+                last = (Py_ssize_t)e->end_mark.index;
+            if (stack[depth].anchor != NULL) {
+                if (set_size(w, stack[depth].anchor, w->count - stack[depth].before) < 0)
+                    failed = 1;
+                Py_DECREF(stack[depth].anchor);
+            }
+            break;
+        }
+        }
+        if (own)
+            Y.event_delete(&cur);
+        own = 0;
+        if (failed || depth == 0)
+            break;
+        if (next(w, &cur) < 0) {
+            failed = 1;
+            break;
+        }
+        own = 1;
+        e = &cur;
+    }
+    while (depth > 0) {
+        depth--;
+        Py_XDECREF(stack[depth].anchor);
+    }
+    if (failed)
+        return -1;
+    w->last = last;
+    return last;
+}
+
+static PyObject *mapping(Walk *w, yaml_event_t *e, PyObject *policy, int depth);
+static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth);
+
+static PyObject *scalar(Walk *w, yaml_event_t *e, int anchored) {
+    const yaml_char_t *t = e->data.scalar.tag;
+    PyObject *tag;
+    if (t != NULL && strcmp((const char *)t, "!") != 0)
+        tag = str_of(t);
+    else if (!e->data.scalar.plain_implicit)
+        tag = (Py_INCREF(H.STR), H.STR);  /* quoted, or "!" non-specific */
+    else if (e->data.scalar.length > 0 && (e->data.scalar.value[0] >= 128
+                                           || !H.maybe_not_str[e->data.scalar.value[0]]))
+        tag = (Py_INCREF(H.STR), H.STR);  /* resolved now, as fn.nodes.resolve would */
+    else
+        tag = (Py_INCREF(Py_None), Py_None);  /* resolved when asked (fn.nodes.Scalar.tag) */
+    if (tag == NULL)
+        return NULL;
+    Py_ssize_t start = (Py_ssize_t)e->start_mark.index, end = (Py_ssize_t)e->end_mark.index;
+    if (anchored || t != NULL) {
+        PyObject *a[3] = {w->text, PyLong_FromSsize_t(start), PyLong_FromSsize_t(end)};
+        PyObject *p = (a[1] && a[2]) ? call(H.past_properties, a, 3) : NULL;
+        Py_XDECREF(a[1]);
+        Py_XDECREF(a[2]);
+        start = p == NULL ? -1 : PyLong_AsSsize_t(p);
+        Py_XDECREF(p);
+        if (start < 0) {
+            Py_DECREF(tag);
+            return NULL;
+        }
+    }
+    int s = e->data.scalar.style;
+    PyObject *style = H.styles[s == YAML_PLAIN_SCALAR_STYLE ? 0
+                               : s == YAML_SINGLE_QUOTED_SCALAR_STYLE ? 1
+                               : s == YAML_DOUBLE_QUOTED_SCALAR_STYLE ? 2
+                               : s == YAML_LITERAL_SCALAR_STYLE ? 3
+                               : s == YAML_FOLDED_SCALAR_STYLE ? 4 : 5];
+    PyObject *value = PyUnicode_DecodeUTF8((const char *)e->data.scalar.value,
+                                           (Py_ssize_t)e->data.scalar.length, "strict");
+    PyObject *n = value ? new_scalar(start, end, style, value, tag) : NULL;
+    Py_XDECREF(value);
+    Py_DECREF(tag);
+    w->last = end;
+    return n;
+}
+
+static PyObject *node(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
+    if (depth > MAX_DEPTH) {
+        PyErr_SetString(H.TooDeep, "document nested too deeply");
+        return NULL;
+    }
+    if (e->type == YAML_ALIAS_EVENT) {
+        w->last = (Py_ssize_t)e->end_mark.index;
+        PyObject *a = str_of(e->data.alias.anchor);
+        if (a == NULL)
+            return NULL;
+        PyObject *found = PyDict_GetItemWithError(w->anchors, a);
+        Py_XINCREF(found);
+        int ok = PyErr_Occurred() ? -1 : alias(w, a, e->start_mark);
+        Py_DECREF(a);
+        if (ok < 0) {
+            Py_XDECREF(found);
+            return NULL;
+        }
+        if (found != NULL)
+            return found;
+        if (ok == 1) {
+            PyErr_SetNone(H.NeedsAll);
+            return NULL;
+        }
+        return new_scalar((Py_ssize_t)e->start_mark.index, (Py_ssize_t)e->end_mark.index,
+                          H.styles[0], H.styles[0], H.NULLTAG);
+    }
+    int kind = e->type == YAML_SCALAR_EVENT ? K_SCALAR
+               : e->type == YAML_MAPPING_START_EVENT ? K_MAPPING : K_SEQUENCE;
+    const yaml_char_t *tag = kind == K_SCALAR ? e->data.scalar.tag
+                             : kind == K_MAPPING ? e->data.mapping_start.tag
+                             : e->data.sequence_start.tag;
+    const yaml_char_t *anchor = kind == K_SCALAR ? e->data.scalar.anchor
+                                : kind == K_MAPPING ? e->data.mapping_start.anchor
+                                : e->data.sequence_start.anchor;
+    if (tag != NULL && check_tag(w, kind, e, tag) < 0)
+        return NULL;
+    PyObject *a = NULL;
+    Py_ssize_t before = 0;
+    if (anchor != NULL) {
+        a = str_of(anchor);
+        if (a == NULL || set_size(w, a, -1) < 0) {
+            Py_XDECREF(a);
+            return NULL;
+        }
+        before = w->count;
+    }
+    w->count++;
+    PyObject *n = kind == K_SCALAR ? scalar(w, e, a != NULL)
+                  : kind == K_MAPPING ? mapping(w, e, policy, depth)
+                  : sequence(w, e, policy, depth);
+    if (a != NULL) {
+        if (n != NULL && (PyDict_SetItem(w->anchors, a, n) < 0
+                          || set_size(w, a, w->count - before) < 0))
+            Py_CLEAR(n);
+        Py_DECREF(a);
+    }
+    return n;
+}
+
+/* The policy for a key's value (new reference, Py_None to skip), or NULL on error. */
+static PyObject *sub_policy(PyObject *m, PyObject *policy, PyObject *pick, PyObject *name) {
+    if (PyUnicode_Compare(name, H.s_merge) == 0) {  /* "<<": read like the mapping itself */
+        if (pick != NULL)
+            return Py_NewRef(H.ALL);
+        PyObject *d = PyDict_Copy(policy);
+        if (d != NULL && PyDict_SetItem(d, H.s_brackets, policy) < 0)
+            Py_CLEAR(d);
+        return d;
+    }
+    if (pick != NULL) {
+        PyObject *a[2] = {m, name};
+        return call(pick, a, 2);
+    }
+    PyObject *sub = PyDict_GetItemWithError(policy, name);
+    if (sub == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    return Py_NewRef(sub);
+}
+
+/* A key given twice (same value, same tag) among the pairs kept so far: 1, 0, or -1. */
+static int given_twice(PyObject *pairs, PyObject *name, PyObject *key) {
+    Py_ssize_t n = PyList_GET_SIZE(pairs);
+    if (n == 0)
+        return 0;
+    PyObject *tag = PyObject_GetAttr(key, H.s_tag);
+    if (tag == NULL)
+        return -1;
+    int found = 0;
+    for (Py_ssize_t i = 0; i < n && !found; i++) {
+        PyObject *k = PyTuple_GET_ITEM(PyList_GET_ITEM(pairs, i), 0);
+        PyObject *v = PyObject_GetAttr(k, H.s_value);
+        int same = v == NULL ? -1 : PyObject_RichCompareBool(v, name, Py_EQ);
+        Py_XDECREF(v);
+        if (same == 1) {
+            PyObject *t = PyObject_GetAttr(k, H.s_tag);
+            same = t == NULL ? -1 : PyObject_RichCompareBool(t, tag, Py_EQ);
+            Py_XDECREF(t);
+        }
+        if (same < 0)
+            found = -1;
+        else if (same)
+            found = 1;
+    }
+    Py_DECREF(tag);
+    return found;
+}
+
+/* A complex key ("? [a]" or an alias): read whole, kept only for its span. */
+static PyObject *complex_key(Walk *w, yaml_event_t *k, int depth) {
+    int is_alias = k->type == YAML_ALIAS_EVENT;
+    Py_ssize_t astart = (Py_ssize_t)k->start_mark.index, aend = (Py_ssize_t)k->end_mark.index;
+    PyObject *inner = node(w, k, H.ALL, depth + 1);
+    if (inner == NULL)
+        return NULL;
+    PyObject *key = NULL;
+    int sc = PyObject_IsInstance(inner, H.Scalar);
+    if (sc < 0) {
+        ;
+    } else if (is_alias && sc) {  /* "*x : v": a copy of the scalar, where the alias is */
+        PyObject *style = PyObject_GetAttr(inner, H.s_style);
+        PyObject *value = style ? PyObject_GetAttr(inner, H.s_value) : NULL;
+        PyObject *tag = value ? PyObject_GetAttr(inner, H.s_tag) : NULL;
+        if (tag != NULL)
+            key = new_scalar(astart, aend, style, value, tag);
+        Py_XDECREF(style);
+        Py_XDECREF(value);
+        Py_XDECREF(tag);
+    } else {
+        Py_ssize_t s = get_int(inner, H.s_start), e = s < 0 ? -1 : get_int(inner, H.s_end);
+        if (e >= 0)
+            key = new_scalar(s, e, H.styles[0], H.styles[0], H.QUESTION);
+    }
+    Py_DECREF(inner);
+    return key;
+}
+
+static int mapping_pair(Walk *w, PyObject *m, PyObject *pairs, yaml_event_t *k,
+                        PyObject *policy, PyObject *pick, int keep_all, int depth,
+                        Py_ssize_t *last) {
+    int simple = k->type == YAML_SCALAR_EVENT;
+    PyObject *name = NULL, *key = NULL, *sub = NULL, *value = NULL;
+    yaml_event_t v;
+    int have_v = 0, rc = -1;
+    if (simple) {
+        name = PyUnicode_DecodeUTF8((const char *)k->data.scalar.value,
+                                    (Py_ssize_t)k->data.scalar.length, "strict");
+        if (name == NULL)
+            return -1;
+    } else if ((key = complex_key(w, k, depth)) == NULL) {
+        return -1;
+    }
+    if (next(w, &v) < 0)
+        goto done;
+    have_v = 1;
+    if (keep_all)
+        sub = Py_NewRef(H.ALL);
+    else if (!simple || policy == Py_None)
+        sub = Py_NewRef(Py_None);
+    else if ((sub = sub_policy(m, policy, pick, name)) == NULL)
+        goto done;
+    if (sub == Py_None) {
+        if (key == NULL && skip(w, k) < 0)
+            goto done;
+        if ((*last = skip(w, &v)) < 0)
+            goto done;
+        rc = 0;
+        goto done;
+    }
+    if (key == NULL) {
+        if ((key = node(w, k, H.ALL, depth + 1)) == NULL)
+            goto done;
+        int twice = given_twice(pairs, name, key);
+        if (twice < 0 || (twice && refuse(w, "a mapping key given twice", k->start_mark) < 0))
+            goto done;
+    }
+    if ((value = node(w, &v, sub, depth + 1)) == NULL)
+        goto done;
+    PyObject *pair = PyTuple_Pack(2, key, value);
+    if (pair == NULL || PyList_Append(pairs, pair) < 0) {
+        Py_XDECREF(pair);
+        goto done;
+    }
+    Py_DECREF(pair);
+    *last = w->last;
+    rc = 0;
+done:
+    if (have_v)
+        Y.event_delete(&v);
+    Py_XDECREF(name);
+    Py_XDECREF(key);
+    Py_XDECREF(sub);
+    Py_XDECREF(value);
+    return rc;
+}
+
+static PyObject *mapping(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
+    int flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
+    const yaml_char_t *tag = e->data.mapping_start.tag;
+    PyObject *m = new_collection(H.Mapping, e->start_mark, flow);
+    if (m == NULL)
+        return NULL;
+    PyObject *pairs = PyObject_GetAttr(m, H.s_pairs);
+    if (pairs == NULL || !PyList_Check(pairs))
+        goto fail;
+    if (tag != NULL && strcmp((const char *)tag, "!") != 0
+            && strcmp((const char *)tag, "tag:yaml.org,2002:map") != 0) {
+        PyObject *t = str_of(tag);
+        int rc = t == NULL ? -1 : PyObject_SetAttr(m, H.s_tag, t);
+        Py_XDECREF(t);
+        if (rc < 0)
+            goto fail;
+    }
+    int keep_all = is_all(policy);
+    PyObject *pick = PyCallable_Check(policy) && !PyDict_Check(policy) ? policy : NULL;
+    if (!keep_all && pick == NULL && policy != Py_None && !PyDict_Check(policy)) {
+        PyErr_SetString(PyExc_TypeError, "a read policy is ALL, a dict, a callable or None");
+        goto fail;
+    }
+    if (!flow && (e->data.mapping_start.anchor != NULL || tag != NULL)
+            && set_int(m, H.s_indent, (Py_ssize_t)e->end_mark.column) < 0)
+        goto fail;
+    Py_ssize_t last = (Py_ssize_t)e->start_mark.index;
+    for (;;) {
+        yaml_event_t k;
+        if (next(w, &k) < 0)
+            goto fail;
+        if (k.type == YAML_MAPPING_END_EVENT) {
+            Py_ssize_t end = flow ? (Py_ssize_t)k.end_mark.index : after(w, last);
+            Y.event_delete(&k);
+            if (end < 0 || set_int(m, H.s_end, end) < 0)
+                goto fail;
+            if (flow)
+                w->last = end;
+            Py_DECREF(pairs);
+            return m;
+        }
+        int rc = mapping_pair(w, m, pairs, &k, policy, pick, keep_all, depth, &last);
+        Y.event_delete(&k);
+        if (rc < 0)
+            goto fail;
+    }
+fail:
+    Py_XDECREF(pairs);
+    Py_DECREF(m);
+    return NULL;
+}
+
+static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
+    int flow = e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+    const yaml_char_t *tag = e->data.sequence_start.tag;
+    PyObject *s = new_collection(H.Sequence, e->start_mark, flow);
+    if (s == NULL)
+        return NULL;
+    PyObject *entries = PyObject_GetAttr(s, H.s_entries);
+    PyObject *sub = NULL, *then = NULL;
+    if (entries == NULL || !PyList_Check(entries))
+        goto fail;
+    if (tag != NULL && strcmp((const char *)tag, "!") != 0
+            && strcmp((const char *)tag, "tag:yaml.org,2002:seq") != 0) {
+        PyObject *t = str_of(tag);
+        int rc = t == NULL ? -1 : PyObject_SetAttr(s, H.s_tag, t);
+        Py_XDECREF(t);
+        if (rc < 0)
+            goto fail;
+    }
+    if (is_all(policy)) {
+        sub = Py_NewRef(H.ALL);
+    } else if (PyDict_Check(policy)) {
+        sub = PyDict_GetItemWithError(policy, H.s_brackets);
+        then = PyDict_GetItemWithError(policy, H.s_then);
+        if (PyErr_Occurred())
+            goto fail;
+        Py_XINCREF(sub);
+        Py_XINCREF(then);
+        if (sub == Py_None)
+            Py_CLEAR(sub);
+    }
+    if (!flow && (e->data.sequence_start.anchor != NULL || tag != NULL)) {
+        /* its indentation is its first "-"'s column: where libyaml's token ends (or one
+           before, when the token ends after the "-") */
+        Py_ssize_t at = (Py_ssize_t)e->end_mark.index, col = (Py_ssize_t)e->end_mark.column;
+        Py_ssize_t len = PyUnicode_GET_LENGTH(w->text);
+        int dash = at < len && PyUnicode_READ_CHAR(w->text, at) == '-';
+        if (set_int(s, H.s_indent, col - !dash) < 0)
+            goto fail;
+    }
+    Py_ssize_t last = (Py_ssize_t)e->start_mark.index;
+    for (;;) {
+        yaml_event_t v;
+        if (next(w, &v) < 0)
+            goto fail;
+        if (v.type == YAML_SEQUENCE_END_EVENT) {
+            Py_ssize_t end = flow ? (Py_ssize_t)v.end_mark.index : after(w, last);
+            Y.event_delete(&v);
+            if (end < 0 || set_int(s, H.s_end, end) < 0)
+                goto fail;
+            if (flow)
+                w->last = end;
+            Py_DECREF(entries);
+            Py_XDECREF(sub);
+            Py_XDECREF(then);
+            return s;
+        }
+        PyObject *entry;
+        if (sub == NULL) {
+            Py_ssize_t start = (Py_ssize_t)v.start_mark.index;
+            last = skip(w, &v);
+            PyObject *a[2] = {PyLong_FromSsize_t(start), PyLong_FromSsize_t(last)};
+            entry = (last >= 0 && a[0] && a[1]) ? call(H.Skipped, a, 2) : NULL;
+            Py_XDECREF(a[0]);
+            Py_XDECREF(a[1]);
+        } else {
+            entry = node(w, &v, sub, depth + 1);
+            last = w->last;
+            if (entry != NULL && then != NULL && then != Py_None) {
+                PyObject *kept = call(then, &entry, 1);
+                Py_DECREF(entry);
+                entry = kept;
+            }
+        }
+        Y.event_delete(&v);
+        if (entry == NULL)
+            goto fail;
+        int rc = PyList_Append(entries, entry);
+        Py_DECREF(entry);
+        if (rc < 0)
+            goto fail;
+    }
+fail:
+    Py_XDECREF(entries);
+    Py_XDECREF(sub);
+    Py_XDECREF(then);
+    Py_DECREF(s);
+    return NULL;
+}
+
+static PyObject *documents(Walk *w, PyObject *policy) {
+    PyObject *docs = PyList_New(0);
+    yaml_event_t e;
+    if (docs == NULL || next(w, &e) < 0)  /* the stream's start */
+        goto fail;
+    Y.event_delete(&e);
+    for (;;) {
+        if (next(w, &e) < 0)
+            goto fail;
+        if (e.type == YAML_STREAM_END_EVENT) {
+            Y.event_delete(&e);
+            return docs;
+        }
+        Py_ssize_t start = (Py_ssize_t)e.start_mark.index;
+        Y.event_delete(&e);
+        if (next(w, &e) < 0)
+            goto fail;
+        PyObject *root = node(w, &e, policy, 0);
+        Y.event_delete(&e);
+        if (root == NULL)
+            goto fail;
+        if (next(w, &e) < 0) {
+            Py_DECREF(root);
+            goto fail;
+        }
+        PyObject *doc = Py_BuildValue("(nnN)", start, (Py_ssize_t)e.end_mark.index, root);
+        Y.event_delete(&e);
+        if (doc == NULL || PyList_Append(docs, doc) < 0) {
+            Py_XDECREF(doc);
+            goto fail;
+        }
+        Py_DECREF(doc);
+        PyDict_Clear(w->anchors);
+        PyDict_Clear(w->sizes);
+        w->count = 0;
+    }
+fail:
+    Py_XDECREF(docs);
+    return NULL;
+}
+
+/* walk(text, lines, policy, refused) -> [(start, end, root), ...] */
+static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+    if (!H.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "fn._yamlwalk.configure() was not called");
+        return NULL;
+    }
+    if (n != 4 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])
+            || !PyList_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "walk(text: str, lines: str, policy, refused: list)");
+        return NULL;
+    }
+    Walk w;
+    memset(&w, 0, sizeof w);
+    w.text = args[0];
+    w.lines = args[1];
+    w.refused = args[3];
+    w.text_len = PyUnicode_GET_LENGTH(w.text);
+    w.lines_len = PyUnicode_GET_LENGTH(w.lines);
+    w.limit = MAX_EXPANSION + 10 * w.text_len;
+    PyObject *bytes = NULL, *docs = NULL;
+    const char *buf;
+    Py_ssize_t size;
+    if (PyUnicode_IS_ASCII(w.text)) {  /* its own bytes: no copy */
+        buf = PyUnicode_AsUTF8AndSize(w.text, &size);
+    } else {  /* a UTF-8 copy for the walk only (not cached in the str) */
+        bytes = PyUnicode_AsUTF8String(w.text);
+        buf = bytes ? PyBytes_AS_STRING(bytes) : NULL;
+        size = bytes ? PyBytes_GET_SIZE(bytes) : 0;
+    }
+    if (buf == NULL)
+        return NULL;
+    w.anchors = PyDict_New();
+    w.sizes = PyDict_New();
+    if (w.anchors != NULL && w.sizes != NULL) {
+        if (!Y.initialize(&w.parser)) {
+            PyErr_NoMemory();
+        } else {
+            /* no encoding given: libyaml finds UTF-8 and reads past a leading BOM,
+               as it does when PyYAML's CParser hands it the text */
+            Y.set_input_string(&w.parser, (const unsigned char *)buf, (size_t)size);
+            docs = documents(&w, args[2]);
+            Y.delete(&w.parser);
+        }
+    }
+    Py_XDECREF(w.anchors);
+    Py_XDECREF(w.sizes);
+    Py_XDECREF(bytes);
+    return docs;
+}
+
+/* libyaml's functions from the shared object at ``path`` (loaded already: PyYAML's). */
+static int find_libyaml(const char *path) {
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        PyErr_Format(PyExc_ImportError, "cannot open PyYAML's extension: %s", dlerror());
+        return -1;
+    }
+    struct { void **slot; const char *name; } fns[] = {
+        {(void **)&Y.initialize, "yaml_parser_initialize"},
+        {(void **)&Y.delete, "yaml_parser_delete"},
+        {(void **)&Y.set_input_string, "yaml_parser_set_input_string"},
+        {(void **)&Y.parse, "yaml_parser_parse"},
+        {(void **)&Y.event_delete, "yaml_event_delete"},
+        {(void **)&Y.version, "yaml_get_version"}};
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        *fns[i].slot = dlsym(h, fns[i].name);
+        if (*fns[i].slot == NULL) {
+            PyErr_Format(PyExc_ImportError, "PyYAML's extension has no %s", fns[i].name);
+            return -1;
+        }
+    }
+    int major, minor, patch;
+    Y.version(&major, &minor, &patch);
+    if (major != 0 || minor != 2) {  /* the yaml.h this is built with: 0.2.x */
+        PyErr_Format(PyExc_ImportError, "PyYAML's libyaml is %d.%d, not 0.2", major, minor);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
+    static char *names[] = {"libyaml", "maybe_not_str", "Scalar", "Mapping", "Sequence",
+                            "Skipped", "ALL", "STR", "NULL", "NeedsAll", "TooDeep",
+                            "tag_problem", "make_refused", "past_properties", "make_error",
+                            NULL};
+    PyObject *o[13];
+    const char *libyaml, *maybe;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "ssOOOOOOOOOOOOO", names, &libyaml, &maybe,
+                                     &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7],
+                                     &o[8], &o[9], &o[10], &o[11], &o[12]))
+        return NULL;
+    if (find_libyaml(libyaml) < 0)
+        return NULL;
+    memset(H.maybe_not_str, 0, sizeof H.maybe_not_str);
+    for (const unsigned char *c = (const unsigned char *)maybe; *c; c++)
+        if (*c < 128)
+            H.maybe_not_str[*c] = 1;
+    PyObject **slots[13] = {&H.Scalar, &H.Mapping, &H.Sequence, &H.Skipped, &H.ALL, &H.STR,
+                            &H.NULLTAG, &H.NeedsAll, &H.TooDeep, &H.tag_problem,
+                            &H.make_refused, &H.past_properties, &H.make_error};
+    for (int i = 0; i < 13; i++)
+        Py_XSETREF(*slots[i], Py_NewRef(o[i]));
+    const char *styles[6] = {"", "'", "\"", "|", ">", ""};
+    for (int i = 0; i < 6; i++)
+        if (H.styles[i] == NULL && (H.styles[i] = PyUnicode_InternFromString(styles[i])) == NULL)
+            return NULL;
+    struct { PyObject **slot; const char *s; } strs[] = {
+        {&H.s_pairs, "pairs"}, {&H.s_entries, "entries"}, {&H.s_end, "end"},
+        {&H.s_indent, "indent"}, {&H.s_tag, "tag"}, {&H.s_start, "start"},
+        {&H.s_style, "style"}, {&H.s_value, "value"}, {&H.s_brackets, "[]"},
+        {&H.s_then, "then"}, {&H.s_merge, "<<"}, {&H.QUESTION, "?"}};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (*strs[i].slot == NULL
+                && (*strs[i].slot = PyUnicode_InternFromString(strs[i].s)) == NULL)
+            return NULL;
+    H.ready = 1;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL,
+     "walk(text, lines, policy, refused) -> [(start, end, root)]: fn.yamlread's reader"},
+    {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
+     "configure(**hooks): the node classes and callbacks (fn.yamlread gives them)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "fn._yamlwalk",
+    "fn.yamlread's reader in C, over libyaml's event parser", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__yamlwalk(void) {
+    return PyModule_Create(&module);
+}

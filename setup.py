@@ -1,0 +1,11 @@
+"""The optional compiled reader, fn._yamlwalk (libyaml's event parser walked in C).
+
+Everything else is in pyproject.toml. The extension is optional: without a C compiler,
+Python's headers or libyaml's yaml.h (Debian: gcc, python3-dev, libyaml-dev), the install
+goes on and fn.yamlread uses its Python reader, which gives the same trees, only slower.
+It links no libyaml: at run time it uses the one in PyYAML's own C extension.
+"""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("fn._yamlwalk", ["fn/_yamlwalk.c"], optional=True)])

@@ -1,0 +1,161 @@
+"""The compiled reader (fn._yamlwalk, C) against the Python reader (fn.yamlwalk): on the
+same text and policy, the same trees (every node's class, offsets, style, value, tag,
+indentation), the same refusals and the same exceptions, on fuzzed texts (the generators
+of test_yamlread), on every golden case's input and on the real manifests under
+tests/data, each with the policies the function reads with.
+
+The extension must be built (``pip install -e .`` builds it; .ci/run installs gcc,
+python3-dev and libyaml-dev for it): these tests fail, not skip, without it, since the
+function would then run on the slower reader without anyone noticing."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from helpers import count
+from hypothesis import given, note
+from hypothesis import strategies as st
+from test_yamlread import fuzz
+from yamltexts import corrupted, documents, resource_lists
+
+from fn import locate, resourcelist, yamlread, yamlwalk
+from fn.linebreaks import as_lf
+from fn.nodes import Mapping, Scalar, Sequence, Skipped
+
+TESTS = Path(__file__).resolve().parent
+COMPILED = yamlread.COMPILED
+
+
+def test_the_compiled_reader_is_built_and_used():
+    assert COMPILED is not None, (
+        "fn._yamlwalk is not built: pip install -e . with gcc, python3-dev and libyaml-dev")
+    assert yamlread._walk is COMPILED
+
+
+def dump(node: object) -> object:
+    """Everything a reader says about a node, as plain data."""
+    if isinstance(node, Scalar):
+        return ("S", node.start, node.end, node.style, node.value, node.tag)
+    if isinstance(node, Mapping):
+        return ("M", node.start, node.end, node.indent, node.flow, node.tag,
+                [(dump(k), dump(v)) for k, v in node.pairs])
+    if isinstance(node, Sequence):
+        return ("Q", node.start, node.end, node.indent, node.flow, node.tag,
+                [dump(e) for e in node.entries])
+    if isinstance(node, Skipped):
+        return ("K", node.start, node.end)
+    return ("?", repr(node))
+
+
+def outcome(walk, text: str, policy: object) -> object:
+    refused: list = []
+    try:
+        docs = walk(text, as_lf(text), policy, refused)
+    except Exception as exc:  # compared, class and all
+        mark = getattr(exc, "problem_mark", None)
+        where = (mark.index, mark.line, mark.column, mark.name) if mark is not None else None
+        return ("raised", type(exc), str(exc), getattr(exc, "problem", None), where)
+    return ("read", [(s, e, dump(root)) for s, e, root in docs],
+            [(r.problem, r.problem_mark.index, r.problem_mark.line, r.problem_mark.column)
+             for r in refused])
+
+
+def _taken(nodes: list):
+    def then(node):
+        nodes.append(dump(node))
+        return node
+    return then
+
+
+def policies() -> list[tuple[str, object]]:
+    """The policies the function reads with, and the extremes."""
+    return [
+        ("all", yamlread.ALL),
+        ("nothing", {}),
+        ("resource list", resourcelist._root_policy(locate.resource_policy, lambda n: n)),
+        ("resources", {"[]": locate.resource_policy}),
+        ("stream", locate.resource_policy),
+        ("items, skipped", {"items": {"[]": None}, "kind": yamlread.ALL}),
+    ]
+
+
+def same(text: str) -> None:
+    for name, policy in policies():
+        want = outcome(yamlwalk.walk, text, policy)
+        got = outcome(COMPILED, text, policy)
+        assert got == want, f"policy {name!r}: compiled {got!r:.300} != python {want!r:.300}"
+    # "then": each entry handed over as soon as it is read, in the same order
+    seen_py: list = []
+    seen_c: list = []
+    pol_py = resourcelist._root_policy(locate.resource_policy, _taken(seen_py))
+    pol_c = resourcelist._root_policy(locate.resource_policy, _taken(seen_c))
+    assert outcome(COMPILED, text, pol_c) == outcome(yamlwalk.walk, text, pol_py)
+    assert seen_c == seen_py
+
+
+@fuzz(1500)
+@given(st.one_of(documents(), documents(wild=True)))
+def test_same_on_generated_documents(text):
+    count("yamlwalk.same_on_generated_documents")
+    note(text)
+    same(yamlread.strip_bom(text))
+
+
+@fuzz(1500)
+@given(st.one_of(corrupted(), corrupted(wild=True), resource_lists()))
+def test_same_on_damaged_documents(text):
+    count("yamlwalk.same_on_damaged_documents")
+    note(text)
+    same(yamlread.strip_bom(text))
+
+
+@fuzz(1000)
+@given(st.text(st.sampled_from(list("ab -:#'\"[]{},|>\n\r\t&*!?%@`~0.\\<=\x85\u2028\ufeff")),
+               max_size=60))
+def test_same_on_short_random_texts(text):
+    count("yamlwalk.same_on_short_random_texts")
+    note(text)
+    same(text)
+
+
+INPUTS = sorted(p for p in [*TESTS.glob("cases/*/*.yaml"), *TESTS.glob("cases/*/*/*.yaml"),
+                            *TESTS.glob("data/**/*.yaml"), *TESTS.glob("fixtures/*.yaml")]
+                if ".expected" not in p.parts)
+
+
+def test_inputs_found():
+    assert len(INPUTS) > 150, len(INPUTS)
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=lambda p: str(p.relative_to(TESTS)))
+def test_same_on_test_inputs(path):
+    same(yamlread.strip_bom(path.read_text(encoding="utf-8", errors="surrogateescape")))
+
+
+@pytest.mark.parametrize("text", [
+    "k: " + "[" * 3000 + "]" * 3000 + "\n",  # PyYAML's libyaml: a nesting limit (1000)
+    "a:\n" + "".join("  " * i + "-\n" for i in range(1, 600)),
+    "&a " + "[" * 300 + "]" * 300,
+    "a: &x [1, 2]\nb: *x\nc: *y\n", "a: &x [*x]\n", "a: &a\n  b: &b\n    c: *a\n",
+    "\ufeffa: 1\n", "a: 1\n\ufeff---\nb: 2\n", "a: \x07\n", "a: '\\x'\n", 'a: "\\ud800"\n',
+    "a: é\nb: ∂\n\U0001F600: x\n", "a: !!python/name:os.system x\n", "a: !!int x\n",
+    "a: !!set [1]\n", "? [a]\n: 1\n", "*x : 1\n", "&x a: 1\n*x : 2\n", "a: 1\na: 2\n",
+    "items:\n- a\n- &x {b: 1}\n- *x\n", "", "---\n", "--- \n...\n--- a\n", "%YAML 1.1\n---\na\n",
+])
+def test_same_on_edges(text):
+    same(text)
+
+
+def test_same_on_a_large_generated_resource_list():
+    """The benchmark's generator (bench/generate.py), 300 resources."""
+    import sys
+
+    sys.path.insert(0, str(TESTS.parent / "bench"))
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    gen = generate.generate(300, random.Random(7).randrange(1 << 30))
+    same(gen.resourcelist)
