@@ -18,6 +18,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <dlfcn.h>
+#include <structmember.h>
 #include <yaml.h>
 
 #define MAX_DEPTH 200
@@ -32,7 +33,7 @@ static struct {
     PyObject *NeedsAll, *TooDeep;
     PyObject *tag_problem, *make_refused, *past_properties, *make_error;
     PyObject *styles[6]; /* "", "'", '"', "|", ">", and "" for any other */
-    PyObject *s_pairs, *s_entries, *s_end, *s_indent, *s_tag, *s_start, *s_style, *s_value;
+    PyObject *s_end, *s_tag, *s_start, *s_style, *s_value;
     PyObject *s_brackets, *s_then, *s_merge;
     char maybe_not_str[128];  /* first characters of a plain scalar that may not be a string */
     int ready;
@@ -109,38 +110,109 @@ static int is_all(PyObject *policy) {
     return PyUnicode_Compare(policy, H.ALL) == 0;
 }
 
+/* Where each slot of fn.nodes' classes (all __slots__) lives in their instances: nodes
+   are made here as their __init__ would make them, without running Python. */
+enum { O_START, O_END, O_TAG, O_STYLE, O_VALUE, O_INDENT, O_FLOW, O_ITEMS, O_COUNT };
+static Py_ssize_t OS[O_COUNT], OM[O_COUNT], OQ[O_COUNT], OK[O_COUNT];
+
+static void put(PyObject *obj, Py_ssize_t offset, PyObject *v) {  /* steals v */
+    PyObject **slot = (PyObject **)((char *)obj + offset);
+    Py_XSETREF(*slot, v);
+}
+
+static PyObject *slot(PyObject *obj, Py_ssize_t offset) {  /* borrowed */
+    return *(PyObject **)((char *)obj + offset);
+}
+
+static PyObject *alloc(PyObject *cls) {
+    PyTypeObject *t = (PyTypeObject *)cls;
+    return t->tp_alloc(t, 0);
+}
+
 static PyObject *new_scalar(Py_ssize_t start, Py_ssize_t end, PyObject *style,
                             PyObject *value, PyObject *tag) {
     PyObject *s = PyLong_FromSsize_t(start), *e = PyLong_FromSsize_t(end);
-    PyObject *node = NULL;
-    if (s && e) {
-        PyObject *a[5] = {s, e, style, value, tag};
-        node = call(H.Scalar, a, 5);
+    PyObject *node = s && e ? alloc(H.Scalar) : NULL;
+    if (node == NULL) {
+        Py_XDECREF(s);
+        Py_XDECREF(e);
+        return NULL;
     }
-    Py_XDECREF(s);
-    Py_XDECREF(e);
+    put(node, OS[O_START], s);
+    put(node, OS[O_END], e);
+    put(node, OS[O_STYLE], Py_NewRef(style));
+    put(node, OS[O_VALUE], Py_NewRef(value));
+    put(node, OS[O_TAG], Py_NewRef(tag));
     return node;
 }
 
-static PyObject *new_collection(PyObject *cls, yaml_mark_t mark, int flow) {
+static PyObject *new_skipped(Py_ssize_t start, Py_ssize_t end) {
+    PyObject *s = PyLong_FromSsize_t(start), *e = PyLong_FromSsize_t(end);
+    PyObject *node = s && e ? alloc(H.Skipped) : NULL;
+    if (node == NULL) {
+        Py_XDECREF(s);
+        Py_XDECREF(e);
+        return NULL;
+    }
+    put(node, OK[O_START], s);
+    put(node, OK[O_END], e);
+    return node;
+}
+
+/* A Mapping (O = OM) or Sequence (OQ): start, end = start, indent, flow, [], tag None */
+static PyObject *new_collection(PyObject *cls, const Py_ssize_t *o, yaml_mark_t mark,
+                                int flow) {
     PyObject *s = PyLong_FromSize_t(mark.index), *c = PyLong_FromSize_t(mark.column);
-    PyObject *node = NULL;
-    if (s && c) {
-        PyObject *a[3] = {s, c, flow ? Py_True : Py_False};
-        node = call(cls, a, 3);
+    PyObject *items = PyList_New(0);
+    PyObject *node = s && c && items ? alloc(cls) : NULL;
+    if (node == NULL) {
+        Py_XDECREF(s);
+        Py_XDECREF(c);
+        Py_XDECREF(items);
+        return NULL;
     }
-    Py_XDECREF(s);
-    Py_XDECREF(c);
+    put(node, o[O_START], Py_NewRef(s));
+    put(node, o[O_END], s);
+    put(node, o[O_INDENT], c);
+    put(node, o[O_FLOW], Py_NewRef(flow ? Py_True : Py_False));
+    put(node, o[O_ITEMS], items);
+    put(node, o[O_TAG], Py_NewRef(Py_None));
     return node;
 }
 
-static int set_int(PyObject *obj, PyObject *name, Py_ssize_t v) {
+static int set_int(PyObject *obj, Py_ssize_t offset, Py_ssize_t v) {
     PyObject *o = PyLong_FromSsize_t(v);
     if (o == NULL)
         return -1;
-    int r = PyObject_SetAttr(obj, name, o);
-    Py_DECREF(o);
-    return r;
+    put(obj, offset, o);
+    return 0;
+}
+
+/* The offset of slot ``name`` of class ``cls``, or -1 (not a plain object slot). */
+static Py_ssize_t slot_offset(PyObject *cls, const char *name) {
+    PyObject *d = PyObject_GetAttrString(cls, name);
+    Py_ssize_t offset = -1;
+    if (d != NULL && Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+        PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+        if (m->type == T_OBJECT_EX && !(m->flags & READONLY))
+            offset = m->offset;
+    }
+    Py_XDECREF(d);
+    if (offset < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ImportError, "%R.%s is not a slot", cls, name);
+    }
+    return offset;
+}
+
+/* ``o``: the offsets of the slots named (NULL: a slot the class has not). */
+static int find_slots(PyObject *cls, Py_ssize_t *o, const char *const names[O_COUNT]) {
+    for (int i = 0; i < O_COUNT; i++) {
+        o[i] = -1;
+        if (names[i] != NULL && (o[i] = slot_offset(cls, names[i])) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static Py_ssize_t get_int(PyObject *obj, PyObject *name) {
@@ -598,19 +670,16 @@ done:
 static PyObject *mapping(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
     int flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
     const yaml_char_t *tag = e->data.mapping_start.tag;
-    PyObject *m = new_collection(H.Mapping, e->start_mark, flow);
+    PyObject *m = new_collection(H.Mapping, OM, e->start_mark, flow);
     if (m == NULL)
         return NULL;
-    PyObject *pairs = PyObject_GetAttr(m, H.s_pairs);
-    if (pairs == NULL || !PyList_Check(pairs))
-        goto fail;
+    PyObject *pairs = Py_NewRef(slot(m, OM[O_ITEMS]));
     if (tag != NULL && strcmp((const char *)tag, "!") != 0
             && strcmp((const char *)tag, "tag:yaml.org,2002:map") != 0) {
         PyObject *t = str_of(tag);
-        int rc = t == NULL ? -1 : PyObject_SetAttr(m, H.s_tag, t);
-        Py_XDECREF(t);
-        if (rc < 0)
+        if (t == NULL)
             goto fail;
+        put(m, OM[O_TAG], t);
     }
     int keep_all = is_all(policy);
     PyObject *pick = PyCallable_Check(policy) && !PyDict_Check(policy) ? policy : NULL;
@@ -619,7 +688,7 @@ static PyObject *mapping(Walk *w, yaml_event_t *e, PyObject *policy, int depth) 
         goto fail;
     }
     if (!flow && (e->data.mapping_start.anchor != NULL || tag != NULL)
-            && set_int(m, H.s_indent, (Py_ssize_t)e->end_mark.column) < 0)
+            && set_int(m, OM[O_INDENT], (Py_ssize_t)e->end_mark.column) < 0)
         goto fail;
     Py_ssize_t last = (Py_ssize_t)e->start_mark.index;
     for (;;) {
@@ -629,7 +698,7 @@ static PyObject *mapping(Walk *w, yaml_event_t *e, PyObject *policy, int depth) 
         if (k.type == YAML_MAPPING_END_EVENT) {
             Py_ssize_t end = flow ? (Py_ssize_t)k.end_mark.index : after(w, last);
             Y.event_delete(&k);
-            if (end < 0 || set_int(m, H.s_end, end) < 0)
+            if (end < 0 || set_int(m, OM[O_END], end) < 0)
                 goto fail;
             if (flow)
                 w->last = end;
@@ -650,20 +719,17 @@ fail:
 static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
     int flow = e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
     const yaml_char_t *tag = e->data.sequence_start.tag;
-    PyObject *s = new_collection(H.Sequence, e->start_mark, flow);
+    PyObject *s = new_collection(H.Sequence, OQ, e->start_mark, flow);
     if (s == NULL)
         return NULL;
-    PyObject *entries = PyObject_GetAttr(s, H.s_entries);
+    PyObject *entries = Py_NewRef(slot(s, OQ[O_ITEMS]));
     PyObject *sub = NULL, *then = NULL;
-    if (entries == NULL || !PyList_Check(entries))
-        goto fail;
     if (tag != NULL && strcmp((const char *)tag, "!") != 0
             && strcmp((const char *)tag, "tag:yaml.org,2002:seq") != 0) {
         PyObject *t = str_of(tag);
-        int rc = t == NULL ? -1 : PyObject_SetAttr(s, H.s_tag, t);
-        Py_XDECREF(t);
-        if (rc < 0)
+        if (t == NULL)
             goto fail;
+        put(s, OQ[O_TAG], t);
     }
     if (is_all(policy)) {
         sub = Py_NewRef(H.ALL);
@@ -683,7 +749,7 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
         Py_ssize_t at = (Py_ssize_t)e->end_mark.index, col = (Py_ssize_t)e->end_mark.column;
         Py_ssize_t len = PyUnicode_GET_LENGTH(w->text);
         int dash = at < len && PyUnicode_READ_CHAR(w->text, at) == '-';
-        if (set_int(s, H.s_indent, col - !dash) < 0)
+        if (set_int(s, OQ[O_INDENT], col - !dash) < 0)
             goto fail;
     }
     Py_ssize_t last = (Py_ssize_t)e->start_mark.index;
@@ -694,7 +760,7 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
         if (v.type == YAML_SEQUENCE_END_EVENT) {
             Py_ssize_t end = flow ? (Py_ssize_t)v.end_mark.index : after(w, last);
             Y.event_delete(&v);
-            if (end < 0 || set_int(s, H.s_end, end) < 0)
+            if (end < 0 || set_int(s, OQ[O_END], end) < 0)
                 goto fail;
             if (flow)
                 w->last = end;
@@ -707,10 +773,7 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
         if (sub == NULL) {
             Py_ssize_t start = (Py_ssize_t)v.start_mark.index;
             last = skip(w, &v);
-            PyObject *a[2] = {PyLong_FromSsize_t(start), PyLong_FromSsize_t(last)};
-            entry = (last >= 0 && a[0] && a[1]) ? call(H.Skipped, a, 2) : NULL;
-            Py_XDECREF(a[0]);
-            Py_XDECREF(a[1]);
+            entry = last >= 0 ? new_skipped(start, last) : NULL;
         } else {
             entry = node(w, &v, sub, depth + 1);
             last = w->last;
@@ -870,6 +933,21 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
         return NULL;
     if (find_libyaml(libyaml) < 0)
         return NULL;
+    if (!PyType_Check(o[0]) || !PyType_Check(o[1]) || !PyType_Check(o[2])
+            || !PyType_Check(o[3])) {
+        PyErr_SetString(PyExc_TypeError, "the node classes must be classes");
+        return NULL;
+    }
+    /* start, end, tag, style, value, indent, flow, items */
+    static const char *const scalar[O_COUNT] = {"start", "end", "_tag", "style", "value"};
+    static const char *const mapping[O_COUNT] = {"start", "end", "tag", NULL, NULL, "indent",
+                                                 "flow", "pairs"};
+    static const char *const sequence[O_COUNT] = {"start", "end", "tag", NULL, NULL,
+                                                  "indent", "flow", "entries"};
+    static const char *const skipped[O_COUNT] = {"start", "end"};
+    if (find_slots(o[0], OS, scalar) < 0 || find_slots(o[1], OM, mapping) < 0
+            || find_slots(o[2], OQ, sequence) < 0 || find_slots(o[3], OK, skipped) < 0)
+        return NULL;
     memset(H.maybe_not_str, 0, sizeof H.maybe_not_str);
     for (const unsigned char *c = (const unsigned char *)maybe; *c; c++)
         if (*c < 128)
@@ -884,8 +962,7 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
         if (H.styles[i] == NULL && (H.styles[i] = PyUnicode_InternFromString(styles[i])) == NULL)
             return NULL;
     struct { PyObject **slot; const char *s; } strs[] = {
-        {&H.s_pairs, "pairs"}, {&H.s_entries, "entries"}, {&H.s_end, "end"},
-        {&H.s_indent, "indent"}, {&H.s_tag, "tag"}, {&H.s_start, "start"},
+        {&H.s_end, "end"}, {&H.s_tag, "tag"}, {&H.s_start, "start"},
         {&H.s_style, "style"}, {&H.s_value, "value"}, {&H.s_brackets, "[]"},
         {&H.s_then, "then"}, {&H.s_merge, "<<"}, {&H.QUESTION, "?"}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -896,7 +973,90 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
     Py_RETURN_NONE;
 }
 
+/* ---- plain: fn.nodes.plain in C ---------------------------------------------------- */
+
+#define PLAIN_DEPTH 1000  /* aliases can nest what MAX_DEPTH bounds */
+
+static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
+    if (--*budget < 0 || depth > PLAIN_DEPTH) {
+        PyErr_SetString(PyExc_ValueError, "too many nodes once aliases are expanded");
+        return NULL;
+    }
+    PyTypeObject *t = Py_TYPE(node);
+    if (t == (PyTypeObject *)H.Scalar) {
+        PyObject *value = slot(node, OS[O_VALUE]), *tag = slot(node, OS[O_TAG]);
+        if (value == NULL || tag == NULL) {
+            PyErr_SetString(PyExc_ValueError, "a node not read whole");
+            return NULL;
+        }
+        if (tag == Py_None) {  /* resolved when asked: ask (fn.nodes.Scalar.tag) */
+            PyObject *resolved = PyObject_GetAttr(node, H.s_tag);
+            if (resolved == NULL)
+                return NULL;
+            tag = resolved;
+        } else {
+            Py_INCREF(tag);
+        }
+        PyObject *out = NULL;
+        int str = tag == H.STR || PyUnicode_Compare(tag, H.STR) == 0;
+        if (!str && PyUnicode_Compare(tag, H.QUESTION) == 0)
+            PyErr_SetString(PyExc_ValueError, "a complex key");
+        else
+            out = str ? Py_NewRef(value) : PyTuple_Pack(2, tag, value);
+        Py_DECREF(tag);
+        return out;
+    }
+    if (t == (PyTypeObject *)H.Skipped)
+        return Py_NewRef(Py_Ellipsis);
+    const Py_ssize_t *o = t == (PyTypeObject *)H.Mapping ? OM
+                          : t == (PyTypeObject *)H.Sequence ? OQ : NULL;
+    if (o == NULL) {
+        PyErr_Format(PyExc_TypeError, "not a node: %R", node);
+        return NULL;
+    }
+    PyObject *tag = slot(node, o[O_TAG]), *items = slot(node, o[O_ITEMS]);
+    if (tag != Py_None || items == NULL || !PyList_Check(items)) {
+        PyErr_SetString(PyExc_ValueError, "a tagged collection");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    if (o == OQ) {
+        PyObject *out = PyList_New(n);
+        for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+            PyObject *e = plain_of(PyList_GET_ITEM(items, i), budget, depth + 1);
+            if (e == NULL)
+                Py_CLEAR(out);
+            else
+                PyList_SET_ITEM(out, i, e);
+        }
+        return out;
+    }
+    PyObject *out = PyDict_New();
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        PyObject *pair = PyList_GET_ITEM(items, i);
+        PyObject *k = plain_of(PyTuple_GET_ITEM(pair, 0), budget, depth + 1);
+        PyObject *v = k ? plain_of(PyTuple_GET_ITEM(pair, 1), budget, depth + 1) : NULL;
+        if (v == NULL || PyDict_SetItem(out, k, v) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+    }
+    return out;
+}
+
+/* plain(node) -> data (see fn.nodes.plain) */
+static PyObject *plain(PyObject *self, PyObject *node) {
+    if (!H.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "fn._yamlwalk.configure() was not called");
+        return NULL;
+    }
+    Py_ssize_t budget = 100000;
+    return plain_of(node, &budget, 0);
+}
+
 static PyMethodDef methods[] = {
+    {"plain", (PyCFunction)plain, METH_O,
+     "plain(node) -> a read tree as data to compare (fn.nodes.plain)"},
     {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL,
      "walk(text, lines, policy, refused) -> [(start, end, root)]: fn.yamlread's reader"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,

@@ -32,14 +32,14 @@ from fn.yamlread import ALL, Policy
 
 SKIP_KEYS = frozenset({"metadata", "status"})
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+MAX_DEPTH = 100
+_ENTRY = re.compile(r"\[[0-9]+\]")
 
 
 @functools.lru_cache(maxsize=1024)  # an input has few namespaces, many resources in each
 def valid_namespace(namespace: str) -> bool:
     """A Kubernetes namespace name: a DNS label (it becomes part of a file path, too)."""
     return len(namespace) <= 63 and _DNS_LABEL.fullmatch(namespace) is not None
-MAX_DEPTH = 100
-_ENTRY = re.compile(r"\[[0-9]+\]")
 
 
 class ImageField:
@@ -101,6 +101,7 @@ def policy_for(table: Table) -> Callable[[Mapping, str], Policy]:
     if table is BUILTIN and _BUILTIN_POLICY:
         return _BUILTIN_POLICY[0]
 
+    known: dict[tuple[str, str, str], Policy] = {}  # (apiVersion, kind, key) -> policy
     def resource_policy(so_far: Mapping, key: str) -> Policy:
         if key in ("apiVersion", "kind"):
             return ALL
@@ -110,12 +111,18 @@ def policy_for(table: Table) -> Callable[[Mapping, str], Policy]:
         api = so_far.get("apiVersion")
         if not isinstance(kind, Scalar) or not isinstance(api, Scalar):
             return ALL  # kind not known yet: read everything
-        group = group_of(api.value)
+        at = (api.value, kind.value, key)
+        if at not in known:
+            known[at] = _policy(*at)
+        return known[at]
+
+    def _policy(api: str, kind: str, key: str) -> Policy:
+        group = group_of(api)
         if not is_k8s_group(group):
             return ALL
-        policy = table.policies.get((group, kind.value))
-        if kind.value in NO_IMAGE_KINDS:
-            payload = PAYLOAD_POLICY.get(kind.value, {}).get(key)
+        policy = table.policies.get((group, kind))
+        if kind in NO_IMAGE_KINDS:
+            payload = PAYLOAD_POLICY.get(kind, {}).get(key)
             return payload if policy is None else _union(policy.get(key), payload)
         return ALL if policy is None else policy.get(key)
 
@@ -205,7 +212,8 @@ def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
     for row in secret_rows:
         anchor = row.scope if row.anchor is None else row.anchor
         for anchor_path, node in walker.at(anchor):
-            scope_path = anchor_path if anchor == row.scope else _concrete(prefix, row.scope)
+            scope_path = anchor_path if anchor == row.scope else ".".join(
+                filter(None, (prefix, *(s.removesuffix("[]") for s in row.scope))))
             within = [f for f in images if _serves(f.path, scope_path, anchor_path)]
             if within:
                 served.update(id(f) for f in within)
@@ -214,10 +222,6 @@ def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
     if loose:
         out.append(Site("", root, (), loose))
     return out
-
-
-def _concrete(prefix: str, scope: tuple[str, ...]) -> str:
-    return ".".join(filter(None, (prefix, *(s.removesuffix("[]") for s in scope))))
 
 
 def _serves(image: str, scope: str, anchor: str) -> bool:

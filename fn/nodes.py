@@ -17,11 +17,19 @@ MAYBE_NOT_STR = "".join(sorted(k for k in yamlc.yaml.resolver.Resolver.yaml_impl
 _MAYBE_NOT_STR = frozenset(MAYBE_NOT_STR)
 
 
+_RESOLVED: dict[str, str] = {}  # short plain values resolved so far ("name", "true", "80")
+
+
 def resolve(value: str) -> str:
     """The tag of a plain scalar, as PyYAML's safe loader resolves it (YAML 1.1)."""
     if value and value[0] not in _MAYBE_NOT_STR:
         return STR
-    return yamlc.resolver().resolve(yamlc.ScalarNode, value, (True, False))
+    tag = _RESOLVED.get(value)
+    if tag is None:
+        tag = yamlc.resolver().resolve(yamlc.ScalarNode, value, (True, False))
+        if len(value) <= 64 and len(_RESOLVED) < 4096:  # keys and small values repeat
+            _RESOLVED[value] = tag
+    return tag
 
 
 class Node:
@@ -140,6 +148,31 @@ class Skipped(Node):
     def __init__(self, start: int, end: int) -> None:
         self.start = start
         self.end = end
+
+
+def plain(node: Node, budget: list[int] | None = None, depth: int = 0) -> object:
+    """A read tree as data to compare, nothing merged or built: a string as itself, any
+    other scalar as (tag, value), a skipped entry as ``...``. ValueError for what does not
+    compare as data (a tagged collection, a complex key) or past ``budget`` nodes or 1,000
+    levels (aliases expanded). ``fn._yamlwalk.plain`` is the same in C."""
+    if budget is None:
+        budget = [100_000]
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 1000:
+        raise ValueError("too many nodes once aliases are expanded")
+    if isinstance(node, Scalar):
+        tag = node.tag
+        if tag == "?":
+            raise ValueError("a complex key")
+        return node.value if tag == STR else (tag, node.value)
+    if isinstance(node, Skipped):
+        return ...
+    if node.tag is not None:  # type: ignore[attr-defined]
+        raise ValueError("a tagged collection")
+    if isinstance(node, Sequence):
+        return [plain(e, budget, depth + 1) for e in node.entries]
+    return {plain(k, budget, depth + 1): plain(v, budget, depth + 1)
+            for k, v in node.pairs}  # type: ignore[attr-defined]
 
 
 def is_null(node: Node | None) -> bool:

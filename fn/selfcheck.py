@@ -127,8 +127,8 @@ def _item_ok(doc, run, out: str, shifts: Shifts, item) -> bool:
     b = doc.editor.past_foot_comments(node) if last else dash_line(text, node, item.index + 1)
     extra = run.new_items if last else []
     after = out[shifts.after(a):shifts.after(b)]
-    if item.node is None:  # a workload: its image fields and pull secrets
-        return _same_fields(item, after, extra)
+    if item.node is None:  # a workload: what the function reads of it
+        return _same_kept(item, text[a:b], after, extra)
     return compare_slices(text[a:b], after, extra, item.intents)
 
 
@@ -213,26 +213,28 @@ def _fields(item) -> tuple[tuple, dict[str, str], dict[str, list[str] | None]]:
     return (item.api_version, item.kind, item.name, item.namespace), images, names
 
 
-def _same_fields(item, after: str, added: list[dict] | None = None) -> bool:
-    """The workload's text after the change (and the items added after it), read by
-    libyaml as the function reads input: the same identity and exactly the intended image
-    values and pull secrets (the added items: their identity and payload)."""
+def _same_kept(item, before: str, after: str, added: list[dict]) -> bool:
+    """A workload's text before and after the change (and the items added after it), each
+    read by libyaml as the function reads input (the parts it keeps: identity, annotations,
+    image fields, pull secrets) and compared as data (``fn.nodes.plain``): after must be
+    before with the intents carried out; the added items, their identity and payload."""
     from fn import locate, resourcelist
     from fn.textedit import Editor
-    from fn.yamlread import read
+    from fn.yamlread import plain, read
 
-    added = added or []
+    policy = {"[]": locate.resource_policy}
     try:
-        root = read(after, {"[]": locate.resource_policy})
-        again = [resourcelist.identify(e, Editor(after), i, "output")
-                 for i, e in enumerate(root.entries)]
-        if len(again) != 1 + len(added) or again[0].problem is not None:
+        old, new = read(before, policy), read(after, policy)
+        if len(old.entries) != 1 or len(new.entries) != 1 + len(added):
             return False
-    except (Problem, ValueError, AttributeError, IndexError, yaml.YAMLError):
+        if plain(new.entries[0]) != apply(plain(old.entries[0]), item.intents or []):
+            return False
+        again = [resourcelist.identify(e, Editor(after), i, "output")
+                 for i, e in enumerate(new.entries[1:], 1)]
+    except (Problem, ValueError, AttributeError, IndexError, KeyError, TypeError,
+            yaml.YAMLError):
         return False
-    if [_kept(i) for i in again[1:]] != [_meant(d) for d in added]:
-        return False
-    return _intended(item) == _fields(again[0])
+    return [_kept(i) for i in again] == [_meant(d) for d in added]
 
 
 def _kept(item) -> tuple:

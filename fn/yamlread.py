@@ -17,6 +17,7 @@ headers are found) or else ``fn.yamlwalk`` (Python): the same walk, the same tre
 
 from __future__ import annotations
 
+from fn import nodes as _nodes
 from fn.linebreaks import as_lf
 from fn.nodes import MAYBE_NOT_STR, NULL, STR, Node, Scalar, Sequence, Skipped
 from fn.nodes import Mapping as _Mapping
@@ -37,7 +38,7 @@ __all__ = ["ALL", "MAX_DEPTH", "Policy", "Refused", "TooDeep", "documents", "rea
            "strip_bom"]
 
 
-def _compiled():  # -> the compiled walk, configured, or None
+def _compiled():  # -> fn._yamlwalk, configured, or None
     try:
         from yaml import _yaml
 
@@ -51,7 +52,7 @@ def _compiled():  # -> the compiled walk, configured, or None
                             make_error=make_error)
     except ImportError:  # not built, or PyYAML without its C extension
         return None
-    return _yamlwalk.walk
+    return _yamlwalk
 
 
 def _python():  # -> the Python walk
@@ -60,8 +61,10 @@ def _python():  # -> the Python walk
     return yamlwalk.walk
 
 
-COMPILED = _compiled()
+_C = _compiled()
+COMPILED = None if _C is None else _C.walk
 _walk = COMPILED or _python()
+plain = _nodes.plain if _C is None else _C.plain  # a read tree as data (fn.nodes.plain)
 
 
 def strip_bom(text: str) -> str:

@@ -1,6 +1,6 @@
 """The compiled reader (fn._yamlwalk, C) against the Python reader (fn.yamlwalk): on the
 same text and policy, the same trees (every node's class, offsets, style, value, tag,
-indentation), the same refusals and the same exceptions, on fuzzed texts (the generators
+indentation, and the same data from ``plain``), the same refusals and the same exceptions, on fuzzed texts (the generators
 of test_yamlread), on every golden case's input and on the real manifests under
 tests/data, each with the policies the function reads with.
 
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_yamlread import fuzz
 from yamltexts import corrupted, documents, resource_lists
 
-from fn import locate, resourcelist, yamlread, yamlwalk
+from fn import locate, nodes, resourcelist, yamlread, yamlwalk
 from fn.linebreaks import as_lf
 from fn.nodes import Mapping, Scalar, Sequence, Skipped
 
@@ -32,6 +32,7 @@ def test_the_compiled_reader_is_built_and_used():
     assert COMPILED is not None, (
         "fn._yamlwalk is not built: pip install -e . with gcc, python3-dev and libyaml-dev")
     assert yamlread._walk is COMPILED
+    assert yamlread.plain is not nodes.plain
 
 
 def dump(node: object) -> object:
@@ -49,7 +50,17 @@ def dump(node: object) -> object:
     return ("?", repr(node))
 
 
+def as_data(plain, root: object) -> object:
+    try:
+        return plain(root)
+    except ValueError as exc:
+        return ("ValueError", str(exc))
+
+
 def outcome(walk, text: str, policy: object) -> object:
+    """What a reader makes of the text: its trees, refusals and, for each tree, what its
+    ``plain`` (C: fn._yamlwalk.plain, Python: fn.nodes.plain) makes of it."""
+    plain = yamlread.plain if walk is COMPILED else nodes.plain
     refused: list = []
     try:
         docs = walk(text, as_lf(text), policy, refused)
@@ -57,7 +68,7 @@ def outcome(walk, text: str, policy: object) -> object:
         mark = getattr(exc, "problem_mark", None)
         where = (mark.index, mark.line, mark.column, mark.name) if mark is not None else None
         return ("raised", type(exc), str(exc), getattr(exc, "problem", None), where)
-    return ("read", [(s, e, dump(root)) for s, e, root in docs],
+    return ("read", [(s, e, dump(root), as_data(plain, root)) for s, e, root in docs],
             [(r.problem, r.problem_mark.index, r.problem_mark.line, r.problem_mark.column)
              for r in refused])
 

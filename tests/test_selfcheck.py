@@ -1,0 +1,131 @@
+"""The self-check (fn.selfcheck) stops what a faulty edit would let out.
+
+Faults are injected where a bug would be: the editor's splices (a wrong value, a broken
+quote, a line that re-parents what follows, a wrong pull-secret name) and the recorded
+intents. Each run must end with exit 1, the "does not read back as intended" error and the
+input echoed, never with the broken output and exit 0. A run without a fault passes, so
+each test can fail both ways. The inputs: the quickstart example and a generated kpt-style
+ResourceList (bench/generate.py) of 60 resources, read on the fast path (item by item)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from fn import intents, krm, mutate
+from fn.textedit import Editor
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTART = (ROOT / "examples/quickstart/resourcelist.yaml").read_text()
+
+
+def _generated() -> str:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    return generate.generate(60, 11).resourcelist
+
+
+GENERATED = _generated()
+INPUTS = {"quickstart": QUICKSTART, "generated": GENERATED}
+
+
+def _wrong_value(original):
+    def set_scalar(self, node, value):
+        return original(self, node, value + "-x")
+    return set_scalar
+
+
+def _broken_quote(original):
+    def set_scalar(self, node, value):
+        original(self, node, value)
+        start, end, order, new = self.edits[-1]
+        self.edits[-1] = (start, end, order, '"' + new)
+    return set_scalar
+
+
+def _reparenting(original):
+    """The value right, then a line at the indentation of the keys after it: a key of the
+    container's mapping the function does not read becomes the container list's sibling."""
+    def set_scalar(self, node, value):
+        original(self, node, value)
+        start, end, order, new = self.edits[-1]
+        line = self.text.rfind("\n", 0, node.start) + 1
+        indent = len(self.text[line:node.start]) - len(self.text[line:node.start].lstrip())
+        self.edits[-1] = (start, end, order, new + "\n" + " " * max(indent - 2, 0) + "x: 1")
+    return set_scalar
+
+
+FAULTS = {
+    "a wrong image value": ("set_scalar", _wrong_value),
+    "a broken quote": ("set_scalar", _broken_quote),
+    "a line that re-parents keys": ("set_scalar", _reparenting),
+}
+
+
+def _run(text: str):
+    out = krm.resource_list(text)
+    return out.code, out.stdout, [r.message for r in out.results]
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_without_a_fault_the_run_passes(name):
+    code, stdout, messages = _run(INPUTS[name])
+    assert code == 0, messages
+    assert stdout != INPUTS[name]
+
+
+def _assert_stopped(text: str, code: int, stdout: str, messages: list[str]) -> None:
+    assert code == 1, messages
+    assert any("does not read back as intended" in m for m in messages), messages
+    assert stdout.startswith(text.rstrip("\n")[:200]), "the input is not echoed"
+    assert "proxy.replicated.com/proxy/" not in stdout.split("\nresults:")[0] or (
+        "proxy.replicated.com/proxy/" in text), "edited items went out"
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_faulty_splice_is_stopped(monkeypatch, name, fault):
+    method, make = FAULTS[fault]
+    monkeypatch.setattr(Editor, method, make(getattr(Editor, method)))
+    text = INPUTS[name]
+    _assert_stopped(text, *_run(text))
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_a_wrong_pull_secret_name_is_stopped(monkeypatch, name):
+    original = Editor.append
+
+    def append(self, seq, value):
+        if isinstance(value, dict) and "name" in value:
+            value = {**value, "name": value["name"] + "-x"}
+        return original(self, seq, value)
+
+    monkeypatch.setattr(Editor, "append", append)
+    original_add = Editor.add_key
+
+    def add_key(self, mapping, key, value):
+        if key == "imagePullSecrets":
+            value = [{"name": "other"}]
+        return original_add(self, mapping, key, value)
+
+    monkeypatch.setattr(Editor, "add_key", add_key)
+    text = INPUTS[name]
+    _assert_stopped(text, *_run(text))
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_an_intent_that_differs_from_the_edit_is_stopped(monkeypatch, name):
+    original = intents.intend
+
+    def intend(item, op, path, value):
+        original(item, op, path, value + "-meant" if op == "set" and isinstance(
+            value, str) else value)
+
+    monkeypatch.setattr(mutate, "intend", intend)
+    text = INPUTS[name]
+    _assert_stopped(text, *_run(text))
