@@ -51,15 +51,16 @@ def resource_list(text: str, environ: Mapping[str, str] | None = None,
         return Output(error_list(run.results), run)
     if run.failed or run.mode != pipeline.MUTATE:
         return Output(write(doc, Editor(doc.text), run.results, [], []), run)
-    text = "".join(write(doc, doc.editor, run.results, run.new_items, run.drop))
-    if doc.editor.edits:
+    chunks = write(doc, doc.editor, run.results, run.new_items, run.drop)
+    if doc.editor.edits:  # checked in slices: the output is never made whole unless it fails
         try:
-            selfcheck.resource_list(doc, run, text)
+            selfcheck.resource_list(
+                doc, run, lambda: "".join(_ending_with_newline(doc.editor.chunks())))
         except Problem as exc:
             run.results = [exc.result()]
             run.code = 1
             return Output(write(doc, Editor(doc.text), run.results, [], []), run)
-    return Output(text, run)
+    return Output(chunks, run)
 
 
 def failed(out: Output) -> Output:

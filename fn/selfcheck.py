@@ -14,7 +14,8 @@ input and output are loaded and compared instead.
 from __future__ import annotations
 
 import copy
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 
 from fn.intents import apply
 from fn.linebreaks import other_breaks
@@ -57,6 +58,7 @@ class Shifts:
         self.sums = [0]
         for start, end, _, new in self.edits:
             self.sums.append(self.sums[-1] + len(new) - (end - start))
+        self.new_ends: list[int] | None = None  # where each splice's text ends (made on use)
 
     def before(self, pos: int) -> int:
         """Where ``pos`` is in the output, before anything inserted at ``pos``."""
@@ -68,6 +70,31 @@ class Shifts:
         while i < len(self.edits) and self.edits[i][0] == pos == self.edits[i][1]:
             i += 1
         return pos + self.sums[i]
+
+    def text(self, source: str, lo: int, hi: int | None = None) -> str:
+        """The output from ``lo`` to ``hi`` (output offsets; None: its end), made of
+        ``source`` and the splices (as fn.textedit.Editor.chunks makes the whole)."""
+        if self.new_ends is None:
+            self.new_ends = [s + d + len(new) for (s, _, _, new), d in zip(
+                self.edits, self.sums, strict=False)]
+        hi = len(source) + self.sums[-1] if hi is None else hi
+        i = bisect_right(self.new_ends, lo)  # the first splice whose text ends after lo
+        src = self.edits[i - 1][1] if i else 0  # where the input goes on before it
+        parts = []
+        while True:
+            start, end, _, new = self.edits[i] if i < len(self.edits) else (
+                len(source), len(source), 0, "")
+            shift = self.sums[i]
+            a, b = max(src, lo - shift), min(start, hi - shift)  # input up to the splice
+            if a < b:
+                parts.append(source[a:b])
+            a, b = max(0, lo - start - shift), min(len(new), hi - start - shift)
+            if a < b:
+                parts.append(new[a:b])
+            if i >= len(self.edits) or start + shift + len(new) >= hi:
+                return "".join(parts)
+            src = end
+            i += 1
 
 
 def fail(what: str) -> Problem:
@@ -98,15 +125,29 @@ def compare_slices(before: str, after: str, expected_extra: list, intents: list 
     return new == [apply(old[0], intents or []), *expected_extra]
 
 
-def resource_list(doc, run, out: str) -> None:
-    """Raise Problem unless the output ResourceList reads as meant."""
+class Slices:
+    """The output, read in slices (output offsets) made from the input and the splices:
+    the whole output is never one string for the fast path."""
+
+    def __init__(self, source: str, shifts: Shifts) -> None:
+        self.source = source
+        self.shifts = shifts
+
+    def __getitem__(self, part: slice) -> str:
+        return self.shifts.text(self.source, part.start or 0, part.stop)
+
+
+def resource_list(doc, run, whole: Callable[[], str]) -> None:
+    """Raise Problem unless the output ResourceList reads as meant (``whole()``: the
+    output, made only where the item-by-item check cannot decide)."""
     entries = doc.items_node.entries
+    shifts = Shifts(doc.editor.edits)
     if (doc.items_node.flow or doc.root.flow or not entries or other_breaks(doc.text)
-            or not _fast(doc, run, out, Shifts(doc.editor.edits))):
-        _whole(doc, run, out)
+            or not _fast(doc, run, Slices(doc.editor.source, shifts), shifts)):
+        _whole(doc, run, whole())
 
 
-def _fast(doc, run, out: str, shifts: Shifts) -> bool:
+def _fast(doc, run, out: Slices, shifts: Shifts) -> bool:
     dropped = {item.index for item in run.drop}
     last = len(doc.items_node.entries) - 1
     if last in dropped and run.new_items:
@@ -119,7 +160,7 @@ def _fast(doc, run, out: str, shifts: Shifts) -> bool:
     return _results(doc, run, out, shifts)
 
 
-def _item_ok(doc, run, out: str, shifts: Shifts, item) -> bool:
+def _item_ok(doc, run, out: Slices, shifts: Shifts, item) -> bool:
     """One edited item (the last with the items added after it) reads as meant."""
     text, node = doc.text, doc.items_node
     last = item.index == len(node.entries) - 1
@@ -132,18 +173,22 @@ def _item_ok(doc, run, out: str, shifts: Shifts, item) -> bool:
     return compare_slices(text[a:b], after, extra, item.intents)
 
 
-def _results(doc, run, out: str, shifts: Shifts) -> bool:
+def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
     where = doc.results_at
     ours = [r.to_data() for r in run.results]
     if where is None:
         return not ours
     how, node = where
-    try:
+    from fn.nodes import to_python
+    from fn.yamlread import read
+
+    try:  # read as the function reads (no marks kept: the results of a large run are many)
         if how == "append":
-            found = load(out[shifts.before(node.end):shifts.after(node.end)])
+            found = to_python(read(out[shifts.before(node.end):shifts.after(node.end)]))
         else:
-            found = (load(out[shifts.before(node.end):]) or {}).get("results")
-    except yaml.YAMLError:
+            found = to_python(read(out[shifts.before(node.end):]))
+            found = found.get("results") if isinstance(found, dict) else None
+    except (yaml.YAMLError, ValueError):
         return False
     return found == ours
 

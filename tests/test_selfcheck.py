@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from fn import intents, krm, mutate
+from fn import intents, krm, mutate, selfcheck
 from fn.textedit import Editor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,3 +131,26 @@ def test_an_intent_that_differs_from_the_edit_is_stopped(monkeypatch, name):
     monkeypatch.setattr(mutate, "intend", intend)
     text = INPUTS[name]
     _assert_stopped(text, *_run(text))
+
+
+@st.composite
+def _spliced(draw):
+    source = draw(st.text("ab\n-: ", max_size=40))
+    cuts = sorted(draw(st.lists(st.integers(0, len(source)), max_size=12)))
+    edits = []
+    for i in range(0, len(cuts) - 1, 2):  # (start, end) pairs that do not overlap
+        edits.append((cuts[i], cuts[i + 1], i, draw(st.text("xyz\n", max_size=5))))
+    if len(cuts) % 2:
+        edits.append((cuts[-1], cuts[-1], 99, draw(st.text("xyz\n", max_size=5))))
+    return source, edits
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(_spliced(), st.integers(0, 60), st.one_of(st.none(), st.integers(0, 60)))
+def test_a_slice_of_the_output_is_made_without_the_whole(spliced, lo, hi):
+    """selfcheck.Shifts.text(source, lo, hi) is the joined output's [lo:hi]."""
+    source, edits = spliced
+    editor = Editor(source)
+    editor.edits = list(edits)
+    whole = "".join(editor.chunks())
+    assert selfcheck.Shifts(edits).text(source, lo, hi) == whole[lo:hi]
