@@ -27,9 +27,9 @@ class Item:
     and Secrets (the license, the image list, pull secrets), ExternalSecrets and
     SealedSecrets keep their node: a large input is not held in memory as nodes."""
 
-    __slots__ = ("api_version", "editor", "file_ref", "generated", "index", "intents", "kind",
-                 "local_config", "name", "namespace", "node", "notes", "offset", "origin",
-                 "problem", "sites", "suspects")
+    __slots__ = ("api_version", "as_read", "editor", "file_ref", "generated", "index",
+                 "intents", "kind", "local_config", "name", "namespace", "node", "notes",
+                 "offset", "origin", "problem", "sites", "suspects")
 
     def __init__(self, editor: Editor, index: int, api_version: str, kind: str, name: str,
                  namespace: str | None) -> None:
@@ -50,6 +50,7 @@ class Item:
         self.intents: list | None = None  # what its edits mean (fn.intents)
         self.offset = 0                   # where it starts in its text
         self.suspects: list | None = None  # image-like fields no row covers (fn.uncovered)
+        self.as_read: bytes | None = None  # a workload's kept parts as data (fn.selfcheck)
 
     @property
     def group(self) -> str:
@@ -82,6 +83,7 @@ class Document:
         self.editor = editor
         self.problems: list[Problem] = []  # found while reading: the run fails with them
         self.results_at: tuple[str, Node] | None = None  # where the writer put results
+        self.policy: object = locate.resource_policy  # how each item was read (its rows)
 
     def reread(self, table: Table) -> Document:
         """The same text read with other rows: the functionConfig, which brings the
@@ -110,7 +112,8 @@ class _Collector:
         at = self.seen
         self.seen += 1
         try:
-            item = identify(node, self.editor, len(self.items), f"items[{at}]", self.table)
+            item = identify(node, self.editor, len(self.items), f"items[{at}]", self.table,
+                            keep_read=not self.restarted)
         except Problem as exc:
             self.problems.append(exc)
             return node
@@ -132,7 +135,8 @@ def read(text: str, table: Table = BUILTIN) -> Document:  # table: see Document.
     editor = Editor(text)
     c = _Collector(editor, table)
     refused: list[yamlread.Refused] = []
-    root = parse(text, _root_policy(locate.policy_for(table), c.take), "input",
+    policy = locate.policy_for(table)
+    root = parse(text, _root_policy(policy, c.take), "input",
                  wide=_root_policy(ALL, c.restart), refused=refused)
     problems = [Problem(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
                         f"column {r.problem_mark.column + 1})") for r in refused] + c.problems
@@ -151,6 +155,7 @@ def read(text: str, table: Table = BUILTIN) -> Document:  # table: see Document.
         problems.append(exc)
     doc = Document(text, root, items_node, c.items, function_config, editor)  # type: ignore
     doc.problems = problems
+    doc.policy = policy
     return doc
 
 
@@ -194,9 +199,10 @@ def _where(exc: yaml.YAMLError) -> str:
 
 
 def identify(node: Node, editor: Editor, index: int, where: str,
-             table: Table = BUILTIN) -> Item:
+             table: Table = BUILTIN, keep_read: bool = False) -> Item:
     """The Item for a resource's node: checks its identity, reads its annotations, finds
-    its image fields, and lets go of the node unless it is a ConfigMap or Secret."""
+    its image fields, and lets go of the node unless it is a ConfigMap or Secret (keeping,
+    with ``keep_read``, what was read of a workload as data, for fn.selfcheck)."""
     api, kind, name, namespace, meta = _identity(node, where)
     item = Item(editor, index, api, kind, name or "", namespace)
     item.offset = node.start
@@ -205,8 +211,21 @@ def identify(node: Node, editor: Editor, index: int, where: str,
         item.node = node  # type: ignore[assignment]
     if not item.is_kptfile and not item.local_config and not (
             item.node is not None and table.find(item.group, kind) is None):
+        if keep_read and item.node is None:
+            item.as_read = _as_read(node)
         _locate(item, node, table)
     return item
+
+
+def _as_read(node: Node) -> bytes | None:
+    """The node's tree as plain data, marshalled (small, and the strings it shares with
+    the nodes are not kept alive); None when it is not plain data (fn.nodes.plain)."""
+    import marshal
+
+    try:
+        return marshal.dumps(yamlread.plain(node))
+    except ValueError:
+        return None
 
 
 def _kept_whole(item: Item, node: Node) -> bool:

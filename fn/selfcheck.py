@@ -169,7 +169,7 @@ def _item_ok(doc, run, out: Slices, shifts: Shifts, item) -> bool:
     extra = run.new_items if last else []
     after = out[shifts.after(a):shifts.after(b)]
     if item.node is None:  # a workload: what the function reads of it
-        return _same_kept(item, text[a:b], after, extra)
+        return _same_kept(item, text[a:b], after, extra, doc.policy)
     return compare_slices(text[a:b], after, extra, item.intents)
 
 
@@ -258,21 +258,31 @@ def _fields(item) -> tuple[tuple, dict[str, str], dict[str, list[str] | None]]:
     return (item.api_version, item.kind, item.name, item.namespace), images, names
 
 
-def _same_kept(item, before: str, after: str, added: list[dict]) -> bool:
-    """A workload's text before and after the change (and the items added after it), each
-    read by libyaml as the function reads input (the parts it keeps: identity, annotations,
-    image fields, pull secrets) and compared as data (``fn.nodes.plain``): after must be
-    before with the intents carried out; the added items, their identity and payload."""
-    from fn import locate, resourcelist
+def _same_kept(item, before: str, after: str, added: list[dict], policy: object) -> bool:
+    """A workload's text after the change (and the items added after it), read by libyaml
+    as the function reads input (the parts it keeps: identity, annotations, image fields,
+    pull secrets) and compared as data (``fn.nodes.plain``) with what was read of it before
+    (kept from the input's reading, or read again from ``before``) with the intents carried
+    out; the added items, their identity and payload."""
+    import marshal
+
+    from fn import resourcelist
     from fn.textedit import Editor
     from fn.yamlread import plain, read
 
-    policy = {"[]": locate.resource_policy}
+    policy = {"[]": policy}
     try:
-        old, new = read(before, policy), read(after, policy)
-        if len(old.entries) != 1 or len(new.entries) != 1 + len(added):
+        new = read(after, policy)
+        if item.as_read is not None:
+            was = marshal.loads(item.as_read)
+        else:
+            old = read(before, policy)
+            if len(old.entries) != 1:
+                return False
+            was = plain(old.entries[0])
+        if len(new.entries) != 1 + len(added):
             return False
-        if plain(new.entries[0]) != apply(plain(old.entries[0]), item.intents or []):
+        if plain(new.entries[0]) != apply(was, item.intents or []):
             return False
         again = [resourcelist.identify(e, Editor(after), i, "output")
                  for i, e in enumerate(new.entries[1:], 1)]
