@@ -211,9 +211,7 @@ def identify(node: Node, editor: Editor, index: int, where: str,
         item.node = node  # type: ignore[assignment]
     if not item.is_kptfile and not item.local_config and not (
             item.node is not None and table.find(item.group, kind) is None):
-        if keep_read and item.node is None:
-            item.as_read = _as_read(node)
-        _locate(item, node, table)
+        _locate(item, node, table, keep_read)
     return item
 
 
@@ -237,11 +235,13 @@ def _kept_whole(item: Item, node: Node) -> bool:
         item.group == "kots.io" and kind in ("Application", "License"))
 
 
-def _locate(item: Item, node: Node, table: Table) -> None:
+def _locate(item: Item, node: Node, table: Table, keep_read: bool) -> None:
     try:
         notes: list[Problem] = []
         item.sites = locate.sites(node, item.api_version, item.kind, notes,  # type: ignore
                                   table)
+        if keep_read and item.node is None and any(s.images for s in item.sites):
+            item.as_read = _as_read(node)  # before _let_go prunes the tree
         item.notes = notes or None
         item.suspects = uncovered.find(node, item.api_version, item.kind,  # type: ignore
                                        item.sites) or None

@@ -182,11 +182,12 @@ def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
     from fn.nodes import to_python
     from fn.yamlread import read
 
-    try:  # read as the function reads (no marks kept: the results of a large run are many)
-        if how == "append":
-            found = to_python(read(out[shifts.before(node.end):shifts.after(node.end)]))
-        else:
-            found = to_python(read(out[shifts.before(node.end):]))
+    text = (out[shifts.before(node.end):shifts.after(node.end)] if how == "append" else
+            out[shifts.before(node.end):])
+    try:  # read as the function reads (no marks kept: the results of a large run are many,
+        # so the node budget grows with the text: each node takes at least one character)
+        found = to_python(read(text), [len(text) + 100_000])
+        if how != "append":
             found = found.get("results") if isinstance(found, dict) else None
     except (yaml.YAMLError, ValueError):
         return False

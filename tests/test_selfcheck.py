@@ -154,3 +154,28 @@ def test_a_slice_of_the_output_is_made_without_the_whole(spliced, lo, hi):
     editor.edits = list(edits)
     whole = "".join(editor.chunks())
     assert selfcheck.Shifts(edits).text(source, lo, hi) == whole[lo:hi]
+
+
+def test_the_results_of_a_large_run_are_checked_on_the_fast_path(monkeypatch):
+    """Results past 100,000 nodes once read (7,000 warnings) are read back all the same:
+    a node budget that did not grow with them sent a 50,000-resource run to the whole-text
+    comparison (3 GB, 40 s) before it passed."""
+    def whole(*args):
+        raise AssertionError("the whole-text comparison ran")
+
+    monkeypatch.setattr(selfcheck, "_whole", whole)
+    containers = "".join(f"        - name: c{i}\n          image: registry.example.com:5000/"
+                         f"acme/c{i}:1\n" for i in range(7000))
+    text = ("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+            "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: big\n"
+            "  spec:\n    template:\n      spec:\n        containers:\n"
+            f"{containers}"
+            "        - name: api\n          image: quay.io/acme/api:1\n"
+            "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n"
+            "  metadata:\n    name: replicated-proxy\n  data:\n"
+            "    licenseID: exampleLicenseId0123456789\n    appSlug: acme\n"
+            "    privateImages: quay.io/acme/, registry.example.com:5000\n")
+    code, stdout, messages = _run(text)
+    assert code == 0, messages[:3]
+    assert sum("has a port" in m for m in messages) == 7000
+    assert "proxy.replicated.com/proxy/acme/quay.io/acme/api:1" in stdout
