@@ -269,6 +269,21 @@ def test_pip_install_brings_httpx_so_probe_works(clone, venv, tmp_path):
     assert (EXAMPLES / "quickstart").is_dir()
 
 
+def test_pip_install_builds_the_compiled_reader(clone, venv):
+    """The quick start's `pip install .` builds fn._yamlwalk here (.ci/run installs gcc and
+    the headers), and the installed function reads with it."""
+    python = venv / "bin/python"
+    if not (venv / "bin/replicated-proxy-fn").exists():
+        subprocess.run([venv / "bin/pip", "install", "-q", "."], cwd=clone, check=True,
+                       capture_output=True, timeout=600)
+    proc = subprocess.run([python, "-I", "-c", "from fn import yamlread, _yamlwalk\n"
+                           "print(yamlread.COMPILED is _yamlwalk.walk, _yamlwalk.__file__)"],
+                          capture_output=True, text=True, timeout=60, cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    used, where = proc.stdout.split()
+    assert used == "True" and str(venv) in where, proc.stdout
+
+
 def test_kpt_renders_the_repository_root_on_a_fresh_clone(tmp_path, fn_env):
     """The root is a kpt package (examples/kpt-package and the GitOps examples its
     subpackages): `kpt fn render .` works on a fresh clone and changes nothing but the
