@@ -33,12 +33,24 @@ class Output:
         return self._text
 
     def write_to(self, out: io.TextIOBase) -> None:
+        """Write the text in pieces of about 256 KB, whatever buffering ``out`` has (with
+        PYTHONUNBUFFERED, each write would be a system call: one per chunk)."""
         if self._text is not None:
             out.write(self._text)
             return
+        batch: list[str] = []
+        size = 0
         for chunk in self._chunks or ():
-            out.write(chunk)
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= _BATCH:
+                out.write("".join(batch))
+                batch, size = [], 0
+        out.write("".join(batch))
         self._chunks = None
+
+
+_BATCH = 1 << 18
 
 
 def resource_list(text: str, environ: Mapping[str, str] | None = None,
