@@ -1,8 +1,9 @@
 """The compiled reader (fn._yamlwalk, C) against the Python reader (fn.yamlwalk): on the
 same text and policy, the same trees (every node's class, offsets, style, value, tag,
-indentation, and the same data from ``plain``), the same refusals and the same exceptions, on fuzzed texts (the generators
-of test_yamlread), on every golden case's input and on the real manifests under
-tests/data, each with the policies the function reads with.
+indentation, and the same data from ``plain``), the same refusals and the same
+exceptions, on fuzzed texts (the generators of test_yamlread), on every golden case's
+input and on the real manifests under tests/data, each with the policies the function
+reads with.
 
 The extension must be built (``pip install -e .`` builds it; .ci/run installs gcc,
 python3-dev and libyaml-dev for it): these tests fail, not skip, without it, since the
