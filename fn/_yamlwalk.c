@@ -313,6 +313,12 @@ static int set_size(Walk *w, PyObject *anchor, Py_ssize_t size) {
     return rc;
 }
 
+/* An anchor (re)defined in a skipped part: no kept node goes by its name any more. */
+static int forget(Walk *w, PyObject *anchor) {
+    int has = PyDict_Contains(w->anchors, anchor);
+    return has <= 0 ? has : PyDict_DelItem(w->anchors, anchor);
+}
+
 /* The start of the line after ``pos`` (where new block content goes). */
 static Py_ssize_t after(Walk *w, Py_ssize_t pos) {
     if (pos > 0 && pos <= w->lines_len && PyUnicode_READ_CHAR(w->lines, pos - 1) == '\n')
@@ -363,6 +369,11 @@ static Py_ssize_t skip(Walk *w, yaml_event_t *first) {
             }
             PyObject *a = NULL;
             if (anchor != NULL && (a = str_of(anchor)) == NULL) {
+                failed = 1;
+                break;
+            }
+            if (a != NULL && forget(w, a) < 0) {  /* (re)defined here, skipped */
+                Py_DECREF(a);
                 failed = 1;
                 break;
             }
@@ -435,7 +446,7 @@ static PyObject *scalar(Walk *w, yaml_event_t *e, int anchored) {
     if (t != NULL && strcmp((const char *)t, "!") != 0)
         tag = str_of(t);
     else if (!e->data.scalar.plain_implicit)
-        tag = (Py_INCREF(H.STR), H.STR);  /* quoted, or "!" non-specific */
+        tag = (Py_INCREF(H.STR), H.STR);  /* quoted */
     else if (e->data.scalar.length > 0 && (e->data.scalar.value[0] >= 128
                                            || !H.maybe_not_str[e->data.scalar.value[0]]))
         tag = (Py_INCREF(H.STR), H.STR);  /* resolved now, as fn.nodes.resolve would */
@@ -927,6 +938,7 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
                             NULL};
     PyObject *o[13];
     const char *libyaml, *maybe;
+    H.ready = 0;  /* until everything below succeeded */
     if (!PyArg_ParseTupleAndKeywords(args, kw, "ssOOOOOOOOOOOOO", names, &libyaml, &maybe,
                                      &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7],
                                      &o[8], &o[9], &o[10], &o[11], &o[12]))
@@ -975,7 +987,8 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
 
 /* ---- plain: fn.nodes.plain in C ---------------------------------------------------- */
 
-#define PLAIN_DEPTH 1000  /* aliases can nest what MAX_DEPTH bounds */
+#define PLAIN_DEPTH 400  /* aliases can nest what MAX_DEPTH bounds (and fn.nodes.plain,
+                            two Python frames a level, must reach it as well) */
 
 static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
     if (--*budget < 0 || depth > PLAIN_DEPTH) {
@@ -985,7 +998,7 @@ static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
     PyTypeObject *t = Py_TYPE(node);
     if (t == (PyTypeObject *)H.Scalar) {
         PyObject *value = slot(node, OS[O_VALUE]), *tag = slot(node, OS[O_TAG]);
-        if (value == NULL || tag == NULL) {
+        if (value == NULL || tag == NULL || (tag != Py_None && !PyUnicode_Check(tag))) {
             PyErr_SetString(PyExc_ValueError, "a node not read whole");
             return NULL;
         }
@@ -998,6 +1011,11 @@ static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
             Py_INCREF(tag);
         }
         PyObject *out = NULL;
+        if (!PyUnicode_Check(tag)) {
+            Py_DECREF(tag);
+            PyErr_SetString(PyExc_ValueError, "a node not read whole");
+            return NULL;
+        }
         int str = tag == H.STR || PyUnicode_Compare(tag, H.STR) == 0;
         if (!str && PyUnicode_Compare(tag, H.QUESTION) == 0)
             PyErr_SetString(PyExc_ValueError, "a complex key");
@@ -1034,6 +1052,11 @@ static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
     PyObject *out = PyDict_New();
     for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
         PyObject *pair = PyList_GET_ITEM(items, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_ValueError, "a node not read whole");
+            Py_CLEAR(out);
+            break;
+        }
         PyObject *k = plain_of(PyTuple_GET_ITEM(pair, 0), budget, depth + 1);
         PyObject *v = k ? plain_of(PyTuple_GET_ITEM(pair, 1), budget, depth + 1) : NULL;
         if (v == NULL || PyDict_SetItem(out, k, v) < 0)

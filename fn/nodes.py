@@ -153,12 +153,12 @@ class Skipped(Node):
 def plain(node: Node, budget: list[int] | None = None, depth: int = 0) -> object:
     """A read tree as data to compare, nothing merged or built: a string as itself, any
     other scalar as (tag, value), a skipped entry as ``...``. ValueError for what does not
-    compare as data (a tagged collection, a complex key) or past ``budget`` nodes or 1,000
+    compare as data (a tagged collection, a complex key) or past ``budget`` nodes or 400
     levels (aliases expanded). ``fn._yamlwalk.plain`` is the same in C."""
     if budget is None:
         budget = [100_000]
     budget[0] -= 1
-    if budget[0] < 0 or depth > 1000:
+    if budget[0] < 0 or depth > 400:
         raise ValueError("too many nodes once aliases are expanded")
     if isinstance(node, Scalar):
         tag = node.tag

@@ -64,10 +64,14 @@ def _mismatch(tag: str, value: str) -> bool:
     YAML reader refuses it. (Other explicit tags are the consumers' business.)"""
     if tag in (YAML_TAG + "str", YAML_TAG + "merge") or not tag.startswith(YAML_TAG):
         return False
+    constructor = safe_constructor()
     try:  # the whole construction: some constructors finish only here ("!!set")
-        safe_constructor().construct_document(ScalarNode(tag, value))
+        constructor.construct_document(ScalarNode(tag, value))
     except Exception:
         return True
+    finally:  # a failed construction leaves its node (the value) in the shared constructor
+        constructor.constructed_objects = {}
+        constructor.recursive_objects = {}
     return False
 
 

@@ -254,6 +254,8 @@ class _Reader:
             elif t is ScalarEvent or t is MappingStartEvent or t is SequenceStartEvent:
                 if e.tag is not None:
                     self.check_tag(e)
+                if e.anchor is not None:  # (re)defined here, skipped: no kept node now
+                    self.anchors.pop(e.anchor, None)
                 if t is ScalarEvent:
                     if e.anchor is not None:
                         self.sizes[e.anchor] = 1

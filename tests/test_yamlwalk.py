@@ -155,9 +155,35 @@ def test_same_on_test_inputs(path):
     "a: é\nb: ∂\n\U0001F600: x\n", "a: !!python/name:os.system x\n", "a: !!int x\n",
     "a: !!set [1]\n", "? [a]\n: 1\n", "*x : 1\n", "&x a: 1\n*x : 2\n", "a: 1\na: 2\n",
     "items:\n- a\n- &x {b: 1}\n- *x\n", "", "---\n", "--- \n...\n--- a\n", "%YAML 1.1\n---\na\n",
+    "a: &x 1\nb: &x 2\nc: *x\n", "items:\n- &x {a: 1}\n- &x [2]\n- *x\n",
 ])
 def test_same_on_edges(text):
     same(text)
+
+
+@pytest.mark.parametrize("walk", ["compiled", "python"])
+def test_an_anchor_defined_again_in_a_skipped_part_is_the_one_an_alias_means(walk):
+    """``*x`` means the latest ``&x`` whatever the policy keeps (the skipped definition
+    made the reader read again keeping everything; it once gave the earlier one)."""
+    text = "a: &x 1\nb: &x 2\nc: *x\n"
+    reader = COMPILED if walk == "compiled" else yamlwalk.walk
+    root = reader(text, text, yamlread.ALL, [])[0][2]
+    assert {k.value: v.value for k, v in root.pairs}["c"] == "2"
+    with pytest.raises(yamlwalk.NeedsAll):  # documents() then reads with its wide policy
+        reader(text, text, {"a": yamlread.ALL, "c": yamlread.ALL}, [])
+    assert yamlread.read(text, {"a": yamlread.ALL, "c": yamlread.ALL}).get("c").value == "2"
+
+
+def test_a_refused_tagged_value_is_not_kept_in_memory():
+    """A value that does not match its tag ("!!int secret") is refused; the shared PyYAML
+    constructor that found it out keeps nothing of it."""
+    from fn import yamlc
+
+    refused: list = []
+    yamlread.read("a: !!int secretvalue\n", refused=refused)
+    assert [r.problem for r in refused] == ["a value that does not match its tag"]
+    c = yamlc.safe_constructor()
+    assert not c.recursive_objects and not c.constructed_objects
 
 
 def test_same_on_a_large_generated_resource_list():
