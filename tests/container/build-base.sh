@@ -3,7 +3,8 @@
 # be pulled from a registry:
 #
 #   localhost/py-base:SUITE    python3 only            -> --build-arg BASE_IMAGE=...
-#   localhost/py-build:SUITE   python3 + venv/ensurepip -> --build-arg BUILD_IMAGE=...
+#   localhost/py-build:SUITE   python3 + venv/ensurepip, gcc and the headers (Python's,
+#                              libyaml's) for the compiled reader -> --build-arg BUILD_IMAGE=...
 #
 # Both come from one `debootstrap --variant=minbase` root filesystem; the runtime one has
 # the venv/ensurepip packages (the pip and setuptools wheels) purged, so the final image
@@ -29,12 +30,16 @@ BUILD_TAG=${BUILD_TAG:-localhost/py-build:$SUITE}
 STORAGE_DRIVER=${STORAGE_DRIVER:-vfs}
 
 INCLUDE=python3,python3-venv
+# Added to the builder only: a C compiler and the headers, so that `pip install` builds the
+# compiled YAML reader (fn/_yamlwalk.c) into the image.
+BUILD_PKGS="gcc libc6-dev python3-dev libyaml-dev"
 # Purged from the runtime base: what python3-venv brings (ensurepip and the wheels of pip
 # and setuptools).
 VENV_PKGS="python3-venv python3.11-venv python3-pip-whl python3-setuptools-whl"
 # Bump when the recipe changes, to invalidate the cache.
-RECIPE=1
-KEY=$(printf '%s\n' "$RECIPE" "$SUITE" "$MIRROR" "$INCLUDE" "$VENV_PKGS" | sha256sum | cut -c1-12)
+RECIPE=2
+KEY=$(printf '%s\n' "$RECIPE" "$SUITE" "$MIRROR" "$INCLUDE" "$VENV_PKGS" "$BUILD_PKGS" \
+      | sha256sum | cut -c1-12)
 DIR="$CACHE_DIR/base-$SUITE-$KEY"
 
 log() { printf '[build-base] %s\n' "$*" >&2; }
@@ -72,10 +77,25 @@ make_rootfs() {
     log "debootstrap failed"
     exit 1
   fi
-  trim "$work/rootfs"
   chroot "$work/rootfs" python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' \
     >"$work/python-version"
-  pack "$work/rootfs" "$work/build.tar"
+  # the builder: a copy with the compiler and headers (from the same mirror)
+  cp -a "$work/rootfs" "$work/build"
+  cp /etc/resolv.conf "$work/build/etc/resolv.conf"
+  log "builder: apt-get install $BUILD_PKGS"
+  # shellcheck disable=SC2086
+  if ! { chroot "$work/build" apt-get update -qq \
+         && chroot "$work/build" env DEBIAN_FRONTEND=noninteractive \
+              apt-get install -y -qq --no-install-recommends $BUILD_PKGS; } \
+      >"$work/build-pkgs.log" 2>&1; then
+    tail -n 30 "$work/build-pkgs.log" >&2
+    log "installing the builder's packages failed"
+    exit 1
+  fi
+  trim "$work/build"
+  pack "$work/build" "$work/build.tar"
+  rm -rf "$work/build"
+  trim "$work/rootfs"
   # shellcheck disable=SC2086
   chroot "$work/rootfs" dpkg --purge $VENV_PKGS >"$work/purge.log" 2>&1 \
     || { cat "$work/purge.log" >&2; exit 1; }

@@ -336,18 +336,21 @@ class Test:
                    cfg.get("Entrypoint", [""])[0] == f"{VENV}/bin/python"
                    and cfg["Entrypoint"][-2:] == ["-m", "fn"], str(cfg.get("Entrypoint")))
 
-        probe = ("import importlib.util as u, os, sys, yaml; "
+        probe = ("import importlib.util as u, os, sys, yaml; from fn import yamlread; "
                  "print(os.getuid(), os.getgid(), yaml.__with_libyaml__, "
+                 "yamlread.COMPILED is not None, "
                  "u.find_spec('pip') is not None, any(map(os.path.exists, "
                  f"{BUILD_LEFTOVERS!r})), any(map(os.path.lexists, {SHELLS!r})), "
                  "sys.version.split()[0])")
         out = self.sh(["podman", "run", "--rm", "--network", "none", "--read-only",
                        "--entrypoint", f"{VENV}/bin/python", IMAGE, "-I", "-c", probe])
-        uid, gid, libyaml, pip, leftovers, shell, pyver = out.stdout.decode().split()
+        uid, gid, libyaml, compiled, pip, leftovers, shell, pyver = out.stdout.decode().split()
         self.report["image"]["python"] = pyver
         self.check("default user is 65534 (nobody)", (uid, gid) == ("65534", "65534"),
                    f"{uid}:{gid}")
         self.check("PyYAML with libyaml", libyaml == "True")
+        self.check("the compiled YAML reader (fn._yamlwalk, built by the builder's gcc)",
+                   compiled == "True", compiled)
         self.check("no pip, no build context, no wheels, no trace files in the image",
                    (pip, leftovers) == ("False",) * 2, f"{pip} {leftovers}")
         self.check("no shell in the image", shell == "False", shell)
