@@ -678,6 +678,18 @@ done:
     return rc;
 }
 
+/* A collection's end (slot O_END): after its bracket (flow), or the start of the line
+   after its last content (block: where a new last key or entry goes). */
+static int close_node(Walk *w, PyObject *node, const Py_ssize_t *o, int flow,
+                      const yaml_event_t *end, Py_ssize_t last) {
+    Py_ssize_t at = flow ? (Py_ssize_t)end->end_mark.index : after(w, last);
+    if (at < 0 || set_int(node, o[O_END], at) < 0)
+        return -1;
+    if (flow)
+        w->last = at;
+    return 0;
+}
+
 static PyObject *mapping(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
     int flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
     const yaml_char_t *tag = e->data.mapping_start.tag;
@@ -707,12 +719,10 @@ static PyObject *mapping(Walk *w, yaml_event_t *e, PyObject *policy, int depth) 
         if (next(w, &k) < 0)
             goto fail;
         if (k.type == YAML_MAPPING_END_EVENT) {
-            Py_ssize_t end = flow ? (Py_ssize_t)k.end_mark.index : after(w, last);
+            int rc = close_node(w, m, OM, flow, &k, last);
             Y.event_delete(&k);
-            if (end < 0 || set_int(m, OM[O_END], end) < 0)
+            if (rc < 0)
                 goto fail;
-            if (flow)
-                w->last = end;
             Py_DECREF(pairs);
             return m;
         }
@@ -769,12 +779,10 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
         if (next(w, &v) < 0)
             goto fail;
         if (v.type == YAML_SEQUENCE_END_EVENT) {
-            Py_ssize_t end = flow ? (Py_ssize_t)v.end_mark.index : after(w, last);
+            int rc = close_node(w, s, OQ, flow, &v, last);
             Y.event_delete(&v);
-            if (end < 0 || set_int(s, OQ[O_END], end) < 0)
+            if (rc < 0)
                 goto fail;
-            if (flow)
-                w->last = end;
             Py_DECREF(entries);
             Py_XDECREF(sub);
             Py_XDECREF(then);
