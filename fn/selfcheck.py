@@ -142,6 +142,8 @@ def resource_list(doc, run, whole: Callable[[], str]) -> None:
     output, made only where the item-by-item check cannot decide)."""
     entries = doc.items_node.entries
     shifts = Shifts(doc.editor.edits)
+    if any(b[0] < a[1] for a, b in zip(shifts.edits, shifts.edits[1:], strict=False)):
+        raise fail("the output")  # splices that overlap: the output cannot be made
     if (doc.items_node.flow or doc.root.flow or not entries or other_breaks(doc.text)
             or not _fast(doc, run, Slices(doc.editor.source, shifts), shifts)):
         _whole(doc, run, whole())

@@ -62,7 +62,17 @@ def _reparenting(original):
     return set_scalar
 
 
+def _overlapping(original):
+    """A second splice over the first: the output could not be made (Editor.chunks raises
+    as it writes), so it must be refused before anything is written."""
+    def set_scalar(self, node, value):
+        original(self, node, value)
+        self.splice(node.start + 1, node.end + 1, "x")
+    return set_scalar
+
+
 FAULTS = {
+    "splices that overlap": ("set_scalar", _overlapping),
     "a wrong image value": ("set_scalar", _wrong_value),
     "a broken quote": ("set_scalar", _broken_quote),
     "a line that re-parents keys": ("set_scalar", _reparenting),
