@@ -141,9 +141,10 @@ def resource_list(doc, run, whole: Callable[[], str]) -> None:
     """Raise Problem unless the output ResourceList reads as meant (``whole()``: the
     output, made only where the item-by-item check cannot decide)."""
     entries = doc.items_node.entries
-    shifts = Shifts(doc.editor.edits)
-    if any(b[0] < a[1] for a, b in zip(shifts.edits, shifts.edits[1:], strict=False)):
-        raise fail("the output")  # splices that overlap: the output cannot be made
+    try:  # before anything is written: the output is written as it is made
+        shifts = Shifts(doc.editor.ordered())
+    except ValueError:
+        raise fail("the output") from None
     if (doc.items_node.flow or doc.root.flow or not entries or other_breaks(doc.text)
             or not _fast(doc, run, Slices(doc.editor.source, shifts), shifts)):
         _whole(doc, run, whole())

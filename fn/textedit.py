@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 
 from fn.linebreaks import as_lf, newline
 from fn.nodes import Mapping, Node, Scalar, Sequence
@@ -252,12 +253,17 @@ class Editor:
     def render(self) -> str:
         return "".join(self.chunks())
 
+    def ordered(self) -> list[tuple[int, int, int, str]]:
+        """The splices in text order; ValueError when two overlap (no output can be made)."""
+        edits = sorted(self.edits)
+        if any(b[0] < a[1] for a, b in pairwise(edits)):
+            raise ValueError("overlapping edits")
+        return edits
+
     def chunks(self) -> Iterator[str]:
         """The changed text, piece by piece (so a large output is never one string)."""
         pos = 0
-        for start, end, _, new in sorted(self.edits):
-            if start < pos:
-                raise ValueError("overlapping edits")
+        for start, end, _, new in self.ordered():
             yield self.source[pos:start]
             yield new
             pos = end
