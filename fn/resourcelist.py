@@ -7,6 +7,8 @@ as it came in, annotations, comments and all.
 
 from __future__ import annotations
 
+import marshal
+
 from fn import locate, uncovered, yamlread
 from fn.crdrows import BUILTIN
 from fn.fieldspecs import GENERATED, SECRET_KINDS, Table
@@ -218,8 +220,6 @@ def identify(node: Node, editor: Editor, index: int, where: str,
 def _as_read(node: Node) -> bytes | None:
     """The node's tree as plain data, marshalled (small, and the strings it shares with
     the nodes are not kept alive); None when it is not plain data (fn.nodes.plain)."""
-    import marshal
-
     try:
         return marshal.dumps(yamlread.plain(node))
     except ValueError:

@@ -14,13 +14,18 @@ input and output are loaded and compared instead.
 from __future__ import annotations
 
 import copy
+import marshal
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
+from fn import resourcelist
 from fn.intents import apply
 from fn.linebreaks import other_breaks
+from fn.nodes import to_python
 from fn.problems import Problem
+from fn.textedit import Editor
 from fn.yamlc import yaml
+from fn.yamlread import plain, read
 
 _LOADER: list = []
 
@@ -182,9 +187,6 @@ def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
     if where is None:
         return not ours
     how, node = where
-    from fn.nodes import to_python
-    from fn.yamlread import read
-
     text = (out[shifts.before(node.end):shifts.after(node.end)] if how == "append" else
             out[shifts.before(node.end):])
     try:  # read as the function reads (no marks kept: the results of a large run are many,
@@ -221,8 +223,6 @@ def _whole(doc, run, out: str) -> None:
 
 
 def _reread(doc, run, out: str) -> None:
-    from fn import resourcelist
-
     try:
         again = resourcelist.read(out)
     except Problem:
@@ -268,12 +268,6 @@ def _same_kept(item, before: str, after: str, added: list[dict], policy: object)
     pull secrets) and compared as data (``fn.nodes.plain``) with what was read of it before
     (kept from the input's reading, or read again from ``before``) with the intents carried
     out; the added items, their identity and payload."""
-    import marshal
-
-    from fn import resourcelist
-    from fn.textedit import Editor
-    from fn.yamlread import plain, read
-
     policy = {"[]": policy}
     try:
         new = read(after, policy)
@@ -298,8 +292,6 @@ def _same_kept(item, before: str, after: str, added: list[dict], policy: object)
 
 def _kept(item) -> tuple:
     """An added item as read back: identity, and a Secret's or ConfigMap's payload."""
-    from fn.nodes import to_python
-
     data = to_python(item.node.get("data")) if item.node is not None else None
     return (item.api_version, item.kind, item.name, item.namespace, data)
 
