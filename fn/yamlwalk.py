@@ -175,10 +175,7 @@ class _Reader:
         while True:
             k = nxt()
             if type(k) is MappingEndEvent:
-                m.end = k.end_mark.index if m.flow else self.after(last)
-                if m.flow:
-                    self.last = m.end
-                return m
+                return self.close(m, k, last)
             simple = type(k) is ScalarEvent
             name = k.value if simple else None
             key: Node | None = None
@@ -228,10 +225,7 @@ class _Reader:
         while True:
             v = nxt()
             if type(v) is SequenceEndEvent:
-                s.end = v.end_mark.index if s.flow else self.after(last)
-                if s.flow:
-                    self.last = s.end
-                return s
+                return self.close(s, v, last)
             if sub is None:
                 start = v.start_mark.index
                 last = self.skip(v)
@@ -240,6 +234,14 @@ class _Reader:
                 value = self.node(v, sub, depth + 1)
                 last = self.last
                 s.entries.append(value if then is None else then(value))
+
+    def close(self, node: Mapping | Sequence, end: object, last: int) -> Mapping | Sequence:
+        """A collection's end: after its bracket (flow), or the start of the line after
+        its last content (block: where a new last key or entry goes)."""
+        node.end = end.end_mark.index if node.flow else self.after(last)
+        if node.flow:
+            self.last = node.end
+        return node
 
     def skip(self, e: object) -> int:
         """Walk past one node (checking it as ``node`` would); return its last leaf's end."""
