@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable, Iterator
 
 from fn.crdrows import BUILTIN
@@ -55,9 +56,8 @@ class ImageField:
 
 
 class Site:
-    """A pull-secret list (present or to be made) and the image fields it serves.
-    ``base`` is the deepest mapping on its path that exists; ``rest`` the keys from there
-    to the list (one key when only the list is missing)."""
+    """A pull-secret list (present or to be made) and the image fields it serves. ``base``
+    is the deepest mapping on its path that exists; ``rest`` the keys to the list from it."""
 
     __slots__ = ("base", "images", "namespace", "path", "rest")
 
@@ -237,7 +237,7 @@ def _serves(image: str, scope: str, anchor: str) -> bool:
 
 
 def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageField]) -> Site:
-    full = ".".join(filter(None, (path, *keys)))
+    full = sys.intern(".".join(filter(None, (path, *keys))))  # items share the few paths
     for i, key in enumerate(keys[:-1]):
         child = node.get(key)
         if child is None or is_null(child):
@@ -294,7 +294,7 @@ def _images(walker: _Walker, path: tuple[str, ...]) -> Iterator[ImageField]:
         key, value = node.pair(leaf)
         if value is None or is_null(value):
             continue
-        field = f"{where}.{leaf}" if where else leaf
+        field = sys.intern(f"{where}.{leaf}" if where else leaf)  # items share the few paths
         if not isinstance(value, Scalar) or value.tag != STR:
             raise Problem("must be a string", field=field)
         alias_at = key.end if key is not None and value.start < key.end else None

@@ -8,6 +8,7 @@ as it came in, annotations, comments and all.
 from __future__ import annotations
 
 import marshal
+import sys
 
 from fn import locate, uncovered, yamlread
 from fn.crdrows import BUILTIN
@@ -22,6 +23,9 @@ API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
+
+
+_NO_SITES: list = []  # never changed: an item's sites are replaced, not added to
 
 
 class Item:
@@ -42,11 +46,11 @@ class Item:
         self.name = name
         self.namespace = namespace
         self.node: Mapping | None = None
-        self.file_ref: dict[str, str | int] | None = None   # from kpt's path annotations
-        self.origin: dict[str, str | int] | None = None     # its file (plain manifests)
+        self.file_ref: tuple[str, int] | None = None  # (path, index), kpt's path annotations
+        self.origin: tuple[str, int] | None = None    # its file (plain manifests)
         self.local_config = False
         self.generated = False                              # a Secret this function made
-        self.sites: list[locate.Site] = []
+        self.sites: list[locate.Site] = _NO_SITES  # (most items have none: one shared)
         self.problem: Problem | None = None
         self.notes: list[Problem] | None = None  # warnings found while locating images
         self.intents: list | None = None  # what its edits mean (fn.intents)
@@ -65,7 +69,10 @@ class Item:
         return out
 
     def file(self) -> dict[str, str | int] | None:
-        return self.file_ref or self.origin
+        """Its file, as results name it (made when asked: a dict each would cost 180 bytes
+        an item)."""
+        at = self.file_ref or self.origin
+        return {"path": at[0], "index": at[1]} if at is not None else None
 
     @property
     def is_kptfile(self) -> bool:
@@ -239,7 +246,7 @@ def _locate(item: Item, node: Node, table: Table, keep_read: bool) -> None:
     try:
         notes: list[Problem] = []
         item.sites = locate.sites(node, item.api_version, item.kind, notes,  # type: ignore
-                                  table)
+                                  table) or _NO_SITES
         if keep_read and item.node is None and any(s.images for s in item.sites):
             item.as_read = _as_read(node)  # before _let_go prunes the tree
         item.notes = notes or None
@@ -273,7 +280,8 @@ def _identity(node: Node, where: str) -> tuple[str, str, str, str | None, Mappin
     if namespace and not locate.valid_namespace(namespace):
         raise Problem(f"{where} ({kind} {name}) metadata.namespace is not a valid namespace "
                       "name (lowercase letters, digits and '-', at most 63)")
-    return api, kind, name, namespace or None, meta
+    shared = sys.intern  # a few distinct values over many items: one copy of each
+    return shared(api), shared(kind), name, shared(namespace) if namespace else None, meta
 
 
 def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
@@ -291,7 +299,7 @@ def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
     path = next((p for k in PATH_ANNOTATIONS if (p := note(k))), None)
     if path is not None:
         at = next((i for k in INDEX_ANNOTATIONS if (i := note(k))), "0")
-        item.file_ref = {"path": path, "index": int(at) if at.isdigit() else 0}
+        item.file_ref = (path, int(at) if at.isdigit() else 0)
     item.local_config = (note(LOCAL_CONFIG) or "").strip().lower() == "true"
     item.generated = note(GENERATED) == "true"
 

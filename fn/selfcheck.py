@@ -21,11 +21,11 @@ from collections.abc import Callable
 from fn import resourcelist
 from fn.intents import apply
 from fn.linebreaks import other_breaks
-from fn.nodes import to_python
+from fn.nodes import Node, Skipped, to_python
 from fn.problems import Problem
 from fn.textedit import Editor
 from fn.yamlc import yaml
-from fn.yamlread import plain, read
+from fn.yamlread import ALL, plain, read
 
 _LOADER: list = []
 
@@ -189,14 +189,20 @@ def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
     how, node = where
     text = (out[shifts.before(node.end):shifts.after(node.end)] if how == "append" else
             out[shifts.before(node.end):])
-    try:  # read as the function reads (no marks kept: the results of a large run are many,
-        # so the node budget grows with the text: each node takes at least one character)
-        found = to_python(read(text), [len(text) + 100_000])
-        if how != "append":
-            found = found.get("results") if isinstance(found, dict) else None
+    found: list[bool] = []
+
+    def check(entry: Node) -> Node:  # each entry compared as it is read, then let go of:
+        i = len(found)  # the results of a large run are many (a node per character at most)
+        found.append(i < len(ours) and to_python(entry, [entry.end - entry.start + 1000])
+                     == ours[i])
+        return Skipped(entry.start, entry.end)
+
+    policy: dict = {"[]": ALL, "then": check}
+    try:  # read as the function reads
+        read(text, policy if how == "append" else {"results": policy})
     except (yaml.YAMLError, ValueError):
         return False
-    return found == ours
+    return len(found) == len(ours) and all(found)
 
 
 def _whole(doc, run, out: str) -> None:

@@ -46,7 +46,7 @@ class Stream:
                 raise Problem(f"{where} is not a mapping")
             item = resourcelist.identify(root, self.editor, len(self.items), where, table)
             if path is not None:
-                item.origin = {"path": path, "index": n}
+                item.origin = (path, n)
             self.items.append(item)
             self.spans[id(item)] = (start, end)
         resourcelist.check_duplicates(self.items)

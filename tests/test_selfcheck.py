@@ -189,3 +189,42 @@ def test_the_results_of_a_large_run_are_checked_on_the_fast_path(monkeypatch):
     assert code == 0, messages[:3]
     assert sum("has a port" in m for m in messages) == 7000
     assert "proxy.replicated.com/proxy/acme/quay.io/acme/api:1" in stdout
+
+
+RESULT_FAULTS = {
+    "a changed message": lambda data: [{**data[0], "message": data[0]["message"] + "!"},
+                                       *data[1:]],
+    "a result left out": lambda data: data[:-1],
+    "a result twice": lambda data: [*data, data[-1]],
+}
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["results added", "results appended"])
+@pytest.mark.parametrize("fault", sorted(RESULT_FAULTS))
+def test_results_written_other_than_meant_are_stopped(monkeypatch, earlier, fault):
+    """The results are read back entry by entry (each let go of once compared): a changed,
+    missing or extra entry is caught, whether the results key is added or the input's own
+    results list is appended to."""
+    text = GENERATED + ("results:\n- message: from an earlier function\n  severity: info\n"
+                        if earlier else "")
+    code, _, messages = _run(text)
+    assert code == 0 and len(messages) > 1, messages  # without the fault: passes
+    original = krm._write_results
+    calls = []
+
+    def write_results(doc, editor, data):
+        original(doc, editor, RESULT_FAULTS[fault](data) if not calls else data)
+        calls.append(doc.results_at[0])
+
+    wholes = []
+    whole = selfcheck._whole
+
+    def whole_check(*args):
+        wholes.append(1)
+        return whole(*args)
+
+    monkeypatch.setattr(krm, "_write_results", write_results)
+    monkeypatch.setattr(selfcheck, "_whole", whole_check)
+    _assert_stopped(text, *_run(text))
+    assert calls[0] == ("append" if earlier else "add")
+    assert wholes == [1], "the item-by-item check let the results pass"
