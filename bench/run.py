@@ -507,6 +507,9 @@ class Bench:
             )
             r["kpt_ratio"] = r["kpt_fn_s"] / r["kpt_cat_s"]
             r["kpt_ratio_cpu"] = r["kpt_fn_cpu_s"] / r["kpt_cat_cpu_s"]
+            if r.get("fn_cpu_s") is not None:  # the function's own CPU is part of kpt+fn's:
+                # the ratio to expect were kpt to spend no more on it than on cat
+                r["kpt_ratio_cpu_least"] = 1 + r["fn_cpu_s"] / r["kpt_cat_cpu_s"]
             if kfloor_s:
                 r.update(kpt_floor_s=median(kfloor_s), kpt_floor_runs_s=kfloor_s)
                 r["kpt_floor_ratio"] = r["kpt_floor_s"] / r["kpt_cat_s"]
@@ -722,6 +725,8 @@ def print_report(
                 f"; kpt+fn {r['kpt_fn_cpu_s']:.2f} s, kpt+cat {r['kpt_cat_cpu_s']:.2f} s, "
                 f"ratio {r['kpt_ratio_cpu']:.2f}"
             )
+            if "kpt_ratio_cpu_least" in r:
+                line += f" (1 + fn/kpt+cat: {r['kpt_ratio_cpu_least']:.3f})"
         print(line)
     print()
     print(

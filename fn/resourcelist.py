@@ -25,7 +25,7 @@ INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.i
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
 
-_NO_SITES: list = []  # never changed: an item's sites are replaced, not added to
+_NO_SITES: tuple = ()  # what most items have: one shared, and nothing can be added to it
 
 
 class Item:
@@ -50,7 +50,7 @@ class Item:
         self.origin: tuple[str, int] | None = None    # its file (plain manifests)
         self.local_config = False
         self.generated = False                              # a Secret this function made
-        self.sites: list[locate.Site] = _NO_SITES  # (most items have none: one shared)
+        self.sites: list[locate.Site] | tuple = _NO_SITES
         self.problem: Problem | None = None
         self.notes: list[Problem] | None = None  # warnings found while locating images
         self.intents: list | None = None  # what its edits mean (fn.intents)
