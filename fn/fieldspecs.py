@@ -55,6 +55,10 @@ POD_SPECS: tuple[tuple[str, str, str], ...] = (
 POD_SPEC_IMAGES = ("containers[]/image", "initContainers[]/image",
                    "ephemeralContainers[]/image", "volumes[]/image/reference")
 POD_SPEC_PULL_SECRETS = "imagePullSecrets"
+# What else of a container may name an image its program pulls (an operator's
+# ``--config-reloader-image=...``, OLM's ``RELATED_IMAGE_*``): read to be reported
+# (fn.uncovered), never rewritten.
+CONTAINER_MENTIONS: dict = {"args": ALL, "command": ALL, "env": {"[]": {"name": ALL, "value": ALL}}}
 # A mapping with this list, whose entries have an image, is taken for a PodSpec when a
 # kind has no row (Argo Rollout, Knative Service, KEDA ScaledJob, ...).
 POD_SPEC_MARK = "containers"
@@ -118,6 +122,8 @@ def _policy(specs: list[FieldSpec]) -> dict:
                 child = child.setdefault("[]", {"name": ALL})
             node = child
         node[leaf.removesuffix("[]")] = ALL
+        if leaf == "image" and parents and is_list(parents[-1]):  # a container's
+            node.update(CONTAINER_MENTIONS)
     return root
 
 

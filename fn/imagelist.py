@@ -26,11 +26,11 @@ def is_list(text: str) -> bool:
 
 
 def lines(p: Plan, before: str = "") -> str:
-    return merge("\n".join(f"{_source(u)} {u.new}" for u in p.uses if u.new is not None),
-                 before)
+    moved = [*(u for u in p.uses if u.new is not None), *(s for _, s in p.named())]
+    return merge("\n".join(f"{_source(m)} {m.new}" for m in moved), before)
 
 
-def _source(use: Use) -> str:
+def _source(use: Use) -> str:  # (or a word a container names, fn.uncovered.Suspect)
     ref = use.ref
     if ref is not None and ref.tag and ref.digest:
         return f"{ref.name}@{ref.digest}"

@@ -144,7 +144,8 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
         p.consumed.append(kots_license)
     p.results += notes
     refs = plan.candidates(p)
-    refs += uncovered.candidates(p.suspects, target)
+    refs += uncovered.candidates(
+        p.suspects, target, s if isinstance(target, targets.ProxyTarget) else None)
     verdicts: dict = {}
     why = f"localRegistry is {target.where}"
     if isinstance(target, targets.ProxyTarget):

@@ -44,9 +44,14 @@ class Plan:
         self.sites: list[tuple[Item, Site]] = []
         self.results: list[Result] = []
         self.unseen: list[Problem] = []  # what looks like images but was not read
-        self.suspects: list[tuple[Item, object]] = []  # fn.uncovered: fields no row covers
+        self.suspects: list[tuple[Item, object]] = []  # fn.uncovered: fields no row covers,
+        #                                                 images containers name
         self.consumed: list[Item] = []  # more license items to mark local-config (fn.kots)
         self.note = ""  # added to the summary (fn.patterncount: matches per pattern)
+
+    def named(self) -> list[tuple[Item, object]]:
+        """Images containers name in args, command or env that are to be rewritten."""
+        return [(i, s) for i, s in self.suspects if getattr(s, "new", None) is not None]
 
     def unseen_results(self, severity: str) -> list[Result]:
         """Uncovered image fields: warnings when mutating, errors when validating."""

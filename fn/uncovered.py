@@ -11,32 +11,59 @@ private by the rules in force is reported: a warning naming the field and the
 Only custom resources are searched: they are read whole. Built-in kinds are read along
 their rows only (``fn.locate.policy_for``), so nothing else of them is searched (their
 annotations, ConfigMap and Secret payloads, CRD schemas are never read as images).
+
+A container (any mapping with an ``image``, in every kind) may also *name* an image its
+program pulls: an operator's ``--config-reloader-image=quay.io/...`` argument, OLM's
+``RELATED_IMAGE_*`` variables. Each word of its ``args``, ``command`` and ``env`` values
+that is a reference with a registry host and a tag or digest (``host/path:tag``) is a
+suspect too. A private one is rewritten in place like an image field (``fn.mutate``; an
+error in validate), or reported when it cannot be. Such words are never probed.
 """
 
 from __future__ import annotations
 
-from fn.classify import Verdict
+import re
+
+from fn.classify import Verdict, by_rules
 from fn.crdrows import NOT_IMAGES
 from fn.fieldspecs import group_of, is_k8s_group
+from fn.imageref import is_domain
 from fn.locate import Site
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence
 from fn.problems import InvalidReference, Problem
-from fn.results import WARNING
+from fn.results import WARNING, Result
 
 MAX_DEPTH = 100
 SKIP_KEYS = frozenset({"metadata", "status"})
+FIELD, SPLIT, NAMED = "field", "split", "named"  # a suspect's form
+NAMING_LISTS = ("args", "command")  # a container's lists of words (and env[].value)
+_WORD = re.compile(r"[^\s=,;'\"]+")  # "--image=quay.io/a/b:1,x" -> ..., "quay.io/a/b:1", ...
 
 
 class Suspect:
-    __slots__ = ("group", "kind", "path", "ref", "split", "value")
+    __slots__ = ("form", "group", "kind", "new", "node", "path", "ref", "span", "value", "why")
 
-    def __init__(self, group: str, kind: str, path: str, value: str, split: bool) -> None:
+    def __init__(self, group: str, kind: str, path: str, value: str, form: str,
+                 node: Scalar | None = None, span: tuple[int, int] = (0, 0)) -> None:
         self.group = group
         self.kind = kind
-        self.path = path      # "spec.foo[0].image"
-        self.value = value    # the image reference (a mapping's parts joined)
-        self.split = split    # a {registry, repository, tag} mapping
+        self.path = path      # "spec.foo[0].image", "spec.containers[0].args[2]"
+        self.value = value    # the image reference (a mapping's parts joined; a word)
+        self.form = form      # FIELD; SPLIT: a {registry, repository, tag} mapping; NAMED
+        self.node = node      # NAMED: the scalar the word is in, at ``span`` of its value
+        self.span = span
         self.ref = None
+        self.new: str | None = None  # NAMED: the word it becomes (fn.mutate), and why
+        self.why = ""
+
+    def result(self, item, message: str, severity: str, rule: str = "") -> Result:
+        """A result on a NAMED word: its scalar's path, the word and what it becomes."""
+        r = Result(f"{message} ({self.why}); named in a container's {_named_in(self.path)}",
+                   severity, item.ref(), {"path": self.path, "currentValue": self.value,
+                                          "proposedValue": self.new}, item.file())
+        r.rule = rule
+        r.offset = (item.editor.text, self.node.start)  # type: ignore[union-attr]
+        return r
 
     def entry(self) -> str:
         """The imageFields entry that would cover it (kustomize field-spec form)."""
@@ -50,13 +77,15 @@ def _template(part: str) -> str:
 
 
 def find(root: Mapping, api_version: str, kind: str, sites: list[Site]) -> list[Suspect]:
-    """The suspects of one resource (custom resources only)."""
+    """The suspects of one resource: in a custom resource, image fields no row covers;
+    in any resource with image fields, the images its containers name."""
     group = group_of(api_version)
-    if is_k8s_group(group):
-        return []
+    fields = not is_k8s_group(group)
+    if not fields and not sites:
+        return []  # a built-in kind without image fields has no container
     covered = {id(f.node) for site in sites for f in site.images}
     skip = NOT_IMAGES.get((group, kind), set())
-    walk = _Walk((group, kind), covered, skip)
+    walk = _Walk((group, kind), covered, skip, fields)
     for key, value in root.items():
         if key.value not in SKIP_KEYS and key.value not in ("apiVersion", "kind"):
             walk.node(value, str(key.value), 1)
@@ -68,11 +97,12 @@ class _Walk:
     collection visited: an alias is walked once, so a "billion laughs" document stays
     linear), the notImages paths, and the suspects found."""
 
-    def __init__(self, gk: tuple[str, str], covered: set[int], skip: set[tuple[str, ...]]
-                 ) -> None:
+    def __init__(self, gk: tuple[str, str], covered: set[int], skip: set[tuple[str, ...]],
+                 fields: bool = True) -> None:
         self.gk = gk
         self.covered = covered
         self.skip = skip
+        self.fields = fields  # False: a built-in kind, read along its rows (names only)
         self.out: list[Suspect] = []
 
     def node(self, node: Node, path: str, depth: int) -> None:
@@ -84,13 +114,15 @@ class _Walk:
                 self.node(entry, f"{path}[{i}]", depth + 1)
         elif isinstance(node, Mapping):
             self.covered.add(id(node))
-            split = _split_image(node)
+            split = _split_image(node) if self.fields else None
             if split is None:
                 self.mapping(node, path, depth)
             elif _template_tuple(path) not in self.skip:
-                self.out.append(Suspect(*self.gk, path, split, True))
+                self.out.append(Suspect(*self.gk, path, split, SPLIT))
 
     def mapping(self, node: Mapping, path: str, depth: int) -> None:
+        if isinstance(node.get("image"), Scalar):
+            self.named(node, path)
         for key, value in node.items():
             if key.value == "<<" and not key.style:  # merged in: read as if written here
                 for merged in node.merged():
@@ -100,9 +132,24 @@ class _Walk:
             if not (_image_key(key.value) and isinstance(value, Scalar) and value.tag == STR):
                 self.node(value, where, depth + 1)
             elif value.value and id(value) not in self.covered and (
-                    _template_tuple(where) not in self.skip):
+                    _template_tuple(where) not in self.skip) and self.fields:
                 self.covered.add(id(value))  # an alias of it is the same field, once
-                self.out.append(Suspect(*self.gk, where, value.value, False))
+                self.out.append(Suspect(*self.gk, where, value.value, FIELD))
+
+    def named(self, container: Mapping, path: str) -> None:
+        """The images a container's args, command and env values name."""
+        values = [(f"{path}.{key}[{i}]", word) for key in NAMING_LISTS
+                  if isinstance(words := container.get(key), Sequence)
+                  for i, word in enumerate(words.entries)]
+        env = container.get("env")
+        if isinstance(env, Sequence):
+            values += [(f"{path}.env[{i}].value", e.get("value"))
+                       for i, e in enumerate(env.entries) if isinstance(e, Mapping)]
+        for where, value in values:
+            if isinstance(value, Scalar) and value.tag == STR:
+                self.out += [Suspect(*self.gk, where, m[0], NAMED, value, m.span())
+                             for m in _WORD.finditer(value.value)
+                             if (host := m[0].partition("/"))[1] and is_domain(host[0])]
 
 
 def _template_tuple(path: str) -> tuple[str, ...]:
@@ -125,17 +172,27 @@ def _split_image(node: Mapping) -> str | None:
     return f"{host}/{repository.value}:{tag.value}" if host else f"{repository.value}:{tag.value}"
 
 
-def candidates(suspects: list, target) -> list:
-    """The parsed references of the suspects that need a verdict."""
+def candidates(suspects: list, target, rules: object = None) -> list:
+    """The parsed references of the suspects that need a verdict. A word a container
+    names counts only with a tag or digest (else it is more likely a URL or a path), and
+    is never probed: with ``rules`` (the settings, when verdicts may come from probes),
+    only a word the rules decide is kept."""
     refs = []
     for _item, suspect in suspects:
-        if target.settle(suspect.value) is not None:
+        settled = target.settle(suspect.value)
+        if settled is not None:
+            if suspect.form == NAMED:  # on an earlier proxy path: moved like an image field
+                suspect.new, suspect.why = settled
             continue
         try:
-            suspect.ref = target.parse(suspect.value)
+            ref = target.parse(suspect.value)
         except InvalidReference:
             continue
-        refs.append(suspect.ref)
+        if suspect.form == NAMED and (not (ref.tag or ref.digest) or (
+                rules is not None and by_rules(ref, rules) is None)):  # type: ignore[arg-type]
+            continue
+        suspect.ref = ref
+        refs.append(ref)
     return refs
 
 
@@ -148,12 +205,25 @@ def report(suspects: list, verdicts: dict, target, why: str = "") -> list[Proble
         verdict: Verdict = verdicts.get(suspect.ref) or Verdict(True, why)
         if not verdict.private:
             continue
-        if suspect.split:
-            how = ("it is a {registry, repository, tag} mapping, which imageFields cannot "
-                   "rewrite: set it to the proxy path by hand")
+        if suspect.form == NAMED:
+            try:  # rewritten by fn.mutate (an error in validate)
+                suspect.new, suspect.why = target.rewrite(suspect.ref, verdict), verdict.why
+                continue
+            except Problem as exc:  # no proxy path for it (a registry port)
+                message = (f"image {suspect.value} named in a container's "
+                           f"{_named_in(suspect.path)}: {exc.message}")
         else:
-            how = f"to rewrite it, add {suspect.entry()}"
-        out.append(Problem(f"private image {suspect.value} ({verdict.why}) in a field no "
-                           f"location covers: left as is; {how}", severity=WARNING,
-                           field=suspect.path, resource=item.ref(), file=item.file()))
+            how = ("it is a {registry, repository, tag} mapping, which imageFields cannot "
+                   "rewrite: set it to the proxy path by hand" if suspect.form == SPLIT else
+                   f"to rewrite it, add {suspect.entry()}")
+            message = (f"private image {suspect.value} ({verdict.why}) in a field no location "
+                       f"covers: left as is; {how}")
+        out.append(Problem(message, severity=WARNING, field=suspect.path,
+                           resource=item.ref(), file=item.file()))
     return out
+
+
+def _named_in(path: str) -> str:
+    """"args", "command" or "env", from the path of a NAMED suspect."""
+    last = path.rsplit(".", 1)[-1]
+    return "env" if last == "value" else last.split("[", 1)[0]

@@ -17,6 +17,8 @@ def validate(p: Plan, items: list[Item], s: Settings) -> list[Result]:
     target = p.target
     out += [use.result(f"{target.problem} ({use.why})", ERROR, "image-not-on-target")
             for use in p.uses if use.new is not None]
+    out += [named.result(item, target.problem, ERROR, "image-not-on-target")
+            for item, named in p.named()]
     ps = target.pull_secret
     namespaces = secret_namespaces(p, s.namespaces)
     for item, site in p.sites:

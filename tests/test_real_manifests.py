@@ -172,13 +172,17 @@ def test_validate_fails_on_input_and_passes_on_kpt_output(kpt, fn_env, tmp_path)
     failed = _validate([str(config), str(pkg)], fn_env)
     assert failed.returncode == 1
     for expected in ("Prometheus/monitoring/k8s spec.image", "Kafka/", "Agent/",
-                     "PodSpec lacks the pull secret"):
+                     "PodSpec lacks the pull secret",
+                     # the operator pulls the reloader it names in its args
+                     "containers[0].args[1] | quay.io/prometheus-operator/prometheus-config-"):
         assert expected in failed.stdout, expected
     run([kpt, "fn", "eval", str(pkg), "--exec", "replicated-proxy-fn", "--fn-config",
          str(config)], fn_env)
     passed = _validate([str(config), str(pkg)], fn_env)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert " 0 problems" in passed.stdout
+    operator = (pkg / "kube-prometheus/prometheusOperator-deployment.yaml").read_text()
+    assert f"--prometheus-config-reloader={PROXY}quay.io/prometheus-operator/" in operator
 
 
 @pytest.mark.parametrize("part", ["kube-prometheus", "rest"])
