@@ -24,6 +24,7 @@ from fn.linebreaks import other_breaks
 from fn.nodes import Node, Skipped, to_python
 from fn.problems import Problem
 from fn.textedit import Editor
+from fn.uncovered import NAMED
 from fn.yamlc import yaml
 from fn.yamlread import ALL, plain, read
 
@@ -262,8 +263,10 @@ def stream(source, run, out: str) -> None:
 
 
 def _fields(item) -> tuple[tuple, dict[str, str], dict[str, list[str] | None]]:
-    """What the function reads of a workload: identity, image values, pull-secret names."""
+    """What the function reads of a workload: identity, image values (and the values that
+    name images, fn.uncovered), pull-secret names."""
     images = {f.path: f.node.value for site in item.sites for f in site.images}
+    images.update((s.path, s.node.value) for s in item.suspects or () if s.form == NAMED)
     names = {site.path: site.names() for site in item.sites}
     return (item.api_version, item.kind, item.name, item.namespace), images, names
 

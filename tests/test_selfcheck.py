@@ -228,3 +228,22 @@ def test_results_written_other_than_meant_are_stopped(monkeypatch, earlier, faul
     _assert_stopped(text, *_run(text))
     assert calls[0] == ("append" if earlier else "add")
     assert wholes == [1], "the item-by-item check let the results pass"
+
+
+def test_the_slow_path_case_reads_back_item_by_item(monkeypatch):
+    """tests/cases/named-image-rewrite-reads-back-on-the-slow-path is read back by
+    ``_reread`` (CR line breaks and a key PyYAML cannot build), where the values that name
+    images must be compared too: before, its rewrite was taken for a fault."""
+    case = ROOT / "tests/cases/named-image-rewrite-reads-back-on-the-slow-path/input.yaml"
+    rereads = []
+    reread = selfcheck._reread
+
+    def counted(*args):
+        rereads.append(1)
+        return reread(*args)
+
+    monkeypatch.setattr(selfcheck, "_reread", counted)
+    code, stdout, messages = _run(case.read_bytes().decode())
+    assert rereads == [1]
+    assert code == 0, messages
+    assert "proxy/acme/quay.io/acme/reloader:1" in stdout
