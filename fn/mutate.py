@@ -6,7 +6,7 @@ the writer appends. Nothing here reads or writes files.
 
 from __future__ import annotations
 
-from fn import imagelist, retarget, secretforms
+from fn import imagelist, named, retarget, secretforms
 from fn.config import Settings
 from fn.intents import intend
 from fn.locate import Site
@@ -37,7 +37,7 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     results = p.results + p.unseen_results(WARNING) + unserved(p)
     edited: set[int] = set()
     _rewrite_images(p, s, results, edited)
-    _rewrite_named(p, results, edited)
+    named.rewrite(p.named(), p.target.verb, results, edited)
     ps = p.target.pull_secret
     stale = (retarget.stale_secrets(items, secretforms.names(s, ps.name))
              if ps and ps.payload is not None else [])
@@ -85,24 +85,6 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) ->
     if listed > limit:
         results.append(Result(f"{listed - limit} more image references changed (not listed: "
                               f"maxInfoResults is {limit}; 0 lists all)", INFO))
-
-
-def _rewrite_named(p: Plan, results: list[Result], edited: set) -> None:
-    """Images a container names in its args, command or env (``fn.uncovered``): each word
-    replaced in its scalar, the scalar written once."""
-    scalars: dict[int, tuple[Item, list]] = {}
-    for item, suspect in p.named():
-        scalars.setdefault(id(suspect.node), (item, []))[1].append(suspect)
-    for key, (item, words) in scalars.items():
-        if key in edited:  # the same scalar (an alias) reached again
-            continue
-        edited.add(key)
-        value = words[0].node.value
-        for word in sorted(words, key=lambda w: w.span, reverse=True):
-            value = value[:word.span[0]] + word.new + value[word.span[1]:]
-        intend(item, "set", words[0].path, value)
-        item.editor.set_scalar(words[0].node, value)
-        results += [w.result(item, p.target.verb, INFO) for w in words]
 
 
 def _add_pull_secrets(p: Plan, ps: PullSecret | None, edited: set[int]) -> int:
@@ -187,11 +169,11 @@ def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int,
     changed = rewritten(p)
     secret_note = (f"pull secret {ps.name} added to {added} of {count(len(p.sites), 'PodSpecs')}"
                    if ps else "no pull secret (none configured)")
-    named = len(p.named())
+    words = len(p.named())
     return Result(
         f"{len(changed)} of {count(len(p.uses), 'image references')} rewritten to use "
         f"{p.target.where} "
         f"({len({u.value for u in changed})} distinct, in "
         f"{count(len({id(u.item) for u in changed}), 'resources')})"
-        f"{f' and {named} named in container args or env' if named else ''}; {secret_note}; "
+        f"{f' and {words} named in container args or env' if words else ''}; {secret_note}; "
         f"{count(new, noun)} added, {dropped} removed{p.note}", INFO)

@@ -20,6 +20,7 @@ from fn import (
     crdrows,
     kots,
     license,
+    named,
     patterncount,
     plan,
     secrecy,
@@ -144,8 +145,8 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
         p.consumed.append(kots_license)
     p.results += notes
     refs = plan.candidates(p)
-    refs += uncovered.candidates(
-        p.suspects, target, s if isinstance(target, targets.ProxyTarget) else None)
+    known = frozenset(refs)  # the image fields' references (fn.named)
+    refs += uncovered.candidates(p.suspects, target)
     verdicts: dict = {}
     why = f"localRegistry is {target.where}"
     if isinstance(target, targets.ProxyTarget):
@@ -154,6 +155,10 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
         why = ""
     plan.decide(p, verdicts, why)
     p.unseen += uncovered.report(p.suspects, verdicts, target, why)
+    problems, infos = named.decide(p.suspects, verdicts, target, why, s if isinstance(
+        target, targets.ProxyTarget) else None, known)
+    p.unseen += problems
+    p.results += infos
     if isinstance(target, targets.ProxyTarget):
         patterncount.account(p, s)
     return p, s

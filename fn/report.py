@@ -87,6 +87,7 @@ def explain(run: Run, fmt: str, out: TextIO) -> None:
         return
     target = run.plan.target  # type: ignore[union-attr]
     through = sum(u.new is not None or u.on_target for u in run.plan.uses)  # type: ignore
+    through += len(run.plan.named())  # type: ignore[union-attr]
     if fmt == "markdown":
         out.write(_markdown(rows, through, target.where))
         return

@@ -12,58 +12,52 @@ Only custom resources are searched: they are read whole. Built-in kinds are read
 their rows only (``fn.locate.policy_for``), so nothing else of them is searched (their
 annotations, ConfigMap and Secret payloads, CRD schemas are never read as images).
 
-A container (any mapping with an ``image``, in every kind) may also *name* an image its
-program pulls: an operator's ``--config-reloader-image=quay.io/...`` argument, OLM's
-``RELATED_IMAGE_*`` variables. Each word of its ``args``, ``command`` and ``env`` values
-that is a reference with a registry host and a tag or digest (``host/path:tag``) is a
-suspect too. A private one is rewritten in place like an image field (``fn.mutate``; an
-error in validate), or reported when it cannot be. Such words are never probed.
+A container (any mapping with an ``image``, in every kind) may also *name* images its
+program pulls, in its ``args``, ``command`` and ``env`` values: each word that is a
+reference with a registry host and a tag or digest is a NAMED suspect, decided and
+rewritten by ``fn.named``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from fn.classify import Verdict, by_rules
+from fn.classify import Verdict
 from fn.crdrows import NOT_IMAGES
 from fn.fieldspecs import group_of, is_k8s_group
 from fn.imageref import is_domain
+from fn.intents import path_of
 from fn.locate import Site
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence
 from fn.problems import InvalidReference, Problem
-from fn.results import WARNING, Result
+from fn.results import WARNING
 
 MAX_DEPTH = 100
 SKIP_KEYS = frozenset({"metadata", "status"})
 FIELD, SPLIT, NAMED = "field", "split", "named"  # a suspect's form
-NAMING_LISTS = ("args", "command")  # a container's lists of words (and env[].value)
-_WORD = re.compile(r"[^\s=,;'\"]+")  # "--image=quay.io/a/b:1,x" -> ..., "quay.io/a/b:1", ...
+NAMING_LISTS = ("args", "command", "env")  # a container's words (env: its values)
+_WORD = re.compile(r"[^\s=,;|'\"()\[\]{}]+")  # "--image=quay.io/a/b:1,x" -> "quay.io/a/b:1"
 
 
 class Suspect:
-    __slots__ = ("form", "group", "kind", "new", "node", "path", "ref", "span", "value", "why")
+    __slots__ = ("aliased", "form", "group", "kind", "new", "node", "path", "ref", "span",
+                 "value", "why")
 
     def __init__(self, group: str, kind: str, path: str, value: str, form: str,
-                 node: Scalar | None = None, span: tuple[int, int] = (0, 0)) -> None:
+                 node: Scalar | None = None, span: tuple[int, int] = (0, 0),
+                 aliased: bool = False) -> None:
         self.group = group
         self.kind = kind
         self.path = path      # "spec.foo[0].image", "spec.containers[0].args[2]"
         self.value = value    # the image reference (a mapping's parts joined; a word)
         self.form = form      # FIELD; SPLIT: a {registry, repository, tag} mapping; NAMED
-        self.node = node      # NAMED: the scalar the word is in, at ``span`` of its value
+        self.node = node      # NAMED: the scalar the word is in, at ``span`` of its value,
         self.span = span
+        self.aliased = aliased  # which stands elsewhere (a YAML alias, a "<<" merge key)
         self.ref = None
-        self.new: str | None = None  # NAMED: the word it becomes (fn.mutate), and why
+        self.new: str | None = None  # NAMED: the word it becomes (fn.named), and why
         self.why = ""
-
-    def result(self, item, message: str, severity: str, rule: str = "") -> Result:
-        """A result on a NAMED word: its scalar's path, the word and what it becomes."""
-        r = Result(f"{message} ({self.why}); named in a container's {_named_in(self.path)}",
-                   severity, item.ref(), {"path": self.path, "currentValue": self.value,
-                                          "proposedValue": self.new}, item.file())
-        r.rule = rule
-        r.offset = (item.editor.text, self.node.start)  # type: ignore[union-attr]
-        return r
 
     def entry(self) -> str:
         """The imageFields entry that would cover it (kustomize field-spec form)."""
@@ -86,6 +80,10 @@ def find(root: Mapping, api_version: str, kind: str, sites: list[Site]) -> list[
     covered = {id(f.node) for site in sites for f in site.images}
     skip = NOT_IMAGES.get((group, kind), set())
     walk = _Walk((group, kind), covered, skip, fields)
+    if not fields:  # a built-in kind: its containers are where its image fields are
+        for container, path in _holders(root, sites):
+            walk.named(container, path)
+        return walk.out
     for key, value in root.items():
         if key.value not in SKIP_KEYS and key.value not in ("apiVersion", "kind"):
             walk.node(value, str(key.value), 1)
@@ -114,6 +112,8 @@ class _Walk:
                 self.node(entry, f"{path}[{i}]", depth + 1)
         elif isinstance(node, Mapping):
             self.covered.add(id(node))
+            if isinstance(node.get("image"), (Scalar, Mapping)):
+                self.named(node, path)
             split = _split_image(node) if self.fields else None
             if split is None:
                 self.mapping(node, path, depth)
@@ -121,8 +121,6 @@ class _Walk:
                 self.out.append(Suspect(*self.gk, path, split, SPLIT))
 
     def mapping(self, node: Mapping, path: str, depth: int) -> None:
-        if isinstance(node.get("image"), Scalar):
-            self.named(node, path)
         for key, value in node.items():
             if key.value == "<<" and not key.style:  # merged in: read as if written here
                 for merged in node.merged():
@@ -137,19 +135,51 @@ class _Walk:
                 self.out.append(Suspect(*self.gk, where, value.value, FIELD))
 
     def named(self, container: Mapping, path: str) -> None:
-        """The images a container's args, command and env values name."""
-        values = [(f"{path}.{key}[{i}]", word) for key in NAMING_LISTS
-                  if isinstance(words := container.get(key), Sequence)
-                  for i, word in enumerate(words.entries)]
-        env = container.get("env")
-        if isinstance(env, Sequence):
-            values += [(f"{path}.env[{i}].value", e.get("value"))
-                       for i, e in enumerate(env.entries) if isinstance(e, Mapping)]
-        for where, value in values:
+        """The words of a container's args, command and env values that may be images."""
+        for where, value, aliased in _values(container, path):
             if isinstance(value, Scalar) and value.tag == STR:
-                self.out += [Suspect(*self.gk, where, m[0], NAMED, value, m.span())
+                self.out += [Suspect(*self.gk, where, m[0], NAMED, value, m.span(), aliased)
                              for m in _WORD.finditer(value.value)
                              if (host := m[0].partition("/"))[1] and is_domain(host[0])]
+
+
+def _holders(root: Mapping, sites: list[Site]) -> Iterator[tuple[Mapping, str]]:
+    """Each mapping that holds an image field (a container), once, with its path."""
+    seen: set[int] = set()
+    for field in (f for site in sites for f in site.images):
+        path = field.path.rsplit(".", 1)[0]
+        node: Node | None = field.merged_in or root
+        for step in () if field.merged_in else path_of(path):
+            node = (node.get(step) if isinstance(node, Mapping) and isinstance(step, str) else
+                    node.entries[step] if isinstance(node, Sequence) and isinstance(step, int)
+                    and step < len(node.entries) else None)
+        if isinstance(node, Mapping) and id(node) not in seen:
+            seen.add(id(node))
+            yield node, path
+
+
+def _values(container: Mapping, path: str) -> Iterator[tuple[str, Node | None, bool]]:
+    """(path, value, whether it stands elsewhere) of each args/command entry and env value.
+    An alias's node is its anchor's, which comes before it: a value that starts before its
+    key ends, or an entry before the one it follows, stands elsewhere."""
+    for key in NAMING_LISTS:
+        k, seq = container.pair(key)
+        if isinstance(seq, Sequence):
+            moved = k is None or seq.start < k.end
+            for i, (entry, elsewhere) in enumerate(_entries(seq)):
+                if key != "env":
+                    yield f"{path}.{key}[{i}]", entry, moved or elsewhere
+                elif isinstance(entry, Mapping):
+                    vk, value = entry.pair("value")
+                    yield f"{path}.env[{i}].value", value, moved or elsewhere or vk is None or (
+                        value is not None and value.start < vk.end)
+
+
+def _entries(seq: Sequence) -> Iterator[tuple[Node, bool]]:
+    at = seq.start
+    for entry in seq.entries:
+        yield entry, entry.start < at
+        at = max(at, entry.end)
 
 
 def _template_tuple(path: str) -> tuple[str, ...]:
@@ -172,24 +202,19 @@ def _split_image(node: Mapping) -> str | None:
     return f"{host}/{repository.value}:{tag.value}" if host else f"{repository.value}:{tag.value}"
 
 
-def candidates(suspects: list, target, rules: object = None) -> list:
-    """The parsed references of the suspects that need a verdict. A word a container
-    names counts only with a tag or digest (else it is more likely a URL or a path), and
-    is never probed: with ``rules`` (the settings, when verdicts may come from probes),
-    only a word the rules decide is kept."""
+def candidates(suspects: list, target) -> list:
+    """The parsed references of the suspects that need a verdict (a NAMED word is parsed
+    only, when it has a tag or digest: ``fn.named`` decides it, never by a probe)."""
     refs = []
     for _item, suspect in suspects:
-        settled = target.settle(suspect.value)
-        if settled is not None:
-            if suspect.form == NAMED:  # on an earlier proxy path: moved like an image field
-                suspect.new, suspect.why = settled
+        if suspect.form != NAMED and target.settle(suspect.value) is not None:
             continue
         try:
             ref = target.parse(suspect.value)
         except InvalidReference:
             continue
-        if suspect.form == NAMED and (not (ref.tag or ref.digest) or (
-                rules is not None and by_rules(ref, rules) is None)):  # type: ignore[arg-type]
+        if suspect.form == NAMED:
+            suspect.ref = ref if ref.tag or ref.digest else None
             continue
         suspect.ref = ref
         refs.append(ref)
@@ -200,30 +225,16 @@ def report(suspects: list, verdicts: dict, target, why: str = "") -> list[Proble
     """A problem (a warning; validate makes it an error) for each private suspect."""
     out = []
     for item, suspect in suspects:
-        if suspect.ref is None:
+        if suspect.ref is None or suspect.form == NAMED:  # (NAMED: fn.named)
             continue
         verdict: Verdict = verdicts.get(suspect.ref) or Verdict(True, why)
         if not verdict.private:
             continue
-        if suspect.form == NAMED:
-            try:  # rewritten by fn.mutate (an error in validate)
-                suspect.new, suspect.why = target.rewrite(suspect.ref, verdict), verdict.why
-                continue
-            except Problem as exc:  # no proxy path for it (a registry port)
-                message = (f"image {suspect.value} named in a container's "
-                           f"{_named_in(suspect.path)}: {exc.message}")
-        else:
-            how = ("it is a {registry, repository, tag} mapping, which imageFields cannot "
-                   "rewrite: set it to the proxy path by hand" if suspect.form == SPLIT else
-                   f"to rewrite it, add {suspect.entry()}")
-            message = (f"private image {suspect.value} ({verdict.why}) in a field no location "
-                       f"covers: left as is; {how}")
-        out.append(Problem(message, severity=WARNING, field=suspect.path,
-                           resource=item.ref(), file=item.file()))
+        how = ("it is a {registry, repository, tag} mapping, which imageFields cannot "
+               "rewrite: set it to the proxy path by hand" if suspect.form == SPLIT else
+               f"to rewrite it, add {suspect.entry()}")
+        out.append(Problem(f"private image {suspect.value} ({verdict.why}) in a field no "
+                           f"location covers: left as is; {how}", severity=WARNING,
+                           field=suspect.path, resource=item.ref(), file=item.file()))
     return out
 
-
-def _named_in(path: str) -> str:
-    """"args", "command" or "env", from the path of a NAMED suspect."""
-    last = path.rsplit(".", 1)[-1]
-    return "env" if last == "value" else last.split("[", 1)[0]

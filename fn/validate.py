@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fn import secret, secretchecks, secretforms
+from fn import named, secret, secretchecks, secretforms
 from fn.config import Settings
 from fn.plan import Plan, errors, secret_namespaces, unserved
 from fn.problems import Problem
@@ -17,8 +17,8 @@ def validate(p: Plan, items: list[Item], s: Settings) -> list[Result]:
     target = p.target
     out += [use.result(f"{target.problem} ({use.why})", ERROR, "image-not-on-target")
             for use in p.uses if use.new is not None]
-    out += [named.result(item, target.problem, ERROR, "image-not-on-target")
-            for item, named in p.named()]
+    out += [named.result(item, word, target.problem, ERROR, "image-not-on-target")
+            for item, word in p.named()]
     ps = target.pull_secret
     namespaces = secret_namespaces(p, s.namespaces)
     for item, site in p.sites:
@@ -97,4 +97,9 @@ def explain(p: Plan) -> list[dict]:
         rows.append({"image": use.value, "resource": where, "use": use.field.owner,
                      "decision": verdict, "why": use.why or "not a valid image reference",
                      "newReference": use.new or use.value})
+    for i, word in p.named():  # images containers name, moved with them (fn.named)
+        where = f"{i.kind}/{(i.namespace + '/') if i.namespace else ''}{i.name}"
+        rows.append({"image": word.value, "resource": where,
+                     "use": f"named in {named.named_in(word.path)} {word.path}",
+                     "decision": p.target.moved, "why": word.why, "newReference": word.new})
     return rows
