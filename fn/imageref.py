@@ -15,6 +15,7 @@ address or an uppercase letter, none of which a path component may hold.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections import namedtuple
@@ -34,6 +35,7 @@ _NAME = rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*"
 # re.ASCII: the grammar's \w is [A-Za-z0-9_], not Python's Unicode \w ("nginx:é")
 REFERENCE = re.compile(rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?", re.ASCII)
 DOMAIN = re.compile(_DOMAIN, re.ASCII)
+_PREFIXES: set[str] = set()  # proxy prefixes found valid (fn.imageref.proxiable)
 NAME_MAX = 255
 
 DOCKER_HUB = "docker.io"
@@ -70,6 +72,7 @@ class ImageRef(namedtuple("ImageRef", "written name tag digest domain path")):
         return self.digest or self.tag or "latest"
 
 
+@functools.lru_cache(maxsize=4096)  # a few registries, over and over
 def is_domain(component: str) -> bool:
     """Docker's rule: whether the first component of a name (one with a "/" after it)
     is a registry: ``localhost``, or a host[:port] with a ".", a ":" or an uppercase
@@ -152,8 +155,10 @@ def proxiable(ref: ImageRef, prefix: str | None = None) -> str | None:
 
     The name as written becomes path components, which cannot hold a port
     (``localhost:5000``), an IPv6 address (``[::1]``) or an uppercase letter (``QUAY.IO``)."""
-    if prefix is not None and REFERENCE.fullmatch(prefix) is None:
-        raise ValueError(f"{prefix!r} is not a reference name")
+    if prefix is not None and prefix not in _PREFIXES:  # (one target: checked once)
+        if REFERENCE.fullmatch(prefix) is None:
+            raise ValueError(f"{prefix!r} is not a reference name")
+        _PREFIXES.add(prefix)
     name = f"{prefix or 'a/proxy/a'}/{ref.name}"
     m = REFERENCE.fullmatch(name + ref.suffix)
     if m is not None and m.group(1) == name and len(name) <= NAME_MAX:
