@@ -37,7 +37,7 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     results = p.results + p.unseen_results(WARNING) + unserved(p)
     edited: set[int] = set()
     _rewrite_images(p, s, results, edited)
-    named.rewrite(p.named(), p.target.verb, results, edited)
+    named.rewrite(p.suspects, p.target.verb, results, edited)
     ps = p.target.pull_secret
     stale = (retarget.stale_secrets(items, secretforms.names(s, ps.name))
              if ps and ps.payload is not None else [])

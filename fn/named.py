@@ -7,13 +7,15 @@ registry host and a tag or digest: ``host/path:tag``); here each is decided and 
 
 A word is decided without a probe, which could reach any host a flag names:
 
+- the value of an image field rewritten (``value: *img``, its anchor on the image): it
+  changes with the field;
 - on an earlier proxy path: re-targeted, as an image field would be;
-- by a ``publicImages`` or ``privateImages`` pattern, or, with neither ``proxyAll`` nor
-  ``probe`` set, as matching no pattern (public);
-- else like an image field with the same reference, when there is one;
-- else it is left as is, with an info result saying so: under ``proxyAll``, ``probe`` or a
-  local registry a Kubernetes taint (``node-role.kubernetes.io/control-plane:NoSchedule``)
-  reads as an image too, and rewriting it would break the flag.
+- by a ``publicImages`` or ``privateImages`` pattern;
+- else like an image field of the same repository, when there is one;
+- else, with ``proxyAll``, ``probe`` or a local registry (any reference may be private),
+  it is a warning: a Kubernetes taint (``node-role.kubernetes.io/control-plane:NoSchedule``)
+  reads as an image too, and only a pattern tells them apart; without them, it matches no
+  ``privateImages`` pattern: public.
 
 A private word is rewritten in place (an error in validate), unless its value stands
 elsewhere (a YAML alias, a ``<<`` merge key: changing the anchor would change every field
@@ -24,10 +26,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fn import patterns
+from fn import patterns, retarget
 from fn.classify import Verdict
 from fn.intents import intend
-from fn.problems import Problem
+from fn.problems import InvalidReference, Problem
 from fn.results import INFO, WARNING, Result
 from fn.uncovered import NAMED, Suspect
 
@@ -35,74 +37,105 @@ if TYPE_CHECKING:
     from fn.config import Settings
 
 
-def decide(suspects: list, verdicts: dict, target, why: str, rules: Settings | None = None,
-           known: frozenset = frozenset()) -> tuple[list[Problem], list[Result]]:
-    """Set ``new`` on each word to rewrite; the words left as is: warnings (validate makes
-    them errors) and info results. ``rules``: the settings when patterns decide (the
-    proxy); ``known``: the references of the plan's image fields (``verdicts`` or, without
-    a verdict, ``why``)."""
-    words = [(item, s) for item, s in suspects if s.form == NAMED and s.ref is not None]
-    paths: dict[int, set[str]] = {}
-    for _item, s in words:
-        paths.setdefault(id(s.node), set()).add(s.path)
+def decide(p, verdicts: dict, why: str, rules: Settings, everything: bool) -> list[Problem]:
+    """Set ``new`` on each word to rewrite (``follows`` on one that is an image field's
+    own value, rewritten with it); the words left as is: warnings (validate makes them
+    errors). ``everything``: whether any reference may be private (``proxyAll``, ``probe``,
+    a local registry), so that only a pattern or an image field decides a word; ``why``:
+    an image field's verdict when ``verdicts`` has none."""
+    words = [(item, s) for item, s in p.suspects if s.form == NAMED and s.ref is not None]
+    shared = _shared(words)
+    known = _known(p, verdicts, why)
+    moving = _moving(p.uses)
     problems: list[Problem] = []
-    infos: list[Result] = []
     for item, s in words:
-        settled = target.settle(s.value)
-        if settled is not None:
-            new, s.why = settled
-            if new is None:  # already on the target
-                continue
-        else:
-            verdict = _verdict(s, verdicts, why, rules, known)
-            if verdict is None:
-                infos.append(_left(item, s, "if it is an image, only " + (
-                    "a privateImages or publicImages pattern, or " if rules else "") +
-                    "an image field with the same reference decides such a word"))
-                continue
-            if not verdict.private:
-                continue
-            s.why = verdict.why
-            try:
-                new = target.rewrite(s.ref, verdict)
-            except Problem as exc:  # no proxy path for it (a registry port)
-                problems.append(_warning(item, s, exc.message))
-                continue
-        if s.aliased or len(paths[id(s.node)]) > 1:
+        if id(s.node) in moving:  # "value: *img", the anchor on an image field rewritten
+            s.follows = moving[id(s.node)]
+            continue
+        try:
+            new = _new(s, p.target, rules, known, everything)
+        except Problem as exc:
+            problems.append(_warning(item, s, exc.message))
+            continue
+        if new is not None and (s.aliased or id(s.node) in shared):
             problems.append(_warning(item, s, f"private ({s.why}), but its value stands "
                                      "elsewhere (a YAML alias or merge key) and other fields "
                                      f"may use it: left as is; set it to {new} by hand"))
+        elif new is not None:
+            s.new = new
+    return problems
+
+
+def _shared(words: list) -> set[int]:
+    """The scalars reached at more than one path (of one item or of several): aliases."""
+    paths: dict[int, set[tuple[int, str]]] = {}
+    for item, s in words:
+        paths.setdefault(id(s.node), set()).add((id(item), s.path))
+    return {key for key, found in paths.items() if len(found) > 1}
+
+
+def _moving(uses: list) -> dict[int, str]:
+    """The image fields' scalars rewritten where they stand, and their new values."""
+    return {id(u.field.node): u.new for u in uses if u.new is not None
+            and u.field.alias_at is None and u.field.merged_in is None}
+
+
+def _new(s: Suspect, target, rules: Settings, known: dict, everything: bool) -> str | None:
+    """What the word becomes (None: it stays); Problem when it should move but cannot."""
+    settled = target.settle(s.value)
+    if settled is not None:  # on the target (None), or on an earlier proxy path
+        new, s.why = settled
+        return new
+    verdict = _verdict(s.ref, rules, known, everything)
+    if verdict is None:
+        raise Problem("left as is: under proxyAll, probe or a local registry any reference "
+                      "may be private, and only a pattern tells an image from a word that "
+                      "looks like one: list it in privateImages to move it, or in "
+                      "publicImages to leave it")
+    if not verdict.private:
+        return None
+    s.why = verdict.why
+    return target.rewrite(s.ref, verdict)  # Problem: no proxy path (a registry port)
+
+
+def _known(p, verdicts: dict, why: str) -> dict[tuple[str, str], Verdict]:
+    """The verdict of each repository an image field of the plan names (already on the
+    target: private, as it was moved)."""
+    hosts = getattr(p.target, "hosts", ())
+    out: dict[tuple[str, str], Verdict] = {}
+    for use in p.uses:
+        if use.ref is not None:
+            out[(use.ref.domain, use.ref.path)] = verdicts.get(use.ref) or Verdict(True, why)
             continue
-        s.new = new
-    return problems, infos
+        found = retarget.split(use.value, hosts)
+        try:
+            ref = p.target.parse(found[2]) if found else None
+        except InvalidReference:
+            continue
+        if ref is not None:
+            out.setdefault((ref.domain, ref.path), Verdict(
+                True, "as the image field with the same repository, already on the target"))
+    return out
 
 
-def _verdict(s: Suspect, verdicts: dict, why: str, rules: Settings | None, known: frozenset
-             ) -> Verdict | None:
-    if rules is not None:
-        found = patterns.first_match(rules.public, s.ref)
-        if found is not None:
-            return Verdict(False, f"matches publicImages {found.text!r}")
-        found = patterns.first_match(rules.private, s.ref)
-        if found is not None:
-            return Verdict(True, f"matches privateImages {found.text!r}")
-        if not (rules.proxy_all or rules.probe):
-            return Verdict(False, "matches no privateImages pattern")
-    if s.ref in known:
-        return verdicts.get(s.ref) or Verdict(True, why)
-    return None
+def _verdict(ref, rules: Settings, known: dict, everything: bool) -> Verdict | None:
+    found = patterns.first_match(rules.public, ref)
+    if found is not None:
+        return Verdict(False, f"matches publicImages {found.text!r}")
+    found = patterns.first_match(rules.private, ref)
+    if found is not None:
+        return Verdict(True, f"matches privateImages {found.text!r}")
+    verdict = known.get((ref.domain, ref.path))
+    if verdict is not None or everything:
+        return verdict
+    return Verdict(False, "matches no privateImages pattern")
 
 
 def _warning(item, s: Suspect, what: str) -> Problem:
-    return Problem(f"image {s.value} named in a container's {named_in(s.path)}: {what}",
-                   severity=WARNING, field=s.path, resource=item.ref(), file=item.file())
-
-
-def _left(item, s: Suspect, what: str) -> Result:
-    r = Result(f"{s.value} in a container's {named_in(s.path)} left as is: {what}",
-               INFO, item.ref(), {"path": s.path, "currentValue": s.value}, item.file())
-    r.offset = (item.editor.text, s.node.start)
-    return r
+    found = Problem(f"image {s.value} named in a container's {named_in(s.path)}: {what}",
+                    severity=WARNING, field=s.path, resource=item.ref(), file=item.file())
+    found.offset = (item.editor.text, s.node.start)  # type: ignore[union-attr]
+    return found
 
 
 def result(item, s: Suspect, message: str, severity: str, rule: str = "") -> Result:
@@ -115,21 +148,68 @@ def result(item, s: Suspect, message: str, severity: str, rule: str = "") -> Res
     return r
 
 
-def rewrite(named: list, verb: str, results: list[Result], edited: set) -> None:
-    """Each word replaced in its scalar (the scalar written once), with an info result."""
+def rewrite(suspects: list, verb: str, results: list[Result], edited: set) -> None:
+    """Each word to rewrite replaced in its scalar (the scalar written once), with an info
+    result; a word that is an image field's own value only says so (``fn.intents``)."""
     scalars: dict[int, tuple[object, list[Suspect]]] = {}
-    for item, s in named:
-        scalars.setdefault(id(s.node), (item, []))[1].append(s)
+    for item, s in suspects:
+        if s.form == NAMED and s.follows is not None:
+            intend(item, "set", s.path, s.follows)
+        elif s.form == NAMED and s.new is not None:
+            scalars.setdefault(id(s.node), (item, []))[1].append(s)
     for key, (item, words) in scalars.items():
         if key in edited:
             continue
         edited.add(key)
-        value = words[0].node.value
-        for s in sorted(words, key=lambda w: w.span, reverse=True):
-            value = value[:s.span[0]] + s.new + value[s.span[1]:]
+        node, editor = words[0].node, item.editor  # type: ignore[attr-defined]
+        value = node.value
+        spans = {w.span: w for w in words}  # (each span once, whatever reached it)
+        for span, w in sorted(spans.items(), reverse=True):
+            value = value[:span[0]] + w.new + value[span[1]:]
         intend(item, "set", words[0].path, value)
-        item.editor.set_scalar(words[0].node, value)  # type: ignore[attr-defined]
-        results += [result(item, s, verb, INFO) for s in words]
+        places = _in_place(editor.text, node, list(spans))
+        if places is None:
+            editor.set_scalar(node, value)
+        for (start, end), w in zip(places or (), spans.values(), strict=False):
+            editor.splice(start, end, w.new)
+        results += [result(item, w, verb, INFO) for w in spans.values()]
+
+
+def _in_place(text: str, node, spans: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
+    """Where each span of the scalar's value stands in ``text``, so that a word is replaced
+    there and the scalar keeps its style: a one-line plain or quoted scalar without
+    escapes, or a literal block (``|``) without an indentation indicator. None when the
+    value is not its text so simply (the scalar is then written anew)."""
+    source = text[node.start:node.end]
+    if node.style in ("", "'", '"') and "\n" not in source:
+        quote = len(node.style)
+        if source[quote:len(source) - quote] != node.value:  # '' or \ escapes
+            return None
+        return [(node.start + quote + a, node.start + quote + b) for a, b in spans]
+    header, _, body = source.partition("\n")
+    if node.style != "|" or any(c.isdigit() for c in header):
+        return None
+    starts = _literal_lines(body, node.value, node.start + len(header) + 1)
+    if starts is None:
+        return None
+    value = node.value
+    return [(at, at + b - a) for a, b in spans
+            for at in [starts[value.count("\n", 0, a)] + a - (value.rfind("\n", 0, a) + 1)]]
+
+
+def _literal_lines(body: str, value: str, at: int) -> list[int] | None:
+    """The offset of each value line's first character in a literal block's ``body``
+    (which starts at ``at``), when every line is the block's indentation and the value's
+    line; else None."""
+    lines = body.split("\n")
+    indent = next((len(x) - len(x.lstrip(" ")) for x in lines if x.strip()), 0)
+    starts = []
+    for k, line in enumerate(value.split("\n")):
+        if line and (k >= len(lines) or lines[k].removesuffix("\r") != " " * indent + line):
+            return None
+        starts.append(at + indent)
+        at += len(lines[k]) + 1 if k < len(lines) else 0
+    return starts
 
 
 def named_in(path: str) -> str:

@@ -145,7 +145,6 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
         p.consumed.append(kots_license)
     p.results += notes
     refs = plan.candidates(p)
-    known = frozenset(refs)  # the image fields' references (fn.named)
     refs += uncovered.candidates(p.suspects, target)
     verdicts: dict = {}
     why = f"localRegistry is {target.where}"
@@ -155,10 +154,8 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
         why = ""
     plan.decide(p, verdicts, why)
     p.unseen += uncovered.report(p.suspects, verdicts, target, why)
-    problems, infos = named.decide(p.suspects, verdicts, target, why, s if isinstance(
-        target, targets.ProxyTarget) else None, known)
-    p.unseen += problems
-    p.results += infos
+    p.unseen += named.decide(p, verdicts, why, s, s.proxy_all or s.probe or not isinstance(
+        target, targets.ProxyTarget))
     if isinstance(target, targets.ProxyTarget):
         patterncount.account(p, s)
     return p, s

@@ -25,6 +25,7 @@ class Problem(Exception):
         self.field = field
         self.resource = resource
         self.file = file
+        self.offset: tuple[str, int] | None = None  # (its text, offset): file:line:column
 
     def at(self, resource: dict[str, str] | None, file: dict[str, str | int] | None,
            prefix: str = "") -> Problem:
@@ -36,8 +37,10 @@ class Problem(Exception):
         return self
 
     def result(self) -> Result:
-        return Result(self.message, self.severity, self.resource,
-                      {"path": self.field} if self.field else None, self.file)
+        r = Result(self.message, self.severity, self.resource,
+                   {"path": self.field} if self.field else None, self.file)
+        r.offset = self.offset
+        return r
 
 
 class Problems(Exception):

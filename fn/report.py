@@ -87,23 +87,26 @@ def explain(run: Run, fmt: str, out: TextIO) -> None:
         return
     target = run.plan.target  # type: ignore[union-attr]
     through = sum(u.new is not None or u.on_target for u in run.plan.uses)  # type: ignore
-    through += len(run.plan.named())  # type: ignore[union-attr]
+    words = len(run.plan.named())  # type: ignore[union-attr]
+    line = (f"{through} of {len(rows) - words} image references go through {target.where}"
+            f"{f', and {words} named in container args or env' if words else ''}")
     if fmt == "markdown":
-        out.write(_markdown(rows, through, target.where))
+        out.write(_markdown(rows, line, target.where))
         return
     cells = [(r["decision"], r["image"], f"{r['resource']} ({r['use']})", r["why"],
               r["newReference"] if r["decision"] in MOVED else "") for r in rows]
-    table(("", "IMAGE", "USED BY", "WHY", "BECOMES"), cells,
-          f"{through} of {len(rows)} image references go through {target.where}", out)
+    table(("", "IMAGE", "USED BY", "WHY", "BECOMES"), cells, line, out)
     for w in warnings:
         print(w.line(), file=out)
 
 
-def _markdown(rows: list[dict], through: int, where: str) -> str:
+def _markdown(rows: list[dict], line: str, where: str) -> str:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
-    out = [f"**{through} of {len(rows)} image references** go through `{where}`.", "",
+    head, _, rest = line.partition(" go through ")  # "N of M image references", ...
+    rest = rest.replace(where, f"`{where}`", 1)
+    out = [f"**{head}** go through {rest}.", "",
            "| | Image | Used by | Why | Becomes |", "|---|---|---|---|---|"]
     for r in rows:
         mark = {"proxied": ":lock:", "moved": ":package:",

@@ -114,8 +114,9 @@ class Editor:
     def set_scalar(self, node: Scalar, value: str) -> None:
         new = scalar(value, node.style if node.style in ("'", '"') else "")
         old = self.text[node.start:node.end]
-        if node.style in ("|", ">") and old.endswith("\n"):
-            new += self.source[node.end - 1]
+        if node.style in ("|", ">") and old.endswith("\n"):  # its line break (CR LF too)
+            new += self.source[node.end - 2:node.end] if self.source[
+                node.end - 2:node.end] == "\r\n" else self.source[node.end - 1]
         if node.start == node.end and self.text[node.start - 1:node.start] not in ("", " ", "\t",
                                                                                  "\n"):
             new = " " + new  # "key:" or "-" with no value: "key: new", not "key:new"

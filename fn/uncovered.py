@@ -41,8 +41,8 @@ _WORD = re.compile(r"[^\s=,;|'\"()\[\]{}]+")  # "--image=quay.io/a/b:1,x" -> "qu
 
 
 class Suspect:
-    __slots__ = ("aliased", "form", "group", "kind", "new", "node", "path", "ref", "span",
-                 "value", "why")
+    __slots__ = ("aliased", "follows", "form", "group", "kind", "new", "node", "path", "ref",
+                 "span", "value", "why")
 
     def __init__(self, group: str, kind: str, path: str, value: str, form: str,
                  node: Scalar | None = None, span: tuple[int, int] = (0, 0),
@@ -57,6 +57,7 @@ class Suspect:
         self.aliased = aliased  # which stands elsewhere (a YAML alias, a "<<" merge key)
         self.ref = None
         self.new: str | None = None  # NAMED: the word it becomes (fn.named), and why
+        self.follows: str | None = None  # NAMED: an image field's value, rewritten with it
         self.why = ""
 
     def entry(self) -> str:
