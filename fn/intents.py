@@ -11,6 +11,7 @@ allocates nothing new for the many image edits of a large input).
 
 from __future__ import annotations
 
+import functools
 import re
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -18,8 +19,10 @@ _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 Path = tuple[str | int, ...] | str
 
 
+@functools.lru_cache(maxsize=4096)  # the same few paths in many items
 def path_of(dotted: str) -> Path:
-    """``spec.containers[0].image`` -> ``("spec", "containers", 0, "image")``."""
+    """``spec.containers[0].image`` -> ``("spec", "containers", 0, "image")`` (a tuple,
+    shared by every caller: never changed)."""
     return tuple(int(i) if i else k for k, i in _TOKEN.findall(dotted))
 
 

@@ -137,8 +137,9 @@ class _Walk:
 
     def named(self, container: Mapping, path: str) -> None:
         """The words of a container's args, command and env values that may be images."""
-        for where, value, aliased in _values(container, path):
-            if isinstance(value, Scalar) and value.tag == STR:
+        for key, i, value, aliased in _values(container):
+            if isinstance(value, Scalar) and "/" in value.value and value.tag == STR:
+                where = f"{path}.env[{i}].value" if key == "env" else f"{path}.{key}[{i}]"
                 self.out += [Suspect(*self.gk, where, m[0], NAMED, value, m.span(), aliased)
                              for m in _WORD.finditer(value.value)
                              if (host := m[0].partition("/"))[1] and is_domain(host[0])]
@@ -159,28 +160,28 @@ def _holders(root: Mapping, sites: list[Site]) -> Iterator[tuple[Mapping, str]]:
             yield node, path
 
 
-def _values(container: Mapping, path: str) -> Iterator[tuple[str, Node | None, bool]]:
-    """(path, value, whether it stands elsewhere) of each args/command entry and env value.
-    An alias's node is its anchor's, which comes before it: a value that starts before its
-    key ends, or an entry before the one it follows, stands elsewhere."""
+def _values(container: Mapping) -> list[tuple[str, int, Node | None, bool]]:
+    """(key, index, value, whether it stands elsewhere) of each args/command entry and env
+    value. An alias's node is its anchor's, which comes before it: a value that starts
+    before its key ends, or an entry before the one it follows, stands elsewhere."""
+    out: list[tuple[str, int, Node | None, bool]] = []
+    own = {k.value: (k, v) for k, v in container.pairs}  # (the last of a duplicate wins)
     for key in NAMING_LISTS:
-        k, seq = container.pair(key)
-        if isinstance(seq, Sequence):
-            moved = k is None or seq.start < k.end
-            for i, (entry, elsewhere) in enumerate(_entries(seq)):
-                if key != "env":
-                    yield f"{path}.{key}[{i}]", entry, moved or elsewhere
-                elif isinstance(entry, Mapping):
-                    vk, value = entry.pair("value")
-                    yield f"{path}.env[{i}].value", value, moved or elsewhere or vk is None or (
-                        value is not None and value.start < vk.end)
-
-
-def _entries(seq: Sequence) -> Iterator[tuple[Node, bool]]:
-    at = seq.start
-    for entry in seq.entries:
-        yield entry, entry.start < at
-        at = max(at, entry.end)
+        k, seq = container.pair(key) if "<<" in own else own.get(key, (None, None))
+        if not isinstance(seq, Sequence):
+            continue
+        moved = k is None or seq.start < k.end
+        at = seq.start
+        for i, entry in enumerate(seq.entries):
+            elsewhere = moved or entry.start < at
+            at = max(at, entry.end)
+            if key != "env":
+                out.append((key, i, entry, elsewhere))
+            elif isinstance(entry, Mapping):
+                vk, value = entry.pair("value")
+                out.append((key, i, value, elsewhere or vk is None or (
+                    value is not None and value.start < vk.end)))
+    return out
 
 
 def _template_tuple(path: str) -> tuple[str, ...]:
