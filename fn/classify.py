@@ -21,14 +21,23 @@ class Verdict(NamedTuple):
     probed: bool = False
 
 
-def by_rules(ref: ImageRef, s: Settings) -> Verdict | None:
-    """The verdict from configuration alone, or None when only a probe can tell."""
+def by_patterns(ref: ImageRef, s: Settings) -> Verdict | None:
+    """The verdict of the first ``publicImages``, else ``privateImages``, pattern that
+    matches; None when none does."""
     p = patterns.first_match(s.public, ref)
     if p is not None:
         return Verdict(False, f"matches publicImages {p.text!r}")
     p = patterns.first_match(s.private, ref)
     if p is not None:
         return Verdict(True, f"matches privateImages {p.text!r}")
+    return None
+
+
+def by_rules(ref: ImageRef, s: Settings) -> Verdict | None:
+    """The verdict from configuration alone, or None when only a probe can tell."""
+    verdict = by_patterns(ref, s)
+    if verdict is not None:
+        return verdict
     if s.proxy_all:
         return Verdict(True, "proxyAll is true")
     if s.probe:

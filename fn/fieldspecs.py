@@ -56,8 +56,7 @@ POD_SPEC_IMAGES = ("containers[]/image", "initContainers[]/image",
                    "ephemeralContainers[]/image", "volumes[]/image/reference")
 POD_SPEC_PULL_SECRETS = "imagePullSecrets"
 # What else of a container may name an image its program pulls (an operator's
-# ``--config-reloader-image=...``, OLM's ``RELATED_IMAGE_*``): read to be reported
-# (fn.uncovered), never rewritten.
+# ``--config-reloader-image=...``, OLM's ``RELATED_IMAGE_*``): read for fn.named.
 CONTAINER_MENTIONS: dict = {"args": ALL, "command": ALL, "env": {"[]": {"value": ALL}}}
 # A mapping with this list, whose entries have an image, is taken for a PodSpec when a
 # kind has no row (Argo Rollout, Knative Service, KEDA ScaledJob, ...).

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fn import patterns, retarget
-from fn.classify import Verdict
+from fn import retarget
+from fn.classify import Verdict, by_patterns
 from fn.intents import intend
 from fn.problems import InvalidReference, Problem
 from fn.results import INFO, WARNING, Result
@@ -119,13 +119,7 @@ def _known(p, verdicts: dict, why: str) -> dict[tuple[str, str], Verdict]:
 
 
 def _verdict(ref, rules: Settings, known: dict, everything: bool) -> Verdict | None:
-    found = patterns.first_match(rules.public, ref)
-    if found is not None:
-        return Verdict(False, f"matches publicImages {found.text!r}")
-    found = patterns.first_match(rules.private, ref)
-    if found is not None:
-        return Verdict(True, f"matches privateImages {found.text!r}")
-    verdict = known.get((ref.domain, ref.path))
+    verdict = by_patterns(ref, rules) or known.get((ref.domain, ref.path))
     if verdict is not None or everything:
         return verdict
     return Verdict(False, "matches no privateImages pattern")

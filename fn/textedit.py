@@ -114,9 +114,8 @@ class Editor:
     def set_scalar(self, node: Scalar, value: str) -> None:
         new = scalar(value, node.style if node.style in ("'", '"') else "")
         old = self.text[node.start:node.end]
-        if node.style in ("|", ">") and old.endswith("\n"):  # its line break (CR LF too)
-            new += self.source[node.end - 2:node.end] if self.source[
-                node.end - 2:node.end] == "\r\n" else self.source[node.end - 1]
+        if node.style in ("|", ">") and old.endswith("\n"):
+            new += self._break_before(node.end)
         if node.start == node.end and self.text[node.start - 1:node.start] not in ("", " ", "\t",
                                                                                  "\n"):
             new = " " + new  # "key:" or "-" with no value: "key: new", not "key:new"
@@ -144,12 +143,16 @@ class Editor:
                     colon = v.start - 1  # "key: &anchor ~": the anchor stays, with the value
                     new = new[1:]
                 if self.text[end - 1] == "\n":  # a block scalar: keep its last line break
-                    new += self.source[end - 1]
+                    new += self._break_before(end)
                 elif self.text[end:end + 1] == "#":  # "'x'#c": libyaml's comment, not ours
                     new += " "
                 self.splice(colon + 1, end, new)
                 return
         raise KeyError(key)
+
+    def _break_before(self, end: int) -> str:
+        """The line break that ends at ``end`` (a block scalar's last), as written."""
+        return "\r\n" if self.source[end - 2:end] == "\r\n" else self.source[end - 1]
 
     def _replace_alias(self, key_end: int, value: Data) -> None:
         self.replace_alias(key_end, flow(value))

@@ -178,10 +178,22 @@ def _values(container: Mapping) -> list[tuple[str, int, Node | None, bool]]:
             if key != "env":
                 out.append((key, i, entry, elsewhere))
             elif isinstance(entry, Mapping):
-                vk, value = entry.pair("value")
+                vk, value = _own_value(entry)
                 out.append((key, i, value, elsewhere or vk is None or (
                     value is not None and value.start < vk.end)))
     return out
+
+
+def _own_value(entry: Mapping) -> tuple[Scalar | None, Node | None]:
+    """An env entry's (key, value) of ``value`` (``Mapping.pair`` when a merge key is there:
+    the read policy keeps only these two keys)."""
+    found: tuple[Scalar | None, Node | None] = (None, None)
+    for k, v in entry.pairs:
+        if k.value == "<<":
+            return entry.pair("value")
+        if k.value == "value":
+            found = (k, v)
+    return found
 
 
 def _template_tuple(path: str) -> tuple[str, ...]:

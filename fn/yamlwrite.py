@@ -8,8 +8,9 @@ import re
 
 from fn.nodes import STR, resolve
 
-# ("-" first when no blank follows it: "--flag=x" is plain; "-" alone or "- x" is not)
-_PLAIN = re.compile(r"(?:[A-Za-z0-9_./]|-(?=[A-Za-z0-9_./-]))[A-Za-z0-9_./:@+=~-]*\Z")
+# ("-" first before a letter or "-": "--flag=x", "-v"; not "- x", nor "-.5" or "-1e3", which
+# YAML 1.2 readers take for numbers)
+_PLAIN = re.compile(r"(?:[A-Za-z0-9_./]|-(?=[A-Za-z-]))[A-Za-z0-9_./:@+=~-]*\Z")
 # Left raw by json.dumps(ensure_ascii=False) but refused by libyaml's reader (DEL, C1
 # controls, BOM, U+FFFE/F) or read as a line break (NEL, LS, PS): written as escapes.
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")

@@ -575,3 +575,36 @@ def test_replace_a_block_scalar_and_add_after_it():
     e.set_scalar(first(tree, "m", "s").entries[0], "")
     e.add_key(first(tree, "m"), "k", None)
     assert load(e.render()) == {"m": {"s": [""], "k": None}, "z": 1}
+
+
+@pytest.mark.parametrize("style", ["|", ">", "|-", ">+"])
+def test_a_block_scalar_replaced_keeps_its_cr_lf(style):
+    """A block scalar's last line break is written as it was, CR LF too, by set_scalar
+    and by set_value (the rest of a CR LF file is left as it is)."""
+    text = f"a: {style}\r\n  x y\r\nb: 1\r\n"
+    root = yamlread.read(text)
+    for edit in ("set_scalar", "set_value"):
+        editor = Editor(text)
+        if edit == "set_scalar":
+            editor.set_scalar(root.get("a"), "z\n")
+        else:
+            editor.set_value(root, "a", "z")
+        out = "".join(editor.chunks())
+        assert "\r\nb: 1\r\n" in out and "\n" not in out.replace("\r\n", ""), (edit, out)
+        assert yaml.safe_load(out)["b"] == 1
+
+
+@pytest.mark.parametrize("value, plain", [
+    ("--flag=quay.io/a/b:1", True), ("-v", True), ("--", True),
+    ("-", False), ("- x", False), ("-.5", False), ("-1e3", False), ("-1", False),
+    ("-_1", False), ("-0o17", False), ("-.inf", False), ("-?", False), ("-:", False),
+])
+def test_a_leading_dash_is_plain_only_before_a_letter_or_dash(value, plain):
+    """Written plain, a value reads back as the same string in block and flow context, in
+    PyYAML (YAML 1.1) and as YAML 1.2 readers would (no number starts with "-" and a
+    letter or "--"); the rest are quoted."""
+    written = scalar(value)
+    assert (written == value) == plain, written
+    for doc in (f"k: {written}\n", f"- {written}\n", f"[{written}]\n", f"{{k: {written}}}\n"):
+        loaded = yaml.safe_load(doc)
+        assert (loaded["k"] if isinstance(loaded, dict) else loaded[0]) == value, doc
