@@ -138,7 +138,7 @@ class _Walk:
     def named(self, container: Mapping, path: str) -> None:
         """The words of a container's args, command and env values that may be images."""
         for key, i, value, aliased in _values(container):
-            if isinstance(value, Scalar) and "/" in value.value and value.tag == STR:
+            if value.tag == STR:
                 where = f"{path}.env[{i}].value" if key == "env" else f"{path}.{key}[{i}]"
                 self.out += [Suspect(*self.gk, where, m[0], NAMED, value, m.span(), aliased)
                              for m in _WORD.finditer(value.value)
@@ -160,11 +160,12 @@ def _holders(root: Mapping, sites: list[Site]) -> Iterator[tuple[Mapping, str]]:
             yield node, path
 
 
-def _values(container: Mapping) -> list[tuple[str, int, Node | None, bool]]:
+def _values(container: Mapping) -> list[tuple[str, int, Scalar, bool]]:
     """(key, index, value, whether it stands elsewhere) of each args/command entry and env
-    value. An alias's node is its anchor's, which comes before it: a value that starts
-    before its key ends, or an entry before the one it follows, stands elsewhere."""
-    out: list[tuple[str, int, Node | None, bool]] = []
+    value that is a scalar with a "/". An alias's node is its anchor's, which comes before
+    it: a value that starts before its key ends, or an entry before the one it follows,
+    stands elsewhere."""
+    out: list[tuple[str, int, Scalar, bool]] = []
     own = {k.value: (k, v) for k, v in container.pairs}  # (the last of a duplicate wins)
     for key in NAMING_LISTS:
         k, seq = container.pair(key) if "<<" in own else own.get(key, (None, None))
@@ -175,20 +176,18 @@ def _values(container: Mapping) -> list[tuple[str, int, Node | None, bool]]:
         for i, entry in enumerate(seq.entries):
             elsewhere = moved or entry.start < at
             at = max(at, entry.end)
-            if key != "env":
-                out.append((key, i, entry, elsewhere))
-            elif isinstance(entry, Mapping):
-                vk, value = _own_value(entry)
-                out.append((key, i, value, elsewhere or vk is None or (
-                    value is not None and value.start < vk.end)))
+            vk, value = (None, entry) if key != "env" else _own_value(entry)
+            if isinstance(value, Scalar) and "/" in value.value:  # (else it names no image)
+                out.append((key, i, value, elsewhere or (key == "env" and (
+                    vk is None or value.start < vk.end))))
     return out
 
 
-def _own_value(entry: Mapping) -> tuple[Scalar | None, Node | None]:
+def _own_value(entry: Node) -> tuple[Scalar | None, Node | None]:
     """An env entry's (key, value) of ``value`` (``Mapping.pair`` when a merge key is there:
     the read policy keeps only these two keys)."""
     found: tuple[Scalar | None, Node | None] = (None, None)
-    for k, v in entry.pairs:
+    for k, v in entry.pairs if isinstance(entry, Mapping) else ():
         if k.value == "<<":
             return entry.pair("value")
         if k.value == "value":
