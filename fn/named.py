@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from fn import retarget
 from fn.classify import Verdict, by_patterns
 from fn.intents import intend
-from fn.problems import InvalidReference, Problem
+from fn.problems import Problem
 from fn.results import INFO, WARNING, Result
 from fn.uncovered import NAMED, Suspect
 
@@ -101,17 +101,12 @@ def _new(s: Suspect, target, rules: Settings, known: dict, everything: bool) -> 
 def _known(p, verdicts: dict, why: str) -> dict[tuple[str, str], Verdict]:
     """The verdict of each repository an image field of the plan names (already on the
     target: private, as it was moved)."""
-    hosts = getattr(p.target, "hosts", ())
     out: dict[tuple[str, str], Verdict] = {}
     for use in p.uses:
         if use.ref is not None:
             out[(use.ref.domain, use.ref.path)] = verdicts.get(use.ref) or Verdict(True, why)
             continue
-        found = retarget.split(use.value, hosts)
-        try:
-            ref = p.target.parse(found[2]) if found else None
-        except InvalidReference:
-            continue
+        ref = retarget.original(use.value, p.target)  # (settled: on the target)
         if ref is not None:
             out.setdefault((ref.domain, ref.path), Verdict(
                 True, "as the image field with the same repository, already on the target"))
@@ -164,8 +159,9 @@ def rewrite(suspects: list, verb: str, results: list[Result], edited: set) -> No
         places = _in_place(editor.text, node, list(spans))
         if places is None:
             editor.set_scalar(node, value)
-        for (start, end), w in zip(places or (), spans.values(), strict=False):
-            editor.splice(start, end, w.new)
+        else:
+            for (start, end), w in zip(places, spans.values(), strict=True):
+                editor.splice(start, end, w.new)
         results += [result(item, w, verb, INFO) for w in spans.values()]
 
 

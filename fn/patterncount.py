@@ -11,24 +11,19 @@ from __future__ import annotations
 
 from fn import imageref, retarget
 from fn.config import Settings
-from fn.problems import InvalidReference, Problem
+from fn.problems import Problem
 from fn.results import ERROR, WARNING
 from fn.uncovered import NAMED
 
 
 def names(p, suspects: list) -> list[imageref.ImageRef]:
     """The distinct images of the plan (and of uncovered fields), by original name."""
-    hosts = getattr(p.target, "hosts", ())
     out: dict = {}
     values = [(u.value, False) for u in p.uses] + [(s.value, s.form == NAMED)
                                                     for _, s in suspects]
     for value, word in dict.fromkeys(values):
-        found = retarget.split(value, hosts)
-        try:
-            ref = p.target.parse(found[2] if found else value)
-        except InvalidReference:
-            continue
-        if not word or ref.tag or ref.digest:  # (a word a container names: fn.named)
+        ref = retarget.original(value, p.target)
+        if ref is not None and (not word or ref.tag or ref.digest):  # (word: fn.named)
             out[ref] = None
     return list(out)
 

@@ -13,10 +13,11 @@ are given the current name (or dropped, when the current name is there already).
 
 from __future__ import annotations
 
+from fn.imageref import ImageRef
 from fn.intents import intend
 from fn.locate import Site
 from fn.nodes import Mapping, Scalar, Sequence, to_python
-from fn.problems import Problem
+from fn.problems import InvalidReference, Problem
 from fn.resourcelist import Item
 from fn.results import INFO, Result
 
@@ -32,6 +33,16 @@ def split(value: str, hosts: tuple[str, ...]) -> tuple[str, str, str] | None:
             if slug and original:
                 return host, slug, original
     return None
+
+
+def original(value: str, target) -> ImageRef | None:
+    """The reference ``value`` stands for: on a proxy path of ``target``'s hosts, the
+    original image; None when that is no valid reference."""
+    found = split(value, getattr(target, "hosts", ()))
+    try:
+        return target.parse(found[2] if found else value)
+    except InvalidReference:
+        return None
 
 
 def stale_secrets(items: list[Item], names: tuple[str, ...]) -> list[Item]:

@@ -274,10 +274,15 @@ class Editor:
         yield self.source[pos:]
 
 
-def first(node: Node | None, *path: str) -> Node | None:
-    """Follow mapping keys; None where the path ends early or meets a non-mapping."""
+def first(node: Node | None, *path: str | int) -> Node | None:
+    """Follow mapping keys and list indices; None where the path ends early or meets
+    something else."""
     for key in path:
-        if not isinstance(node, Mapping):
+        if isinstance(key, int):
+            node = (node.entries[key] if isinstance(node, Sequence)
+                    and 0 <= key < len(node.entries) else None)
+        elif isinstance(node, Mapping):
+            node = node.get(key)
+        else:
             return None
-        node = node.get(key)
     return node

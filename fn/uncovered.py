@@ -32,6 +32,7 @@ from fn.locate import Site
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence
 from fn.problems import InvalidReference, Problem
 from fn.results import WARNING
+from fn.textedit import first
 
 MAX_DEPTH = 100
 SKIP_KEYS = frozenset({"metadata", "status"})
@@ -150,11 +151,7 @@ def _holders(root: Mapping, sites: list[Site]) -> Iterator[tuple[Mapping, str]]:
     seen: set[int] = set()
     for field in (f for site in sites for f in site.images):
         path = field.path.rsplit(".", 1)[0]
-        node: Node | None = field.merged_in or root
-        for step in () if field.merged_in else path_of(path):
-            node = (node.get(step) if isinstance(node, Mapping) and isinstance(step, str) else
-                    node.entries[step] if isinstance(node, Sequence) and isinstance(step, int)
-                    and step < len(node.entries) else None)
+        node = field.merged_in or first(root, *path_of(path))
         if isinstance(node, Mapping) and id(node) not in seen:
             seen.add(id(node))
             yield node, path

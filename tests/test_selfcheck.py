@@ -191,6 +191,19 @@ def test_the_results_of_a_large_run_are_checked_on_the_fast_path(monkeypatch):
     assert "proxy.replicated.com/proxy/acme/quay.io/acme/api:1" in stdout
 
 
+def _counted(monkeypatch, name: str) -> list:
+    """``selfcheck.<name>`` run as before, each call counted in the list returned."""
+    calls: list = []
+    original = getattr(selfcheck, name)
+
+    def counted(*args):
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(selfcheck, name, counted)
+    return calls
+
+
 RESULT_FAULTS = {
     "a changed message": lambda data: [{**data[0], "message": data[0]["message"] + "!"},
                                        *data[1:]],
@@ -216,15 +229,8 @@ def test_results_written_other_than_meant_are_stopped(monkeypatch, earlier, faul
         original(doc, editor, RESULT_FAULTS[fault](data) if not calls else data)
         calls.append(doc.results_at[0])
 
-    wholes = []
-    whole = selfcheck._whole
-
-    def whole_check(*args):
-        wholes.append(1)
-        return whole(*args)
-
     monkeypatch.setattr(krm, "_write_results", write_results)
-    monkeypatch.setattr(selfcheck, "_whole", whole_check)
+    wholes = _counted(monkeypatch, "_whole")
     _assert_stopped(text, *_run(text))
     assert calls[0] == ("append" if earlier else "add")
     assert wholes == [1], "the item-by-item check let the results pass"
@@ -235,14 +241,7 @@ def test_the_slow_path_case_reads_back_item_by_item(monkeypatch):
     ``_reread`` (CR line breaks and a key PyYAML cannot build), where the values that name
     images must be compared too: before, its rewrite was taken for a fault."""
     case = ROOT / "tests/cases/named-image-rewrite-reads-back-on-the-slow-path/input.yaml"
-    rereads = []
-    reread = selfcheck._reread
-
-    def counted(*args):
-        rereads.append(1)
-        return reread(*args)
-
-    monkeypatch.setattr(selfcheck, "_reread", counted)
+    rereads = _counted(monkeypatch, "_reread")
     code, stdout, messages = _run(case.read_bytes().decode())
     assert rereads == [1]
     assert code == 0, messages
