@@ -3,7 +3,8 @@
 Operators pull images they are told of there: prometheus-operator's
 ``--prometheus-config-reloader=quay.io/...:v0.93.1`` (kube-prometheus), OLM's
 ``RELATED_IMAGE_*`` variables. ``fn.uncovered`` finds the words (an image reference with a
-registry host and a tag or digest: ``host/path:tag``); here each is decided and rewritten.
+registry host: ``host/path:tag``); here each is decided and rewritten. A word with no tag
+or digest is never rewritten: if a ``privateImages`` pattern matches it, it is a warning.
 
 A word is decided without a probe, which could reach any host a flag names:
 
@@ -86,6 +87,8 @@ def _new(s: Suspect, target, rules: Settings, known: dict, everything: bool) -> 
     if settled is not None:  # on the target (None), or on an earlier proxy path
         new, s.why = settled
         return new
+    if not (s.ref.tag or s.ref.digest):  # a repository prefix, a URL, a path ...
+        return _repository(s, target, rules)
     verdict = _verdict(s.ref, rules, known, everything)
     if verdict is None:
         raise Problem("left as is: under proxyAll, probe or a local registry any reference "
@@ -96,6 +99,19 @@ def _new(s: Suspect, target, rules: Settings, known: dict, everything: bool) -> 
         return None
     s.why = verdict.why
     return target.rewrite(s.ref, verdict)  # Problem: no proxy path (a registry port)
+
+
+def _repository(s: Suspect, target, rules: Settings) -> None:
+    """A word with no tag or digest moves by hand only: what names it may complete it
+    (``--base-image=quay.io/acme/alertmanager``), or it may be no image at all. One a
+    ``privateImages`` pattern matches is a warning (Problem); the rest stay as they are."""
+    verdict = by_patterns(s.ref, rules)
+    if verdict is None or not verdict.private:
+        return None
+    new = target.rewrite(s.ref, verdict)  # (Problem: no proxy path)
+    raise Problem(f"private ({verdict.why}), but with no tag or digest it may be a "
+                  "repository the program completes, or no image: left as is; if it is "
+                  f"pulled, set it to {new} by hand")
 
 
 def _known(p, verdicts: dict, why: str) -> dict[tuple[str, str], Verdict]:

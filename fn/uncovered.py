@@ -14,8 +14,7 @@ annotations, ConfigMap and Secret payloads, CRD schemas are never read as images
 
 A container (any mapping with an ``image``, in every kind) may also *name* images its
 program pulls, in its ``args``, ``command`` and ``env`` values: each word that is a
-reference with a registry host and a tag or digest is a NAMED suspect, decided and
-rewritten by ``fn.named``.
+reference with a registry host is a NAMED suspect, decided and rewritten by ``fn.named``.
 """
 
 from __future__ import annotations
@@ -214,7 +213,7 @@ def _split_image(node: Mapping) -> str | None:
 
 def candidates(suspects: list, target) -> list:
     """The parsed references of the suspects that need a verdict (a NAMED word is parsed
-    only, when it has a tag or digest: ``fn.named`` decides it, never by a probe)."""
+    only: ``fn.named`` decides it, never by a probe)."""
     refs = []
     for _item, suspect in suspects:
         if suspect.form != NAMED and target.settle(suspect.value) is not None:
@@ -223,10 +222,9 @@ def candidates(suspects: list, target) -> list:
             ref = target.parse(suspect.value)
         except InvalidReference:
             continue
-        if suspect.form == NAMED:
-            suspect.ref = ref if ref.tag or ref.digest else None
-            continue
         suspect.ref = ref
+        if suspect.form == NAMED:  # (decided by fn.named)
+            continue
         refs.append(ref)
     return refs
 
