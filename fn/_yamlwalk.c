@@ -34,7 +34,7 @@ static struct {
     PyObject *tag_problem, *make_refused, *past_properties, *make_error;
     PyObject *styles[6]; /* "", "'", '"', "|", ">", and "" for any other */
     PyObject *s_end, *s_tag, *s_start, *s_style, *s_value;
-    PyObject *s_brackets, *s_then, *s_merge;
+    PyObject *s_brackets, *s_then, *s_merge, *SLASHED;
     char maybe_not_str[128];  /* first characters of a plain scalar that may not be a string */
     int ready;
 } H;
@@ -108,6 +108,19 @@ static int is_all(PyObject *policy) {
     if (!PyUnicode_Check(policy))
         return 0;
     return PyUnicode_Compare(policy, H.ALL) == 0;
+}
+
+/* The SLASHED policy (fn.yamlrules): a scalar is kept only when its value holds a '/';
+   an alias, a collection, or a scalar with an anchor or a tag is kept whole. */
+static int is_slashed(PyObject *policy) {
+    return policy == H.SLASHED || (policy != H.ALL && PyUnicode_Check(policy)
+                                   && PyUnicode_Compare(policy, H.SLASHED) == 0);
+}
+
+static int slashed_keeps(const yaml_event_t *v) {
+    return v->type != YAML_SCALAR_EVENT || v->data.scalar.anchor != NULL
+           || v->data.scalar.tag != NULL
+           || memchr(v->data.scalar.value, '/', v->data.scalar.length) != NULL;
 }
 
 /* Where each slot of fn.nodes' classes (all __slots__) lives in their instances: nodes
@@ -483,6 +496,8 @@ static PyObject *scalar(Walk *w, yaml_event_t *e, int anchored) {
 }
 
 static PyObject *node(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
+    if (is_slashed(policy))  /* what it keeps, it keeps whole */
+        policy = H.ALL;
     if (depth > MAX_DEPTH) {
         PyErr_SetString(H.TooDeep, "document nested too deeply");
         return NULL;
@@ -643,6 +658,8 @@ static int mapping_pair(Walk *w, PyObject *m, PyObject *pairs, yaml_event_t *k,
         sub = Py_NewRef(Py_None);
     else if ((sub = sub_policy(m, policy, pick, name)) == NULL)
         goto done;
+    if (is_slashed(sub) && !slashed_keeps(&v))
+        Py_SETREF(sub, Py_NewRef(Py_None));
     if (sub == Py_None) {
         if (key == NULL && skip(w, k) < 0)
             goto done;
@@ -764,6 +781,7 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
         if (sub == Py_None)
             Py_CLEAR(sub);
     }
+    int slashed = sub != NULL && is_slashed(sub);
     if (!flow && (e->data.sequence_start.anchor != NULL || tag != NULL)) {
         /* its indentation is its first "-"'s column: where libyaml's token ends (or one
            before, when the token ends after the "-") */
@@ -789,7 +807,7 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
             return s;
         }
         PyObject *entry;
-        if (sub == NULL) {
+        if (sub == NULL || (slashed && !slashed_keeps(&v))) {
             Py_ssize_t start = (Py_ssize_t)v.start_mark.index;
             last = skip(w, &v);
             entry = last >= 0 ? new_skipped(start, last) : NULL;
@@ -984,7 +1002,8 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
     struct { PyObject **slot; const char *s; } strs[] = {
         {&H.s_end, "end"}, {&H.s_tag, "tag"}, {&H.s_start, "start"},
         {&H.s_style, "style"}, {&H.s_value, "value"}, {&H.s_brackets, "[]"},
-        {&H.s_then, "then"}, {&H.s_merge, "<<"}, {&H.QUESTION, "?"}};
+        {&H.s_then, "then"}, {&H.s_merge, "<<"}, {&H.QUESTION, "?"},
+        {&H.SLASHED, "slashed"}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (*strs[i].slot == NULL
                 && (*strs[i].slot = PyUnicode_InternFromString(strs[i].s)) == NULL)

@@ -24,6 +24,7 @@ from fn.yamlrules import (
     MAX_EXPANSION,
     SCALAR,
     SEQUENCE,
+    SLASHED,
     NeedsAll,
     Policy,
     Refused,
@@ -96,6 +97,8 @@ class _Reader:
             self.count = 0
 
     def node(self, e: object, policy: Policy, depth: int) -> Node:
+        if policy == SLASHED:  # what it keeps, it keeps whole
+            policy = ALL
         if depth > MAX_DEPTH:
             raise TooDeep("document nested too deeply")
         t = type(e)
@@ -196,6 +199,8 @@ class _Reader:
                 sub = pick(m, name)
             else:
                 sub = policy.get(name)  # type: ignore[union-attr]
+            if sub == SLASHED and not _slashed_keeps(v):
+                sub = None
             if sub is None:
                 if key is None:  # a simple key not kept: checked and counted all the same
                     self.skip(k)
@@ -226,7 +231,7 @@ class _Reader:
             v = nxt()
             if type(v) is SequenceEndEvent:
                 return self.close(s, v, last)
-            if sub is None:
+            if sub is None or (sub == SLASHED and not _slashed_keeps(v)):
                 start = v.start_mark.index
                 last = self.skip(v)
                 s.entries.append(Skipped(start, last))
@@ -288,3 +293,9 @@ class _Reader:
         nl = text.find("\n", pos)
         return len(text) if nl < 0 else nl + 1
 
+
+def _slashed_keeps(e: object) -> bool:
+    """Whether the SLASHED policy keeps this node: anything but a plain or quoted scalar
+    without anchor or tag whose value has no '/'."""
+    return type(e) is not ScalarEvent or e.anchor is not None or e.tag is not None or (
+        "/" in e.value)
