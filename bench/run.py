@@ -355,6 +355,20 @@ class Bench:
             raise FunctionFailed(err) if wrapper == self.fn_wrapper else HarnessError(err)
         return s
 
+    def capture(self, d: Path, paths: dict) -> Path:
+        """Run kpt once with the function, keeping what the function wrote; the wrapper
+        that writes it again (reading its input first): a function costing no CPU whose
+        output is the function's, to measure what kpt itself spends on that output."""
+        saved = d / "kpt-fn-output.yaml"
+        out = shlex.quote(str(saved))
+        capture = write_script(d / "capture-wrapper.sh", f"{shlex.quote(str(self.fn_wrapper))}"
+                               f" > {out} || exit 1\nexec cat {out}\n")
+        self.kpt_eval(paths["pkg"], paths["fnconfig"], capture)
+        if not saved.stat().st_size:
+            raise HarnessError(f"kpt with {capture.name}: the function wrote nothing")
+        return write_script(d / "replay-wrapper.sh",
+                            f"cat > /dev/null\nexec cat {shlex.quote(str(saved))}\n")
+
     # -- measurements -----------------------------------------------------------------
 
     def startup(self, empty: Path) -> dict:
@@ -420,10 +434,12 @@ class Bench:
         )
         fn_s, floor_s, kfn_s, kcat_s, kfloor_s = [], [], [], [], []
         cpu: dict[str, list[float | None]] = {
-            "fn": [], "floor": [], "kpt_fn": [], "kpt_cat": [], "c_floor": [], "events": [],
+            "fn": [], "floor": [], "kpt_fn": [], "kpt_cat": [], "kpt_replay": [],
+            "c_floor": [], "events": [],
             "before_fn": []}
         fn_rss, floor_rss = [], []
         out_items = None
+        replay = self.capture(d, paths) if with_kpt else None
         for i in range(runs):
             s = self.fn(rl, fn_out)
             fn_s.append(s.wall)
@@ -449,6 +465,9 @@ class Bench:
                 k = self.kpt_eval(paths["pkg"], paths["fnconfig"], self.cat_wrapper)
                 kcat_s.append(k.wall)
                 cpu["kpt_cat"].append(k.cpu)
+                assert replay is not None
+                k = self.kpt_eval(paths["pkg"], paths["fnconfig"], replay)
+                cpu["kpt_replay"].append(k.cpu)
                 if self.args.kpt_floor:
                     kfloor_s.append(
                         self.kpt_eval(paths["pkg"], paths["fnconfig"], self.floor_wrapper).wall
@@ -510,6 +529,8 @@ class Bench:
             if r.get("fn_cpu_s") is not None:  # the function's own CPU is part of kpt+fn's:
                 # the ratio to expect were kpt to spend no more on it than on cat
                 r["kpt_ratio_cpu_least"] = 1 + r["fn_cpu_s"] / r["kpt_cat_cpu_s"]
+            if r.get("kpt_replay_cpu_s") is not None:  # kpt's own cost of the output
+                r["kpt_replay_ratio_cpu"] = r["kpt_replay_cpu_s"] / r["kpt_cat_cpu_s"]
             if kfloor_s:
                 r.update(kpt_floor_s=median(kfloor_s), kpt_floor_runs_s=kfloor_s)
                 r["kpt_floor_ratio"] = r["kpt_floor_s"] / r["kpt_cat_s"]
@@ -727,6 +748,9 @@ def print_report(
             )
             if "kpt_ratio_cpu_least" in r:
                 line += f" (1 + fn/kpt+cat: {r['kpt_ratio_cpu_least']:.3f})"
+            if "kpt_replay_ratio_cpu" in r:
+                line += (f"; kpt+replay {r['kpt_replay_cpu_s']:.2f} s, kpt+replay/kpt+cat "
+                         f"{r['kpt_replay_ratio_cpu']:.3f}")
         print(line)
     print()
     print(
