@@ -658,8 +658,9 @@ static int mapping_pair(Walk *w, PyObject *m, PyObject *pairs, yaml_event_t *k,
         sub = Py_NewRef(Py_None);
     else if ((sub = sub_policy(m, policy, pick, name)) == NULL)
         goto done;
-    if (is_slashed(sub) && !slashed_keeps(&v))
-        Py_SETREF(sub, Py_NewRef(Py_None));
+    /* a value SLASHED does not read keeps its key, with a Skipped value: the key still
+       counts (a duplicate, the own value a "<<" merge key must not replace) */
+    int passed = is_slashed(sub) && !slashed_keeps(&v);
     if (sub == Py_None) {
         if (key == NULL && skip(w, k) < 0)
             goto done;
@@ -675,8 +676,13 @@ static int mapping_pair(Walk *w, PyObject *m, PyObject *pairs, yaml_event_t *k,
         if (twice < 0 || (twice && refuse(w, "a mapping key given twice", k->start_mark) < 0))
             goto done;
     }
-    if ((value = node(w, &v, sub, depth + 1)) == NULL)
+    if (passed) {
+        Py_ssize_t start = (Py_ssize_t)v.start_mark.index, end = skip(w, &v);
+        if (end < 0 || (value = new_skipped(start, end)) == NULL)
+            goto done;
+    } else if ((value = node(w, &v, sub, depth + 1)) == NULL) {
         goto done;
+    }
     PyObject *pair = PyTuple_Pack(2, key, value);
     if (pair == NULL || PyList_Append(pairs, pair) < 0) {
         Py_XDECREF(pair);

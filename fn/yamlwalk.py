@@ -199,8 +199,9 @@ class _Reader:
                 sub = pick(m, name)
             else:
                 sub = policy.get(name)  # type: ignore[union-attr]
-            if sub == SLASHED and not _slashed_keeps(v):
-                sub = None
+            # a value SLASHED does not read keeps its key, with a Skipped value: the key
+            # still counts (a duplicate, the own value a "<<" merge key must not replace)
+            passed = sub == SLASHED and not _slashed_keeps(v)
             if sub is None:
                 if key is None:  # a simple key not kept: checked and counted all the same
                     self.skip(k)
@@ -210,7 +211,8 @@ class _Reader:
                 key = self.node(k, ALL, depth + 1)
                 if any(p[0].value == name and p[0].tag == key.tag for p in m.pairs):
                     self.refuse("a mapping key given twice", k)
-            value = self.node(v, sub, depth + 1)
+            value = Skipped(v.start_mark.index, self.skip(v)) if passed else self.node(
+                v, sub, depth + 1)
             m.pairs.append((key, value))  # type: ignore[arg-type]
             last = self.last
 

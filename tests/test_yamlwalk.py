@@ -182,8 +182,15 @@ def test_slashed_keeps_only_scalars_with_a_slash_and_what_it_cannot_judge_whole(
     root = reader(text, text, {"[]": {"x": {"value": SLASHED}, "y": {"value": SLASHED}}},
                   [])[0][2]
     last = root.entries[-1]
-    assert [(k.value, nodes.plain(v)) for k, v in last.pairs] == [("x", {}), ("y", {
-        "value": "k/l"})]
+    assert [(k.value, nodes.plain(v)) for k, v in last.pairs] == [("x", {"value": ...}), (
+        "y", {"value": "k/l"})]
+    # a value not read keeps its key: the mapping's own value wins over a merged one, and
+    # a key given twice is refused as before
+    text = "- &b {value: a/b}\n- {<<: *b, value: c}\n- {value: d/e, value: f}\n"
+    refused: list = []
+    root = reader(text, text, {"[]": {"value": SLASHED}}, refused)[0][2]
+    assert isinstance(root.entries[1].get("value"), nodes.Skipped)
+    assert [r.problem for r in refused] == ["a mapping key given twice"]
 
 
 @pytest.mark.parametrize("walk", ["compiled", "python"])
