@@ -34,7 +34,7 @@ static struct {
     PyObject *tag_problem, *make_refused, *past_properties, *make_error;
     PyObject *styles[6]; /* "", "'", '"', "|", ">", and "" for any other */
     PyObject *s_end, *s_tag, *s_start, *s_style, *s_value;
-    PyObject *s_brackets, *s_then, *s_merge, *SLASHED;
+    PyObject *s_brackets, *s_then, *s_merge;
     char maybe_not_str[128];  /* first characters of a plain scalar that may not be a string */
     int ready;
 } H;
@@ -108,19 +108,6 @@ static int is_all(PyObject *policy) {
     if (!PyUnicode_Check(policy))
         return 0;
     return PyUnicode_Compare(policy, H.ALL) == 0;
-}
-
-/* The SLASHED policy (fn.yamlrules): a scalar is kept only when its value holds a '/';
-   an alias, a collection, or a scalar with an anchor or a tag is kept whole. */
-static int is_slashed(PyObject *policy) {
-    return policy == H.SLASHED || (policy != H.ALL && PyUnicode_Check(policy)
-                                   && PyUnicode_Compare(policy, H.SLASHED) == 0);
-}
-
-static int slashed_keeps(const yaml_event_t *v) {
-    return v->type != YAML_SCALAR_EVENT || v->data.scalar.anchor != NULL
-           || v->data.scalar.tag != NULL
-           || memchr(v->data.scalar.value, '/', v->data.scalar.length) != NULL;
 }
 
 /* Where each slot of fn.nodes' classes (all __slots__) lives in their instances: nodes
@@ -496,8 +483,6 @@ static PyObject *scalar(Walk *w, yaml_event_t *e, int anchored) {
 }
 
 static PyObject *node(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
-    if (is_slashed(policy))  /* what it keeps, it keeps whole */
-        policy = H.ALL;
     if (depth > MAX_DEPTH) {
         PyErr_SetString(H.TooDeep, "document nested too deeply");
         return NULL;
@@ -658,9 +643,6 @@ static int mapping_pair(Walk *w, PyObject *m, PyObject *pairs, yaml_event_t *k,
         sub = Py_NewRef(Py_None);
     else if ((sub = sub_policy(m, policy, pick, name)) == NULL)
         goto done;
-    /* a value SLASHED does not read keeps its key, with a Skipped value: the key still
-       counts (a duplicate, the own value a "<<" merge key must not replace) */
-    int passed = is_slashed(sub) && !slashed_keeps(&v);
     if (sub == Py_None) {
         if (key == NULL && skip(w, k) < 0)
             goto done;
@@ -676,13 +658,8 @@ static int mapping_pair(Walk *w, PyObject *m, PyObject *pairs, yaml_event_t *k,
         if (twice < 0 || (twice && refuse(w, "a mapping key given twice", k->start_mark) < 0))
             goto done;
     }
-    if (passed) {
-        Py_ssize_t start = (Py_ssize_t)v.start_mark.index, end = skip(w, &v);
-        if (end < 0 || (value = new_skipped(start, end)) == NULL)
-            goto done;
-    } else if ((value = node(w, &v, sub, depth + 1)) == NULL) {
+    if ((value = node(w, &v, sub, depth + 1)) == NULL)
         goto done;
-    }
     PyObject *pair = PyTuple_Pack(2, key, value);
     if (pair == NULL || PyList_Append(pairs, pair) < 0) {
         Py_XDECREF(pair);
@@ -787,7 +764,6 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
         if (sub == Py_None)
             Py_CLEAR(sub);
     }
-    int slashed = sub != NULL && is_slashed(sub);
     if (!flow && (e->data.sequence_start.anchor != NULL || tag != NULL)) {
         /* its indentation is its first "-"'s column: where libyaml's token ends (or one
            before, when the token ends after the "-") */
@@ -813,7 +789,7 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
             return s;
         }
         PyObject *entry;
-        if (sub == NULL || (slashed && !slashed_keeps(&v))) {
+        if (sub == NULL) {
             Py_ssize_t start = (Py_ssize_t)v.start_mark.index;
             last = skip(w, &v);
             entry = last >= 0 ? new_skipped(start, last) : NULL;
@@ -1008,8 +984,7 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
     struct { PyObject **slot; const char *s; } strs[] = {
         {&H.s_end, "end"}, {&H.s_tag, "tag"}, {&H.s_start, "start"},
         {&H.s_style, "style"}, {&H.s_value, "value"}, {&H.s_brackets, "[]"},
-        {&H.s_then, "then"}, {&H.s_merge, "<<"}, {&H.QUESTION, "?"},
-        {&H.SLASHED, "slashed"}};
+        {&H.s_then, "then"}, {&H.s_merge, "<<"}, {&H.QUESTION, "?"}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (*strs[i].slot == NULL
                 && (*strs[i].slot = PyUnicode_InternFromString(strs[i].s)) == NULL)

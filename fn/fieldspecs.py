@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from fn.yamlread import ALL, Policy
-from fn.yamlrules import SLASHED
 
 
 class FieldSpec(NamedTuple):
@@ -58,9 +57,7 @@ POD_SPEC_IMAGES = ("containers[]/image", "initContainers[]/image",
 POD_SPEC_PULL_SECRETS = "imagePullSecrets"
 # What else of a container may name an image its program pulls (an operator's
 # ``--config-reloader-image=...``, OLM's ``RELATED_IMAGE_*``): read for fn.named.
-# Only values with a '/' can name one (fn.yamlrules.SLASHED): the rest are not read.
-CONTAINER_MENTIONS: dict = {"args": {"[]": SLASHED}, "command": {"[]": SLASHED},
-                            "env": {"[]": {"value": SLASHED}}}
+CONTAINER_MENTIONS: dict = {"args": ALL, "command": ALL, "env": {"[]": {"value": ALL}}}
 # A mapping with this list, whose entries have an image, is taken for a PodSpec when a
 # kind has no row (Argo Rollout, Knative Service, KEDA ScaledJob, ...).
 POD_SPEC_MARK = "containers"

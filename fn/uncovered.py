@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from operator import attrgetter
 
 from fn.classify import Verdict
 from fn.crdrows import NOT_IMAGES
@@ -169,29 +168,15 @@ def _values(container: Mapping) -> list[tuple[str, int, Scalar, bool]]:
         if not isinstance(seq, Sequence):
             continue
         moved = k is None or seq.start < k.end
-        entries = seq.entries
-        at, done = seq.start, 0  # the furthest end of the entries before ``done``
-        for i in _read(entries, key == "env"):  # (an env list is long, few values read)
-            entry = entries[i]
-            at = max([at, *map(_END, entries[done:i])])
+        at = seq.start
+        for i, entry in enumerate(seq.entries):
             elsewhere = moved or entry.start < at
-            at, done = max(at, entry.end), i + 1
+            at = max(at, entry.end)
             vk, value = (None, entry) if key != "env" else _own_value(entry)
             if isinstance(value, Scalar) and "/" in value.value:  # (else it names no image)
                 out.append((key, i, value, elsewhere or (key == "env" and (
                     vk is None or value.start < vk.end))))
     return out
-
-
-_END = attrgetter("end")
-
-
-def _read(entries: list[Node], env: bool) -> list[int]:
-    """Indices of the entries the read policy kept something of (``SLASHED``: values with
-    a '/'): an env entry with a pair, an args or command entry that is a scalar."""
-    if env:
-        return [i for i, e in enumerate(entries) if getattr(e, "pairs", None)]
-    return [i for i, e in enumerate(entries) if e.__class__ is Scalar]
 
 
 def _own_value(entry: Node) -> tuple[Scalar | None, Node | None]:

@@ -11,10 +11,7 @@ from fn.linebreaks import BREAKS
 from fn.yamlc import ScalarNode, YAMLError, safe_constructor, yaml
 
 ALL = "all"
-# A scalar only when its value holds a '/' (an image reference does): plain or quoted,
-# without anchor or tag, it is skipped otherwise; anything else is kept whole, as ALL.
-SLASHED = "slashed"
-Policy = object  # ALL | SLASHED | dict[str, Policy] | Callable[[Mapping, str], Policy] | None
+Policy = object  # ALL | dict[str, Policy] | Callable[[Mapping, str], Policy] | None (skip)
 MAX_DEPTH = 200
 
 

@@ -24,7 +24,6 @@ from fn.yamlrules import (
     MAX_EXPANSION,
     SCALAR,
     SEQUENCE,
-    SLASHED,
     NeedsAll,
     Policy,
     Refused,
@@ -97,8 +96,6 @@ class _Reader:
             self.count = 0
 
     def node(self, e: object, policy: Policy, depth: int) -> Node:
-        if policy == SLASHED:  # what it keeps, it keeps whole
-            policy = ALL
         if depth > MAX_DEPTH:
             raise TooDeep("document nested too deeply")
         t = type(e)
@@ -199,9 +196,6 @@ class _Reader:
                 sub = pick(m, name)
             else:
                 sub = policy.get(name)  # type: ignore[union-attr]
-            # a value SLASHED does not read keeps its key, with a Skipped value: the key
-            # still counts (a duplicate, the own value a "<<" merge key must not replace)
-            passed = sub == SLASHED and not _slashed_keeps(v)
             if sub is None:
                 if key is None:  # a simple key not kept: checked and counted all the same
                     self.skip(k)
@@ -211,8 +205,7 @@ class _Reader:
                 key = self.node(k, ALL, depth + 1)
                 if any(p[0].value == name and p[0].tag == key.tag for p in m.pairs):
                     self.refuse("a mapping key given twice", k)
-            value = Skipped(v.start_mark.index, self.skip(v)) if passed else self.node(
-                v, sub, depth + 1)
+            value = self.node(v, sub, depth + 1)
             m.pairs.append((key, value))  # type: ignore[arg-type]
             last = self.last
 
@@ -233,7 +226,7 @@ class _Reader:
             v = nxt()
             if type(v) is SequenceEndEvent:
                 return self.close(s, v, last)
-            if sub is None or (sub == SLASHED and not _slashed_keeps(v)):
+            if sub is None:
                 start = v.start_mark.index
                 last = self.skip(v)
                 s.entries.append(Skipped(start, last))
@@ -295,9 +288,3 @@ class _Reader:
         nl = text.find("\n", pos)
         return len(text) if nl < 0 else nl + 1
 
-
-def _slashed_keeps(e: object) -> bool:
-    """Whether the SLASHED policy keeps this node: anything but a plain or quoted scalar
-    without anchor or tag whose value has no '/'."""
-    return type(e) is not ScalarEvent or e.anchor is not None or e.tag is not None or (
-        "/" in e.value)

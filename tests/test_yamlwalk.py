@@ -24,7 +24,6 @@ from yamltexts import corrupted, documents, resource_lists
 from fn import locate, nodes, resourcelist, yamlread, yamlwalk
 from fn.linebreaks import as_lf
 from fn.nodes import Mapping, Scalar, Sequence, Skipped
-from fn.yamlrules import SLASHED
 
 TESTS = Path(__file__).resolve().parent
 COMPILED = yamlread.COMPILED
@@ -91,8 +90,6 @@ def policies() -> list[tuple[str, object]]:
         ("resources", {"[]": locate.resource_policy}),
         ("stream", locate.resource_policy),
         ("items, skipped", {"items": {"[]": None}, "kind": yamlread.ALL}),
-        ("slashed entries", {"[]": SLASHED, "items": {"[]": {"value": SLASHED}}}),
-        ("slashed keys", lambda so_far, key: SLASHED),
     ]
 
 
@@ -159,38 +156,9 @@ def test_same_on_test_inputs(path):
     "a: !!set [1]\n", "? [a]\n: 1\n", "*x : 1\n", "&x a: 1\n*x : 2\n", "a: 1\na: 2\n",
     "items:\n- a\n- &x {b: 1}\n- *x\n", "", "---\n", "--- \n...\n--- a\n", "%YAML 1.1\n---\na\n",
     "a: &x 1\nb: &x 2\nc: *x\n", "items:\n- &x {a: 1}\n- &x [2]\n- *x\n",
-    "a: x\nb: y/z\nc: &q w\nd: !!str v\ne: 'u/v'\nf: [a, b/c]\ng: *q\nh: |\n  p/q\n",
-    "- a\n- b/c\n- &x d\n- *x\n- !!str e\n- {value: f}\n- [g/h]\n- \"i/\"\n",
-    "items:\n- {value: a}\n- {value: b/c, name: d}\n- value: &v e\n- value: *v\n",
 ])
 def test_same_on_edges(text):
     same(text)
-
-
-@pytest.mark.parametrize("walk", ["compiled", "python"])
-def test_slashed_keeps_only_scalars_with_a_slash_and_what_it_cannot_judge_whole(walk):
-    """SLASHED (a container's args and env values, read for the images they name): a
-    plain or quoted scalar without '/' is skipped; one with '/', an anchored or tagged
-    scalar, an alias and a collection are kept, whole."""
-    reader = COMPILED if walk == "compiled" else yamlwalk.walk
-    text = ("- a\n- 'b/c'\n- &x d\n- *x\n- !!str e\n- {k: f}\n- [g]\n- |\n  h/i\n"
-            "- x: {value: j}\n  y: {value: k/l}\n")
-    root = reader(text, text, {"[]": SLASHED}, [])[0][2]
-    kept = [nodes.plain(e) if not isinstance(e, nodes.Skipped) else None
-            for e in root.entries[:8]]
-    assert kept == [None, "b/c", "d", "d", "e", {"k": "f"}, ["g"], "h/i\n"]
-    root = reader(text, text, {"[]": {"x": {"value": SLASHED}, "y": {"value": SLASHED}}},
-                  [])[0][2]
-    last = root.entries[-1]
-    assert [(k.value, nodes.plain(v)) for k, v in last.pairs] == [("x", {"value": ...}), (
-        "y", {"value": "k/l"})]
-    # a value not read keeps its key: the mapping's own value wins over a merged one, and
-    # a key given twice is refused as before
-    text = "- &b {value: a/b}\n- {<<: *b, value: c}\n- {value: d/e, value: f}\n"
-    refused: list = []
-    root = reader(text, text, {"[]": {"value": SLASHED}}, refused)[0][2]
-    assert isinstance(root.entries[1].get("value"), nodes.Skipped)
-    assert [r.problem for r in refused] == ["a mapping key given twice"]
 
 
 @pytest.mark.parametrize("walk", ["compiled", "python"])
