@@ -88,25 +88,24 @@ def explain(run: Run, fmt: str, out: TextIO) -> None:
     target = run.plan.target  # type: ignore[union-attr]
     through = sum(u.new is not None or u.on_target for u in run.plan.uses)  # type: ignore
     words = len(run.plan.named())  # type: ignore[union-attr]
-    line = (f"{through} of {len(rows) - words} image references go through {target.where}"
-            f"{f', and {words} named in container args or env' if words else ''}")
+    head = f"{through} of {len(rows) - words} image references"
+    also = f", and {words} named in container args or env" if words else ""
     if fmt == "markdown":
-        out.write(_markdown(rows, line, target.where))
+        out.write(_markdown(rows, f"**{head}** go through `{target.where}`{also}."))
         return
     cells = [(r["decision"], r["image"], f"{r['resource']} ({r['use']})", r["why"],
               r["newReference"] if r["decision"] in MOVED else "") for r in rows]
-    table(("", "IMAGE", "USED BY", "WHY", "BECOMES"), cells, line, out)
+    table(("", "IMAGE", "USED BY", "WHY", "BECOMES"), cells,
+          f"{head} go through {target.where}{also}", out)
     for w in warnings:
         print(w.line(), file=out)
 
 
-def _markdown(rows: list[dict], line: str, where: str) -> str:
+def _markdown(rows: list[dict], line: str) -> str:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
-    head, _, rest = line.partition(" go through ")  # "N of M image references", ...
-    rest = rest.replace(where, f"`{where}`", 1)
-    out = [f"**{head}** go through {rest}.", "",
+    out = [line, "",
            "| | Image | Used by | Why | Becomes |", "|---|---|---|---|---|"]
     for r in rows:
         mark = {"proxied": ":lock:", "moved": ":package:",
