@@ -4,7 +4,8 @@ The built-in rows come from ``fn/fielddata.py`` (generated from ``fn/data/fields
 checked against the CRDs' real schemas); the user's from the config fields
 ``imageFields`` and ``pullSecretFields``, in kustomize's field-spec form
 (``{group, version, kind, path}``; ``[]`` marks a list, as in kustomize's own
-``containers[]/image``). ``table(...)`` merges them with the PodSpec rows.
+``containers[]/image``; a key without it that holds a list is entered entry by entry, as
+kustomize's field specs do, ``fn.locate``). ``table(...)`` merges them with the PodSpec rows.
 
 Where a pull-secret list serves images (``scope``) and what must exist before the list is
 made (``anchor``) follow the CRDs' shapes:

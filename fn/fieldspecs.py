@@ -1,7 +1,8 @@
 """Where images and pull secrets live: data, in the form of kustomize's field specs.
 
 A row is ``(group, kind, path)``; ``path`` is ``/``-separated, ``[]`` after a key means
-"every entry of this list" (``spec/template/spec/containers[]/image``). ``IMAGE_FIELDS``
+"every entry of this list" (``spec/template/spec/containers[]/image``); a key without it
+that holds a list is entered entry by entry all the same, as in kustomize. ``IMAGE_FIELDS``
 are scalar image references; ``PULL_SECRET_FIELDS`` are ``imagePullSecrets``-shaped lists
 (``[{name: ...}]``). A pull-secret row serves the image fields of its resource under its
 ``scope`` (by default the mapping that holds the list: a PodSpec serves its containers).
@@ -93,9 +94,16 @@ class Table:
             self.rows.setdefault((spec.group, spec.kind), ([], []))[0].append(spec)
         for spec in secrets:
             self.rows.setdefault((spec.group, spec.kind), ([], []))[1].append(spec)
-        # custom resources are read whole (fn.locate): only built-in kinds need a policy
-        self.policies = {key: _policy(imgs + secs) for key, (imgs, secs) in self.rows.items()
-                         if is_k8s_group(key[0])}
+        self._policies: dict[tuple[str, str], Policy] = {}
+
+    def policy(self, group: str, kind: str) -> Policy:
+        """The read policy of a built-in kind's rows (None: no rows; made on first use).
+        Custom resources are read whole (fn.locate): only built-in kinds need one."""
+        key = (group, kind)
+        if key not in self._policies:
+            rows = self.rows.get(key) if is_k8s_group(group) else None
+            self._policies[key] = None if rows is None else _policy(rows[0] + rows[1])
+        return self._policies[key]
 
     def find(self, group: str, kind: str, version: str | None = None
              ) -> tuple[list[FieldSpec], list[FieldSpec]] | None:
@@ -108,22 +116,47 @@ class Table:
                 [r for r in rows[1] if r.version in ("", version)])
 
 
-def _policy(specs: list[FieldSpec]) -> dict:
+def _policy(specs: list[FieldSpec]) -> Policy:
     """A read policy keeping every path (and the ``name`` of list entries, for labels)."""
-    root: dict = {}
+    out: Policy = None
     for spec in specs:
-        node = root
-        *parents, leaf = spec.path
-        for segment in parents:
-            key = segment.removesuffix("[]")
-            child = node.setdefault(key, {})
-            if is_list(segment):
-                child = child.setdefault("[]", {"name": ALL})
-            node = child
-        node[leaf.removesuffix("[]")] = ALL
-        if leaf == "image" and parents and is_list(parents[-1]):  # a container's
-            node.update(CONTAINER_MENTIONS)
-    return root
+        out = union(out, _path_policy(spec))
+    return out
+
+
+def _path_policy(spec: FieldSpec) -> dict:
+    """One row's read policy. A key without ``[]`` that holds a list is entered entry by
+    entry (and a list in a list too), as kustomize's field specs do: its policy is also
+    its own entries' (a cycle: ``p["[]"] is p``)."""
+    *parents, leaf = spec.path
+    inner: dict = {leaf.removesuffix("[]"): ALL}
+    if leaf == "image" and parents and is_list(parents[-1]):  # a container's
+        inner.update(CONTAINER_MENTIONS)
+    for segment in reversed(parents):
+        if is_list(segment):
+            value = {"[]": {"name": ALL, **inner}}
+        else:
+            value = dict(inner)
+            value["[]"] = value
+        inner = {segment.removesuffix("[]"): value}
+    return inner
+
+
+def union(a: Policy, b: Policy, seen: dict | None = None) -> Policy:
+    """A policy keeping what either keeps (cycles, ``_path_policy``'s, are followed once)."""
+    if a is None or b is None:
+        return b if a is None else a
+    if a is b:
+        return a
+    if ALL in (a, b) or not isinstance(a, dict) or not isinstance(b, dict):
+        return ALL
+    seen = {} if seen is None else seen
+    out = seen.get((id(a), id(b)))
+    if out is None:
+        out = seen[(id(a), id(b))] = {}
+        for key in (*a, *(k for k in b if k not in a)):
+            out[key] = union(a.get(key), b.get(key), seen)
+    return out
 
 
 BUILTIN = Table(IMAGE_FIELDS, PULL_SECRET_FIELDS)

@@ -25,6 +25,7 @@ from fn.fieldspecs import (
     group_of,
     is_k8s_group,
     is_list,
+    union,
 )
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, is_null
 from fn.problems import Problem
@@ -120,22 +121,13 @@ def policy_for(table: Table) -> Callable[[Mapping, str], Policy]:
         group = group_of(api)
         if not is_k8s_group(group):
             return ALL
-        policy = table.policies.get((group, kind))
+        policy = table.policy(group, kind)
         if kind in NO_IMAGE_KINDS:
             payload = PAYLOAD_POLICY.get(kind, {}).get(key)
-            return payload if policy is None else _union(policy.get(key), payload)
+            return payload if policy is None else union(policy.get(key), payload)
         return ALL if policy is None else policy.get(key)
 
     return resource_policy
-
-
-def _union(a: Policy, b: Policy) -> Policy:
-    """A policy keeping what either keeps (user rows on a ConfigMap with a payload)."""
-    if a is None or b is None:
-        return b if a is None else a
-    if ALL in (a, b) or not isinstance(a, dict) or not isinstance(b, dict):
-        return ALL
-    return {k: _union(a.get(k), b.get(k)) for k in {*a, *b}}
 
 
 _BUILTIN_POLICY: list = []
@@ -265,23 +257,41 @@ class _Walker:
 
 
 def _step(node: Mapping, segment: str, path: str) -> list[tuple[str, Mapping]]:
-    """The mappings one segment below ``node``: its key's mapping, or a list's entries."""
+    """The mappings one segment below ``node``: its key's mapping, or a list's entries. A
+    key without ``[]`` that holds a list is entered entry by entry, as kustomize's field
+    specs do (``spec/nodes/image`` reads ``spec.nodes[0].image``, ...)."""
     key = segment.removesuffix("[]")
     child = node.get(key)
     if child is None or is_null(child):
         return []
     where = f"{path}.{key}" if path else key
     if key == segment:
+        if isinstance(child, Sequence):
+            return _entries(child, where, True)
         if not isinstance(child, Mapping):
             raise Problem("must be a mapping", field=where)
         return [(where, child)]
     if not isinstance(child, Sequence):
         raise Problem("must be a list", field=where)
-    out = []
-    for i, entry in enumerate(child.entries):
-        if not isinstance(entry, Mapping):
-            raise Problem("must be a mapping", field=f"{where}[{i}]")
-        out.append((f"{where}[{i}]", entry))
+    return _entries(child, where, False)
+
+
+def _entries(seq: Sequence, where: str, nested: bool,
+             seen: set[int] | None = None) -> list[tuple[str, Mapping]]:
+    """A list's entries, each a mapping; with ``nested``, a list among them is entered
+    too, once (an alias repeated is one list: "billion laughs" stay linear)."""
+    out: list[tuple[str, Mapping]] = []
+    for i, entry in enumerate(seq.entries):
+        at = f"{where}[{i}]"
+        if nested and isinstance(entry, Sequence):
+            seen = {id(seq)} if seen is None else seen
+            if id(entry) not in seen:
+                seen.add(id(entry))
+                out += _entries(entry, at, True, seen)
+        elif isinstance(entry, Mapping):
+            out.append((at, entry))
+        else:
+            raise Problem("must be a mapping", field=at)
     return out
 
 

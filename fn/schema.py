@@ -37,7 +37,8 @@ SCHEMA_BASE = "https://github.com/replicated-proxy-fn/replicated-proxy-fn/raw/ma
 DESCRIPTIONS: dict[str, str] = {
     "imageFields": "More image locations, in kustomize's field-spec form: a list of {group, "
                    "version, kind, path} (in the ConfigMap form, the YAML text of one); [] "
-                   "marks a list (spec/steps[]/image).",
+                   "marks a list (spec/steps[]/image); as in kustomize, a key without it that "
+                   "holds a list is entered entry by entry.",
     "pullSecretFields": "More imagePullSecrets-shaped lists, in the same form; one serves every "
                         "image of its resource.",
     "licenseFile": "A file holding the License (exec mode; relative to where the function "

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from test_yamlread import fuzz
 from yamltexts import corrupted, documents, resource_lists
 
-from fn import locate, nodes, resourcelist, yamlread, yamlwalk
+from fn import crdrows, locate, nodes, resourcelist, yamlread, yamlwalk
+from fn.fieldspecs import FieldSpec, split
 from fn.linebreaks import as_lf
 from fn.nodes import Mapping, Scalar, Sequence, Skipped
 
@@ -90,6 +91,9 @@ def policies() -> list[tuple[str, object]]:
         ("resources", {"[]": locate.resource_policy}),
         ("stream", locate.resource_policy),
         ("items, skipped", {"items": {"[]": None}, "kind": yamlread.ALL}),
+        ("user rows: lists a path enters without []", locate.policy_for(crdrows.table(
+            (FieldSpec("apps", "Deployment", split("spec/template/spec/plugins/source/image")),
+             FieldSpec("", "ConfigMap", split("data/images/image"))), ()))),
     ]
 
 
