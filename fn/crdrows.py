@@ -5,7 +5,10 @@ checked against the CRDs' real schemas); the user's from the config fields
 ``imageFields`` and ``pullSecretFields``, in kustomize's field-spec form
 (``{group, version, kind, path}``; ``[]`` marks a list, as in kustomize's own
 ``containers[]/image``; a key without it that holds a list is entered entry by entry, as
-kustomize's field specs do, ``fn.locate``). ``table(...)`` merges them with the PodSpec rows.
+kustomize's field specs do, ``fn.locate``; a row without a group holds for its kind in
+every group, as kustomize's do too). ``table(...)`` merges them with the PodSpec rows; a
+custom resource's kind that only the user's rows name is still searched for pod templates
+(``Table.also_searched``): a row adds places, it takes none away.
 
 Where a pull-secret list serves images (``scope``) and what must exist before the list is
 made (``anchor``) follow the CRDs' shapes:
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 from fn import fielddata
 from fn.fieldspecs import (
+    ANY_GROUP,
     IMAGE_FIELDS,
     POD_SPEC_IMAGES,
     POD_SPEC_PULL_SECRETS,
@@ -123,13 +127,13 @@ def _row(entry: object, where: str, secrets: bool) -> FieldSpec:
                       field=f"{where}.path")
     # a user's pull-secret list serves every image of the resource, and is made (when
     # absent) only where the mapping that holds it exists
-    return FieldSpec(values["group"], values["kind"], path, (), values["version"],
-                     path[:-1] if secrets else None)
+    return FieldSpec(values["group"] or ANY_GROUP, values["kind"], path, (),
+                     values["version"], path[:-1] if secrets else None)
 
 
 def table(images: tuple[FieldSpec, ...], secrets: tuple[FieldSpec, ...]) -> Table:
     """The built-in table, or the built-in rows and the user's together."""
     if not images and not secrets:
         return BUILTIN
-    return Table(IMAGE_FIELDS + CRD_IMAGES + list(images),
-                 PULL_SECRET_FIELDS + CRD_PULL_SECRETS + list(secrets))
+    return Table(IMAGE_FIELDS + CRD_IMAGES, PULL_SECRET_FIELDS + CRD_PULL_SECRETS,
+                 (images, secrets))

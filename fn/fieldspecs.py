@@ -29,13 +29,17 @@ class FieldSpec(NamedTuple):
     anchor: tuple[str, ...] | None = None  # pull-secret rows: the mapping that must exist
     #                             (the list and mappings below it are made); None: scope
 
-    @property
-    def text(self) -> str:
-        return "/".join(self.path)
-
 
 def split(path: str) -> tuple[str, ...]:
-    return tuple(part for part in path.strip("/").split("/") if part)
+    """A path's segments; ``\\/`` is a "/" inside one (``metadata/annotations/a.io\\/image``),
+    as kustomize reads field specs."""
+    parts: list[str] = []
+    for part in path.strip("/").split("/"):
+        if parts and parts[-1].endswith("\\"):
+            parts[-1] = parts[-1][:-1] + "/" + part
+        elif part:
+            parts.append(part)
+    return tuple(parts)
 
 
 def is_list(segment: str) -> bool:
@@ -78,6 +82,9 @@ IN_POD_SPEC = ([FieldSpec("", "", split(p)) for p in POD_SPEC_IMAGES],
                [FieldSpec("", "", (POD_SPEC_PULL_SECRETS,))])
 
 
+# A user's row without a group holds for its kind in every group, as in kustomize's field
+# specs (built-in rows name theirs: "" is the core group).
+ANY_GROUP = "*"
 K8S_GROUPS = frozenset({"", "apps", "batch", "extensions", "autoscaling", "policy"})
 
 
@@ -85,31 +92,73 @@ def is_k8s_group(group: str) -> bool:
     return group in K8S_GROUPS or group.endswith(".k8s.io")
 
 
-class Table:
-    """The rows by (group, kind), and the read policy they imply."""
+Rows = tuple[list[FieldSpec], list[FieldSpec]]
 
-    def __init__(self, images: Iterable[FieldSpec], secrets: Iterable[FieldSpec]) -> None:
-        self.rows: dict[tuple[str, str], tuple[list[FieldSpec], list[FieldSpec]]] = {}
+
+class Table:
+    """The rows by (group, kind), and the read policy they imply. A row whose group is
+    ``ANY_GROUP`` holds for its kind in every group."""
+
+    def __init__(self, images: Iterable[FieldSpec], secrets: Iterable[FieldSpec],
+                 user: tuple[Iterable[FieldSpec], Iterable[FieldSpec]] = ((), ())) -> None:
+        self.rows: dict[tuple[str, str], Rows] = {}
         for spec in images:
             self.rows.setdefault((spec.group, spec.kind), ([], []))[0].append(spec)
         for spec in secrets:
             self.rows.setdefault((spec.group, spec.kind), ([], []))[1].append(spec)
+        built_in = set(self.rows)
+        for where, specs in enumerate(user):  # the user's image rows, pull-secret rows
+            for spec in specs:
+                self.rows.setdefault((spec.group, spec.kind), ([], []))[where].append(spec)
+        # kinds only the user's rows name: their rows add to the search for pod templates
+        self.searched = frozenset(set(self.rows) - built_in)
+        self._any = {kind: rows for (group, kind), rows in self.rows.items()
+                     if group == ANY_GROUP}
+        self._with_any: dict[tuple[str, str], Rows | None] = {}
         self._policies: dict[tuple[str, str], Policy] = {}
+        self._metadata: Policy = None
 
     def policy(self, group: str, kind: str) -> Policy:
         """The read policy of a built-in kind's rows (None: no rows; made on first use).
         Custom resources are read whole (fn.locate): only built-in kinds need one."""
         key = (group, kind)
         if key not in self._policies:
-            rows = self.rows.get(key) if is_k8s_group(group) else None
+            rows = self._rows(group, kind) if is_k8s_group(group) else None
             self._policies[key] = None if rows is None else _policy(rows[0] + rows[1])
         return self._policies[key]
 
-    def find(self, group: str, kind: str, version: str | None = None
-             ) -> tuple[list[FieldSpec], list[FieldSpec]] | None:
+    def _rows(self, group: str, kind: str) -> Rows | None:
+        rows = self.rows.get((group, kind))
+        if kind not in self._any:
+            return rows
+        key = (group, kind)
+        if key not in self._with_any:
+            every = self._any[kind]
+            self._with_any[key] = every if rows is None else (
+                rows[0] + every[0], rows[1] + every[1])
+        return self._with_any[key]
+
+    def metadata_policy(self) -> Policy:
+        """How every resource's metadata is read: what the function reads of it, and
+        what any row under ``metadata`` names (a row does not know the kind's place in
+        the text: metadata may come before ``kind``)."""
+        if self._metadata is None:
+            self._metadata = METADATA_POLICY
+            for spec in (s for rows in self.rows.values() for s in rows[0] + rows[1]):
+                if spec.path[0] == "metadata" and len(spec.path) > 1:
+                    self._metadata = union(self._metadata, _path_policy(spec)["metadata"])
+        return self._metadata
+
+    def also_searched(self, group: str, kind: str) -> bool:
+        """Whether only the user's rows name the kind (fn.locate then also searches it
+        for pod templates, as without them: a row adds places, it takes none away)."""
+        return (group, kind) in self.searched or (
+            (ANY_GROUP, kind) in self.searched and (group, kind) not in self.rows)
+
+    def find(self, group: str, kind: str, version: str | None = None) -> Rows | None:
         """The kind's (image rows, pull-secret rows); with ``version``, only the rows
         for every version and for that one."""
-        rows = self.rows.get((group, kind))
+        rows = self._rows(group, kind)
         if rows is None or version is None or not any(r.version for r in rows[0] + rows[1]):
             return rows
         return ([r for r in rows[0] if r.version in ("", version)],

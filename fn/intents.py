@@ -4,26 +4,16 @@ with what was meant (``fn.selfcheck``).
 
 Intents: ``("set", path, value)`` — the value at ``path`` (mappings made as needed);
 ``("secret", path, name)`` — ``{name: <name>}`` in the list at ``path`` unless there.
-A path is a tuple of keys and list indices, or the dotted text of one
-(``spec.containers[0].image``: the field's own path string, so that recording an intent
+A path is a tuple of keys and list indices, or the text of one (``fn.fieldpath``:
+``spec.containers[0].image``, the field's own path string, so that recording an intent
 allocates nothing new for the many image edits of a large input).
 """
 
 from __future__ import annotations
 
-import functools
-import re
-
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+from fn.fieldpath import keys
 
 Path = tuple[str | int, ...] | str
-
-
-@functools.lru_cache(maxsize=4096)  # the same few paths in many items
-def path_of(dotted: str) -> Path:
-    """``spec.containers[0].image`` -> ``("spec", "containers", 0, "image")`` (a tuple,
-    shared by every caller: never changed)."""
-    return tuple(int(i) if i else k for k, i in _TOKEN.findall(dotted))
 
 
 def intend(item: object, op: str, path: Path, value: object) -> None:
@@ -36,7 +26,7 @@ def intend(item: object, op: str, path: Path, value: object) -> None:
 def apply(data: object, intents: list[tuple[str, Path, object]]) -> object:
     """``data`` (a resource as plain data) with the intents carried out, in place."""
     for op, path, value in intents:
-        *parents, last = path_of(path) if isinstance(path, str) else path
+        *parents, last = keys(path) if isinstance(path, str) else path
         node = data
         for key in parents:
             if isinstance(node, dict) and node.get(key) is None:

@@ -14,9 +14,9 @@ import sys
 from collections.abc import Callable, Iterator
 
 from fn.crdrows import BUILTIN
+from fn.fieldpath import Walker, child
 from fn.fieldspecs import (
     IN_POD_SPEC,
-    METADATA_POLICY,
     NO_IMAGE_KINDS,
     PAYLOAD_POLICY,
     POD_SPEC_MARK,
@@ -103,11 +103,12 @@ def policy_for(table: Table) -> Callable[[Mapping, str], Policy]:
         return _BUILTIN_POLICY[0]
 
     known: dict[tuple[str, str, str], Policy] = {}  # (apiVersion, kind, key) -> policy
+    metadata = table.metadata_policy()
     def resource_policy(so_far: Mapping, key: str) -> Policy:
         if key in ("apiVersion", "kind"):
             return ALL
         if key == "metadata":
-            return METADATA_POLICY
+            return metadata
         kind = so_far.get("kind")
         api = so_far.get("apiVersion")
         if not isinstance(kind, Scalar) or not isinstance(api, Scalar):
@@ -148,13 +149,7 @@ def sites(root: Mapping, api_version: str, kind: str, notes: list[Problem],
     read as the resources they are, each site with its entry's namespace."""
     if is_resource_list(root, kind):
         return _list_sites(root, notes, table)
-    version = api_version.rsplit("/", 1)[-1] if "/" in api_version else api_version
-    rows = table.find(group_of(api_version), kind, version)
-    if rows is None:
-        found: list[Site] = []
-        _search(root, "", found, set(), 0, notes)
-        return found
-    return _apply(root, "", *rows)
+    return _search_or_apply(root, api_version, kind, notes, table, "", 0)
 
 
 def _list_sites(root: Mapping, notes: list[Problem], table: Table) -> list[Site]:
@@ -166,7 +161,7 @@ def _list_sites(root: Mapping, notes: list[Problem], table: Table) -> list[Site]
                      for k in ("apiVersion", "kind"))
         ns = _entry_namespace(entry, i)
         found = (_list_sites(entry, notes, table) if is_resource_list(entry, kind) else
-                 _search_or_apply(entry, api, kind, notes, table, f"items[{i}]"))
+                 _search_or_apply(entry, api, kind, notes, table, f"items[{i}]", 1))
         for site in found:
             if site.namespace is None:
                 site.namespace = ns
@@ -186,26 +181,34 @@ def _entry_namespace(entry: Mapping, i: int) -> str | None:
 
 
 def _search_or_apply(root: Mapping, api: str, kind: str, notes: list[Problem], table: Table,
-                     prefix: str) -> list[Site]:
-    rows = table.find(group_of(api), kind)
+                     prefix: str, depth: int) -> list[Site]:
+    """The kind's rows walked, or (no rows, or only the user's) the resource searched
+    for pod templates; a field both find is the search's (with its PodSpec's list)."""
+    group = group_of(api)
+    rows = table.find(group, kind, api.rsplit("/", 1)[-1] if "/" in api else api)
+    found: list[Site] = []
+    if rows is None or table.also_searched(group, kind):
+        _search(root, prefix, found, set(), depth, notes)
     if rows is None:
-        found: list[Site] = []
-        _search(root, prefix, found, set(), 1, notes)
         return found
-    return _apply(root, prefix, *rows)
+    known = {id(f.node): f for site in found for f in site.images}
+    for site in _apply(root, prefix, *rows):
+        site.images = [known.get(id(f.node), f) for f in site.images]
+        found.append(site)
+    return found
 
 
 def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
            secret_rows: list[FieldSpec]) -> list[Site]:
-    walker = _Walker(root, prefix)
+    walker = Walker(root, prefix)
     images = [f for row in image_rows for f in _images(walker, row.path)]
     out = []
     served: set[int] = set()
     for row in secret_rows:
         anchor = row.scope if row.anchor is None else row.anchor
         for anchor_path, node in walker.at(anchor):
-            scope_path = anchor_path if anchor == row.scope else ".".join(
-                filter(None, (prefix, *(s.removesuffix("[]") for s in row.scope))))
+            scope_path = anchor_path if anchor == row.scope else _below(
+                prefix, tuple(s.removesuffix("[]") for s in row.scope))
             within = [f for f in images if _serves(f.path, scope_path, anchor_path)]
             if within:
                 served.update(id(f) for f in within)
@@ -219,7 +222,7 @@ def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
 def _serves(image: str, scope: str, anchor: str) -> bool:
     """An image at ``image`` runs in the pod of the site at ``anchor`` when it is under
     the scope, and in the same entry of every list the anchor's path enters."""
-    if scope and not image.startswith(scope + "."):
+    if scope and not image.startswith((scope + ".", scope + '["')):
         return False
     for entry in _ENTRY.finditer(anchor):
         head = anchor[:entry.start()]
@@ -229,73 +232,24 @@ def _serves(image: str, scope: str, anchor: str) -> bool:
 
 
 def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageField]) -> Site:
-    full = sys.intern(".".join(filter(None, (path, *keys))))  # items share the few paths
+    full = sys.intern(_below(path, keys))  # items share the few paths
     for i, key in enumerate(keys[:-1]):
-        child = node.get(key)
-        if child is None or is_null(child):
+        value = node.get(key)
+        if value is None or is_null(value):
             return Site(full, node, keys[i:], images)
-        if not isinstance(child, Mapping):
-            raise Problem("must be a mapping", field=".".join(filter(None, (path, *keys[:i + 1]))))
-        node = child
+        if not isinstance(value, Mapping):
+            raise Problem("must be a mapping", field=_below(path, keys[:i + 1]))
+        node = value
     return Site(full, node, keys[-1:], images)
 
 
-class _Walker:
-    """The mappings at each path of a resource (lists expanded), each walked once: rows
-    share their beginnings ("spec/template/spec/...")."""
-
-    def __init__(self, root: Mapping, prefix: str) -> None:
-        self.found: dict[tuple[str, ...], list[tuple[str, Mapping]]] = {(): [(prefix, root)]}
-
-    def at(self, segments: tuple[str, ...]) -> list[tuple[str, Mapping]]:
-        found = self.found.get(segments)
-        if found is None:
-            found = [child for path, node in self.at(segments[:-1])
-                     for child in _step(node, segments[-1], path)]
-            self.found[segments] = found
-        return found
+def _below(path: str, keys: tuple[str, ...]) -> str:
+    for key in keys:
+        path = child(path, key)
+    return path
 
 
-def _step(node: Mapping, segment: str, path: str) -> list[tuple[str, Mapping]]:
-    """The mappings one segment below ``node``: its key's mapping, or a list's entries. A
-    key without ``[]`` that holds a list is entered entry by entry, as kustomize's field
-    specs do (``spec/nodes/image`` reads ``spec.nodes[0].image``, ...)."""
-    key = segment.removesuffix("[]")
-    child = node.get(key)
-    if child is None or is_null(child):
-        return []
-    where = f"{path}.{key}" if path else key
-    if key == segment:
-        if isinstance(child, Sequence):
-            return _entries(child, where, True)
-        if not isinstance(child, Mapping):
-            raise Problem("must be a mapping", field=where)
-        return [(where, child)]
-    if not isinstance(child, Sequence):
-        raise Problem("must be a list", field=where)
-    return _entries(child, where, False)
-
-
-def _entries(seq: Sequence, where: str, nested: bool,
-             seen: set[int] | None = None) -> list[tuple[str, Mapping]]:
-    """A list's entries, each a mapping; with ``nested``, a list among them is entered
-    too, once (an alias repeated is one list: "billion laughs" stay linear)."""
-    out: list[tuple[str, Mapping]] = []
-    for i, entry in enumerate(seq.entries):
-        at = f"{where}[{i}]"
-        if nested and isinstance(entry, Sequence):
-            seen = {id(seq)} if seen is None else seen
-            if id(entry) not in seen:
-                seen.add(id(entry))
-                out += _entries(entry, at, True, seen)
-        elif isinstance(entry, Mapping):
-            out.append((at, entry))
-        else:
-            raise Problem("must be a mapping", field=at)
-    return out
-
-
-def _images(walker: _Walker, path: tuple[str, ...]) -> Iterator[ImageField]:
+def _images(walker: Walker, path: tuple[str, ...]) -> Iterator[ImageField]:
     """The string image fields at ``path``; the owner is named after the innermost list
     entry ("container api") or, with no list on the way, the field's path."""
     *parents, leaf = path
@@ -304,7 +258,7 @@ def _images(walker: _Walker, path: tuple[str, ...]) -> Iterator[ImageField]:
         key, value = node.pair(leaf)
         if value is None or is_null(value):
             continue
-        field = sys.intern(f"{where}.{leaf}" if where else leaf)  # items share the few paths
+        field = sys.intern(child(where, leaf))  # items share the few paths
         if not isinstance(value, Scalar) or value.tag != STR:
             raise Problem("must be a string", field=field)
         alias_at = key.end if key is not None and value.start < key.end else None
@@ -353,8 +307,7 @@ def _search(node: Node, path: str, found: list[Site], seen: set[int], depth: int
         for key, value in node.items():
             if depth == 0 and key.value in SKIP_KEYS:
                 continue
-            child = f"{path}.{key.value}" if path else str(key.value)
-            _search(value, child, found, seen, depth + 1, notes)
+            _search(value, child(path, str(key.value)), found, seen, depth + 1, notes)
     elif isinstance(node, Sequence):
         for i, value in enumerate(node.entries):
             _search(value, f"{path}[{i}]", found, seen, depth + 1, notes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fn import imagelist, named, retarget, secretforms
 from fn.config import Settings
+from fn.fieldpath import keys
 from fn.intents import intend
 from fn.locate import Site
 from fn.nodes import Mapping, Scalar, Sequence, to_python
@@ -71,7 +72,7 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) ->
         if field.merged_in is not None:  # "<<: *base" brings it: a key of its own wins
             if (id(field.merged_in), field.path) not in edited:
                 edited.add((id(field.merged_in), field.path))
-                use.item.editor.add_key(field.merged_in, field.path.rsplit(".", 1)[-1], use.new)
+                use.item.editor.add_key(field.merged_in, keys(field.path)[-1], use.new)
         elif field.alias_at is not None:  # "image: *a": the new value here, the anchor stays
             use.item.editor.replace_alias(field.alias_at, scalar(use.new))
         elif id(field.node) in edited:  # "&a" used again in the same item: one edit

@@ -33,7 +33,7 @@ class Problem(Exception):
         self.resource = self.resource or resource
         self.file = self.file or file
         if prefix and self.field:
-            self.field = f"{prefix}.{self.field}"
+            self.field = prefix + ("" if self.field.startswith("[") else ".") + self.field
         return self
 
     def result(self) -> Result:

@@ -38,7 +38,8 @@ DESCRIPTIONS: dict[str, str] = {
     "imageFields": "More image locations, in kustomize's field-spec form: a list of {group, "
                    "version, kind, path} (in the ConfigMap form, the YAML text of one); [] "
                    "marks a list (spec/steps[]/image); as in kustomize, a key without it that "
-                   "holds a list is entered entry by entry.",
+                   "holds a list is entered entry by entry; a / inside a key is written \\/; "
+                   "group omitted: the kind in every group; version omitted: every version.",
     "pullSecretFields": "More imagePullSecrets-shaped lists, in the same form; one serves every "
                         "image of its resource.",
     "licenseFile": "A file holding the License (exec mode; relative to where the function "

@@ -19,6 +19,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 from fn import resourcelist
+from fn.fieldpath import join
 from fn.intents import apply
 from fn.linebreaks import other_breaks
 from fn.nodes import Node, Skipped, to_python
@@ -319,7 +320,7 @@ def _intended(item) -> tuple:
     a workload's reading does not keep)."""
     identity, images, names = _fields(item)
     for op, path, value in item.intents or []:
-        dotted = path if isinstance(path, str) else _dotted(path)
+        dotted = path if isinstance(path, str) else join(path)
         if op == "set" and dotted in images:
             images[dotted] = value
         elif op == "set" and dotted in names and isinstance(value, list):  # a renamed entry
@@ -330,7 +331,3 @@ def _intended(item) -> tuple:
         else:
             return (False,)  # an intent on something a workload's reading does not keep
     return identity, images, names
-
-
-def _dotted(path: tuple) -> str:
-    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".")

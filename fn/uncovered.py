@@ -24,9 +24,9 @@ from collections.abc import Iterator
 
 from fn.classify import Verdict
 from fn.crdrows import NOT_IMAGES
+from fn.fieldpath import child, keys, parent, template
 from fn.fieldspecs import group_of, is_k8s_group
 from fn.imageref import is_domain
-from fn.intents import path_of
 from fn.locate import Site
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence
 from fn.problems import InvalidReference, Problem
@@ -62,13 +62,9 @@ class Suspect:
 
     def entry(self) -> str:
         """The imageFields entry that would cover it (kustomize field-spec form)."""
-        path = "/".join(_template(part) for part in self.path.split("."))
+        path = "/".join(part.replace("/", "\\/") for part in template(self.path))
         group = self.group or '""'
         return f"imageFields: [{{group: {group}, kind: {self.kind}, path: {path}}}]"
-
-
-def _template(part: str) -> str:
-    return part.split("[", 1)[0] + "[]" if "[" in part else part
 
 
 def find(root: Mapping, api_version: str, kind: str, sites: list[Site]) -> list[Suspect]:
@@ -87,7 +83,7 @@ def find(root: Mapping, api_version: str, kind: str, sites: list[Site]) -> list[
         return walk.out
     for key, value in root.items():
         if key.value not in SKIP_KEYS and key.value not in ("apiVersion", "kind"):
-            walk.node(value, str(key.value), 1)
+            walk.node(value, child("", str(key.value)), 1)
     return walk.out
 
 
@@ -118,7 +114,7 @@ class _Walk:
             split = _split_image(node) if self.fields else None
             if split is None:
                 self.mapping(node, path, depth)
-            elif _template_tuple(path) not in self.skip:
+            elif template(path) not in self.skip:
                 self.out.append(Suspect(*self.gk, path, split, SPLIT))
 
     def mapping(self, node: Mapping, path: str, depth: int) -> None:
@@ -127,11 +123,11 @@ class _Walk:
                 for merged in node.merged():
                     self.node(merged, path, depth + 1)
                 continue
-            where = f"{path}.{key.value}"
+            where = child(path, str(key.value))
             if not (_image_key(key.value) and isinstance(value, Scalar) and value.tag == STR):
                 self.node(value, where, depth + 1)
             elif value.value and id(value) not in self.covered and (
-                    _template_tuple(where) not in self.skip) and self.fields:
+                    template(where) not in self.skip) and self.fields:
                 self.covered.add(id(value))  # an alias of it is the same field, once
                 self.out.append(Suspect(*self.gk, where, value.value, FIELD))
 
@@ -149,8 +145,8 @@ def _holders(root: Mapping, sites: list[Site]) -> Iterator[tuple[Mapping, str]]:
     """Each mapping that holds an image field (a container), once, with its path."""
     seen: set[int] = set()
     for field in (f for site in sites for f in site.images):
-        path = field.path.rsplit(".", 1)[0]
-        node = field.merged_in or first(root, *path_of(path))
+        path = parent(field.path)
+        node = field.merged_in or first(root, *keys(path))
         if isinstance(node, Mapping) and id(node) not in seen:
             seen.add(id(node))
             yield node, path
@@ -189,10 +185,6 @@ def _own_value(entry: Node) -> tuple[Scalar | None, Node | None]:
         if k.value == "value":
             found = (k, v)
     return found
-
-
-def _template_tuple(path: str) -> tuple[str, ...]:
-    return tuple(_template(p) for p in path.split("."))
 
 
 def _image_key(key: str) -> bool:

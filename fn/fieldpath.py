@@ -1,0 +1,117 @@
+"""A field's path, as results show it and intents record it, and the walk along a row.
+
+Dotted keys and ``[i]`` indices: ``spec.containers[0].image``. A key that holds ``.``,
+``[``, ``]`` or ``"`` (or is empty) stands quoted in brackets, ``data["worker.image"]``,
+so that every path reads back to the keys it was made of (``keys``).
+
+``Walker`` finds the mappings at a row's segments as kustomize's field specs do: ``[]``
+after a key enters its list, whose entries must be mappings; a key without it that
+holds a list is entered entry by entry all the same (a list in a list too).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+
+from fn.nodes import Mapping, Sequence, is_null
+from fn.problems import Problem
+
+_TOKEN = re.compile(r'([^.\[\]"]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
+
+
+def child(path: str, key: str) -> str:
+    """The path of ``key`` in the mapping at ``path``."""
+    if not key or "." in key or "[" in key or "]" in key or '"' in key:
+        return f"{path}[{json.dumps(key)}]"
+    return f"{path}.{key}" if path else key
+
+
+def join(keys: tuple[str | int, ...]) -> str:
+    """The path of ``keys`` (strings, and list indices as ints)."""
+    path = ""
+    for key in keys:
+        path = f"{path}[{key}]" if isinstance(key, int) else child(path, key)
+    return path
+
+
+@functools.lru_cache(maxsize=4096)  # the same few paths in many items
+def keys(path: str) -> tuple[str | int, ...]:
+    """``spec.containers[0].image`` -> ``("spec", "containers", 0, "image")`` (a tuple,
+    shared by every caller: never changed)."""
+    return tuple(int(i) if i else json.loads(q) if q else k
+                 for k, i, q in _TOKEN.findall(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def parent(path: str) -> str:
+    """The path of the node holding the field at ``path``."""
+    return join(keys(path)[:-1])
+
+
+def template(path: str) -> tuple[str, ...]:
+    """The path as field-spec segments: ``("spec", "containers[]", "image")`` (each list
+    entered once, however nested)."""
+    out: list[str] = []
+    for key in keys(path):
+        if isinstance(key, str):
+            out.append(key)
+        elif out and not out[-1].endswith("[]"):
+            out[-1] += "[]"
+    return tuple(out)
+
+
+class Walker:
+    """The mappings at each path of a resource (lists expanded), each walked once: rows
+    share their beginnings ("spec/template/spec/...")."""
+
+    def __init__(self, root: Mapping, prefix: str) -> None:
+        self.found: dict[tuple[str, ...], list[tuple[str, Mapping]]] = {(): [(prefix, root)]}
+
+    def at(self, segments: tuple[str, ...]) -> list[tuple[str, Mapping]]:
+        found = self.found.get(segments)
+        if found is None:
+            found = [below for path, node in self.at(segments[:-1])
+                     for below in step(node, segments[-1], path)]
+            self.found[segments] = found
+        return found
+
+
+def step(node: Mapping, segment: str, path: str) -> list[tuple[str, Mapping]]:
+    """The mappings one segment below ``node``: its key's mapping, or a list's entries. A
+    key without ``[]`` that holds a list is entered entry by entry, as kustomize's field
+    specs do (``spec/nodes/image`` reads ``spec.nodes[0].image``, ...)."""
+    key = segment.removesuffix("[]")
+    value = node.get(key)
+    if value is None or is_null(value):
+        return []
+    where = child(path, key)
+    if key == segment:
+        if isinstance(value, Sequence):
+            return _entries(value, where, True)
+        if not isinstance(value, Mapping):
+            raise Problem("must be a mapping", field=where)
+        return [(where, value)]
+    if not isinstance(value, Sequence):
+        raise Problem("must be a list", field=where)
+    return _entries(value, where, False)
+
+
+def _entries(seq: Sequence, where: str, nested: bool,
+             seen: set[int] | None = None) -> list[tuple[str, Mapping]]:
+    """A list's entries, each a mapping; with ``nested``, a list among them is entered
+    too, once (an alias repeated is one list: "billion laughs" stay linear)."""
+    out: list[tuple[str, Mapping]] = []
+    for i, entry in enumerate(seq.entries):
+        at = f"{where}[{i}]"
+        if nested and isinstance(entry, Sequence):
+            seen = {id(seq)} if seen is None else seen
+            if id(entry) not in seen:
+                seen.add(id(entry))
+                out += _entries(entry, at, True, seen)
+        elif isinstance(entry, Mapping):
+            out.append((at, entry))
+        else:
+            raise Problem("must be a mapping", field=at)
+    return out
