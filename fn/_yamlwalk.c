@@ -35,6 +35,7 @@ static struct {
     PyObject *styles[6]; /* "", "'", '"', "|", ">", and "" for any other */
     PyObject *s_end, *s_tag, *s_start, *s_style, *s_value;
     PyObject *s_brackets, *s_then, *s_merge;
+    PyObject *py_get;  /* fn.nodes.Mapping.get in Python: what a "<<" merge key needs */
     char maybe_not_str[128];  /* first characters of a plain scalar that may not be a string */
     int ready;
 } H;
@@ -562,20 +563,30 @@ static PyObject *sub_policy(PyObject *m, PyObject *policy, PyObject *pick, PyObj
     return Py_NewRef(sub);
 }
 
-/* A key given twice (same value, same tag) among the pairs kept so far: 1, 0, or -1. */
+/* A key's value, from its slot when it is a Scalar (borrowed; NULL: not a Scalar). */
+static PyObject *key_value(PyObject *k) {
+    return Py_TYPE(k) == (PyTypeObject *)H.Scalar ? slot(k, OS[O_VALUE]) : NULL;
+}
+
+/* A key given twice (same value, same tag) among the pairs kept so far: 1, 0, or -1.
+   Values are compared first, from their slots; tags (fn.nodes.Scalar.tag, which may
+   resolve) only for a key whose value is the same, which is rare. */
 static int given_twice(PyObject *pairs, PyObject *name, PyObject *key) {
     Py_ssize_t n = PyList_GET_SIZE(pairs);
-    if (n == 0)
-        return 0;
-    PyObject *tag = PyObject_GetAttr(key, H.s_tag);
-    if (tag == NULL)
-        return -1;
+    PyObject *tag = NULL;
     int found = 0;
     for (Py_ssize_t i = 0; i < n && !found; i++) {
         PyObject *k = PyTuple_GET_ITEM(PyList_GET_ITEM(pairs, i), 0);
-        PyObject *v = PyObject_GetAttr(k, H.s_value);
-        int same = v == NULL ? -1 : PyObject_RichCompareBool(v, name, Py_EQ);
-        Py_XDECREF(v);
+        PyObject *v = key_value(k);
+        int same = v != NULL ? PyUnicode_Check(v) && PyUnicode_Compare(v, name) == 0
+                             : -2;
+        if (same == -2) {  /* not a Scalar: as Python reads it */
+            PyObject *value = PyObject_GetAttr(k, H.s_value);
+            same = value == NULL ? -1 : PyObject_RichCompareBool(value, name, Py_EQ);
+            Py_XDECREF(value);
+        }
+        if (same == 1 && tag == NULL && (tag = PyObject_GetAttr(key, H.s_tag)) == NULL)
+            same = -1;
         if (same == 1) {
             PyObject *t = PyObject_GetAttr(k, H.s_tag);
             same = t == NULL ? -1 : PyObject_RichCompareBool(t, tag, Py_EQ);
@@ -586,7 +597,7 @@ static int given_twice(PyObject *pairs, PyObject *name, PyObject *key) {
         else if (same)
             found = 1;
     }
-    Py_DECREF(tag);
+    Py_XDECREF(tag);
     return found;
 }
 
@@ -1075,6 +1086,78 @@ static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
     return out;
 }
 
+/* ---- Mapping.get: fn.nodes.Mapping.get in C ---------------------------------------- */
+
+/* Whether a key Scalar names a string (quoted, or its tag is str: fn.nodes.Mapping.get):
+   1, 0, or -1. */
+static int names_string(PyObject *k) {
+    PyObject *style = slot(k, OS[O_STYLE]), *tag = slot(k, OS[O_TAG]);
+    if (style != NULL && PyUnicode_Check(style) && PyUnicode_GET_LENGTH(style) > 0)
+        return 1;
+    if (tag == H.STR)
+        return 1;
+    PyObject *resolved = PyObject_GetAttr(k, H.s_tag);  /* resolves a plain "80", "true" */
+    if (resolved == NULL)
+        return -1;
+    int same = PyObject_RichCompareBool(resolved, H.STR, Py_EQ);
+    Py_DECREF(resolved);
+    return same;
+}
+
+/* m.get(key): the value of a string key (the last, if given twice), or what a "<<" merge
+   key brings (then fn.nodes.Mapping.get in Python is asked), or None. */
+static PyObject *mapping_get(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+    PyObject *pairs = slot(self, OM[O_ITEMS]);
+    if (n != 1 || !PyUnicode_Check(args[0]) || pairs == NULL || !PyList_Check(pairs))
+        goto python;
+    PyObject *key = args[0], *found = NULL;
+    int merge = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pairs); i++) {
+        PyObject *pair = PyList_GET_ITEM(pairs, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2
+                || Py_TYPE(PyTuple_GET_ITEM(pair, 0)) != (PyTypeObject *)H.Scalar)
+            goto python;
+        PyObject *k = PyTuple_GET_ITEM(pair, 0), *name = slot(k, OS[O_VALUE]);
+        if (name == NULL || !PyUnicode_Check(name))
+            goto python;
+        if (name == key || PyUnicode_Compare(name, key) == 0) {
+            int str = names_string(k);
+            if (str < 0)
+                return NULL;
+            if (str)
+                found = PyTuple_GET_ITEM(pair, 1);
+        } else if (PyUnicode_Compare(name, H.s_merge) == 0) {
+            merge = 1;
+        }
+    }
+    if (found != NULL)
+        return Py_NewRef(found);
+    if (!merge)
+        Py_RETURN_NONE;
+python: {
+        PyObject *a[2] = {self, n > 0 ? args[0] : NULL};
+        return call(H.py_get, a, (size_t)(n > 0 ? 2 : 1));
+    }
+}
+
+static PyMethodDef mapping_get_def = {
+    "get", (PyCFunction)(void (*)(void))mapping_get, METH_FASTCALL,
+    "the value of a string key, or what a '<<' merge key brings, or None"};
+
+/* mapping_get(python_get) -> a method of fn.nodes.Mapping doing what python_get does */
+static PyObject *make_mapping_get(PyObject *self, PyObject *python_get) {
+    if (!H.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "fn._yamlwalk.configure() was not called");
+        return NULL;
+    }
+    if (!PyFunction_Check(python_get)) {
+        PyErr_SetString(PyExc_TypeError, "mapping_get() wants fn.nodes.Mapping.get in Python");
+        return NULL;
+    }
+    Py_XSETREF(H.py_get, Py_NewRef(python_get));
+    return PyDescr_NewMethod((PyTypeObject *)H.Mapping, &mapping_get_def);
+}
+
 /* plain(node) -> data (see fn.nodes.plain) */
 static PyObject *plain(PyObject *self, PyObject *node) {
     if (!H.ready) {
@@ -1086,6 +1169,8 @@ static PyObject *plain(PyObject *self, PyObject *node) {
 }
 
 static PyMethodDef methods[] = {
+    {"mapping_get", (PyCFunction)make_mapping_get, METH_O,
+     "mapping_get(fn.nodes.Mapping.get) -> the same method in C (merge keys: that one)"},
     {"plain", (PyCFunction)plain, METH_O,
      "plain(node) -> a read tree as data to compare (fn.nodes.plain)"},
     {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL,

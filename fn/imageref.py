@@ -147,6 +147,13 @@ def _lower_path(ref: str) -> str:
     return ref if i < 0 else ref[:i] + ref[i:].lower()
 
 
+@functools.lru_cache(maxsize=1024)  # many images, few names: each name's grammar once
+def _is_name(name: str) -> bool:
+    """Whether ``name`` is a reference name, whole (the regex is slow on long names)."""
+    m = REFERENCE.fullmatch(name)
+    return m is not None and m.group(1) == name and len(name) <= NAME_MAX
+
+
 def proxiable(ref: ImageRef, prefix: str | None = None) -> str | None:
     """None when ``<prefix>/<ref.name><ref.suffix>`` is a valid reference, else why not, in
     one line. ``prefix`` is ``<proxy host>/proxy/<slug>``; without it, the checks that do
@@ -160,8 +167,7 @@ def proxiable(ref: ImageRef, prefix: str | None = None) -> str | None:
             raise ValueError(f"{prefix!r} is not a reference name")
         _PREFIXES.add(prefix)
     name = f"{prefix or 'a/proxy/a'}/{ref.name}"
-    m = REFERENCE.fullmatch(name + ref.suffix)
-    if m is not None and m.group(1) == name and len(name) <= NAME_MAX:
+    if _is_name(name):  # its tag and digest were parsed with it: they stay valid after it
         return None
     first, slash, _ = ref.name.partition("/")
     if slash and is_domain(first):

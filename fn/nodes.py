@@ -99,6 +99,9 @@ class Mapping(Node):
                     break
         return found
 
+    get_in_python = get  # (fn.yamlread puts fn._yamlwalk's in get's place; it asks this
+    #                      one where a "<<" merge key is)
+
     def pair(self, key: str) -> tuple[Scalar | None, Node | None]:
         """(key, value) for ``key``; the key is None when a ``<<`` merge key brings it."""
         found: tuple[Scalar | None, Node | None] = (None, None)

@@ -50,6 +50,7 @@ def _compiled():  # -> fn._yamlwalk, configured, or None
                             TooDeep=TooDeep, tag_problem=tag_problem,
                             make_refused=make_refused, past_properties=past_properties,
                             make_error=make_error)
+        _nodes.Mapping.get = _yamlwalk.mapping_get(_nodes.Mapping.get_in_python)  # type: ignore
     except ImportError:  # not built, or PyYAML without its C extension
         return None
     return _yamlwalk

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from fn.classify import Verdict
 from fn.imageref import (
+    REFERENCE,
     host_of,
     normalize_domain,
     parse,
@@ -295,6 +296,20 @@ def test_generated_references_parse(parts):
     assert r.name + r.suffix == ref
     assert (r.name, r.tag, r.digest) == (name, tag, digest)
     assert (r.domain, r.path) == expected_split(name)
+
+
+@fuzz(600)
+@given(references(), st.sampled_from([None, "proxy.replicated.com/proxy/acme",
+                                      "images.example.com/proxy/a-b_c", "a/proxy/a"]))
+def test_proxiable_is_the_whole_reference_under_the_prefix(parts, prefix):
+    """The name's grammar is checked once per name (fn.imageref._is_name): the verdict is
+    the one the whole reference under the prefix gets, tag and digest included."""
+    count("imageref.proxiable_is_the_whole_reference")
+    ref = parse(parts[0])
+    name = f"{prefix or 'a/proxy/a'}/{ref.name}"
+    m = REFERENCE.fullmatch(name + ref.suffix)
+    whole = m is not None and m.group(1) == name and len(name) <= 255
+    assert (proxiable(ref, prefix) is None) == whole
 
 
 @fuzz(300)

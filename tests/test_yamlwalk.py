@@ -25,6 +25,7 @@ from fn import crdrows, locate, nodes, resourcelist, yamlread, yamlwalk
 from fn.fieldspecs import FieldSpec, split
 from fn.linebreaks import as_lf
 from fn.nodes import Mapping, Scalar, Sequence, Skipped
+from fn.yamlrules import YAMLError
 
 TESTS = Path(__file__).resolve().parent
 COMPILED = yamlread.COMPILED
@@ -201,3 +202,54 @@ def test_same_on_a_large_generated_resource_list():
         sys.path.pop(0)
     gen = generate.generate(300, random.Random(7).randrange(1 << 30))
     same(gen.resourcelist)
+
+
+def _mappings(node: object, out: list, seen: set) -> list:
+    if id(node) in seen:
+        return out
+    seen.add(id(node))
+    if isinstance(node, Mapping):
+        out.append(node)
+        for k, v in node.pairs:
+            _mappings(k, out, seen)
+            _mappings(v, out, seen)
+    elif isinstance(node, Sequence):
+        for e in node.entries:
+            _mappings(e, out, seen)
+    return out
+
+
+def same_get(text: str) -> None:
+    """fn._yamlwalk's Mapping.get (the one in use) and fn.nodes' own, on every mapping of
+    a document, for its keys, a merge key's, and keys it does not have: the same node."""
+    try:
+        root = yamlread.read(text, yamlread.ALL)
+    except (YAMLError, ValueError):  # unreadable (TooDeep is a ValueError): nothing to compare
+        return
+    for m in _mappings(root, [], set()):
+        names = [k.value for k, _ in m.pairs] + ["<<", "absent", "", "1", "true"]
+        for name in names:
+            assert m.get(name) is Mapping.get_in_python(m, name), (name, text)
+
+
+def test_the_compiled_get_is_in_use():
+    assert type(vars(Mapping)["get"]).__name__ == "method_descriptor"
+
+
+@fuzz(1000)
+@given(st.one_of(documents(), documents(wild=True), resource_lists()))
+def test_get_is_the_same_on_generated_documents(text):
+    count("yamlwalk.get_is_the_same")
+    note(text)
+    same_get(yamlread.strip_bom(text))
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\na: 2\n",  # refused, kept: the last wins
+    "? [x]\n: 1\nb: 2\n",  # a complex key
+    "<<: {a: 1}\na: 2\n", "<<: [{a: 1}, {a: 3}]\nb: 2\n", "b: &b {a: 1}\nc: {<<: *b}\n",
+    "'<<': {a: 1}\n", "!!str 1: a\n1: b\n'1': c\n", "true: 1\n'true': 2\n~: 3\nnull: 4\n",
+    "&k a: 1\n*k : 2\n",
+])
+def test_get_is_the_same_on_edges(text):
+    same_get(text)
