@@ -36,6 +36,7 @@ static struct {
     PyObject *s_end, *s_tag, *s_start, *s_style, *s_value;
     PyObject *s_brackets, *s_then, *s_merge;
     PyObject *py_get;  /* fn.nodes.Mapping.get in Python: what a "<<" merge key needs */
+    PyObject *resolved;  /* fn.nodes._RESOLVED: tags of plain values resolved so far */
     char maybe_not_str[128];  /* first characters of a plain scalar that may not be a string */
     int ready;
 } H;
@@ -443,6 +444,10 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
 
 static PyObject *scalar(Walk *w, yaml_event_t *e, int anchored) {
     const yaml_char_t *t = e->data.scalar.tag;
+    PyObject *value = PyUnicode_DecodeUTF8((const char *)e->data.scalar.value,
+                                           (Py_ssize_t)e->data.scalar.length, "strict");
+    if (value == NULL)
+        return NULL;
     PyObject *tag;
     if (t != NULL && strcmp((const char *)t, "!") != 0)
         tag = str_of(t);
@@ -451,10 +456,14 @@ static PyObject *scalar(Walk *w, yaml_event_t *e, int anchored) {
     else if (e->data.scalar.length > 0 && (e->data.scalar.value[0] >= 128
                                            || !H.maybe_not_str[e->data.scalar.value[0]]))
         tag = (Py_INCREF(H.STR), H.STR);  /* resolved now, as fn.nodes.resolve would */
-    else
+    else if ((tag = PyDict_GetItemWithError(H.resolved, value)) != NULL)
+        Py_INCREF(tag);  /* "name", "true", "80": resolved before, by fn.nodes.resolve */
+    else if (!PyErr_Occurred())
         tag = (Py_INCREF(Py_None), Py_None);  /* resolved when asked (fn.nodes.Scalar.tag) */
-    if (tag == NULL)
+    if (tag == NULL) {
+        Py_DECREF(value);
         return NULL;
+    }
     Py_ssize_t start = (Py_ssize_t)e->start_mark.index, end = (Py_ssize_t)e->end_mark.index;
     if (anchored || t != NULL) {
         PyObject *a[3] = {w->text, PyLong_FromSsize_t(start), PyLong_FromSsize_t(end)};
@@ -465,6 +474,7 @@ static PyObject *scalar(Walk *w, yaml_event_t *e, int anchored) {
         Py_XDECREF(p);
         if (start < 0) {
             Py_DECREF(tag);
+            Py_DECREF(value);
             return NULL;
         }
     }
@@ -474,10 +484,8 @@ static PyObject *scalar(Walk *w, yaml_event_t *e, int anchored) {
                                : s == YAML_DOUBLE_QUOTED_SCALAR_STYLE ? 2
                                : s == YAML_LITERAL_SCALAR_STYLE ? 3
                                : s == YAML_FOLDED_SCALAR_STYLE ? 4 : 5];
-    PyObject *value = PyUnicode_DecodeUTF8((const char *)e->data.scalar.value,
-                                           (Py_ssize_t)e->data.scalar.length, "strict");
-    PyObject *n = value ? new_scalar(start, end, style, value, tag) : NULL;
-    Py_XDECREF(value);
+    PyObject *n = new_scalar(start, end, style, value, tag);
+    Py_DECREF(value);
     Py_DECREF(tag);
     w->last = end;
     return n;
@@ -954,13 +962,13 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
     static char *names[] = {"libyaml", "maybe_not_str", "Scalar", "Mapping", "Sequence",
                             "Skipped", "ALL", "STR", "NULL", "NeedsAll", "TooDeep",
                             "tag_problem", "make_refused", "past_properties", "make_error",
-                            NULL};
-    PyObject *o[13];
+                            "resolved", NULL};
+    PyObject *o[14];
     const char *libyaml, *maybe;
     H.ready = 0;  /* until everything below succeeded */
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "ssOOOOOOOOOOOOO", names, &libyaml, &maybe,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "ssOOOOOOOOOOOOOO!", names, &libyaml, &maybe,
                                      &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7],
-                                     &o[8], &o[9], &o[10], &o[11], &o[12]))
+                                     &o[8], &o[9], &o[10], &o[11], &o[12], &PyDict_Type, &o[13]))
         return NULL;
     if (find_libyaml(libyaml) < 0)
         return NULL;
@@ -983,10 +991,10 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
     for (const unsigned char *c = (const unsigned char *)maybe; *c; c++)
         if (*c < 128)
             H.maybe_not_str[*c] = 1;
-    PyObject **slots[13] = {&H.Scalar, &H.Mapping, &H.Sequence, &H.Skipped, &H.ALL, &H.STR,
+    PyObject **slots[14] = {&H.Scalar, &H.Mapping, &H.Sequence, &H.Skipped, &H.ALL, &H.STR,
                             &H.NULLTAG, &H.NeedsAll, &H.TooDeep, &H.tag_problem,
-                            &H.make_refused, &H.past_properties, &H.make_error};
-    for (int i = 0; i < 13; i++)
+                            &H.make_refused, &H.past_properties, &H.make_error, &H.resolved};
+    for (int i = 0; i < 14; i++)
         Py_XSETREF(*slots[i], Py_NewRef(o[i]));
     const char *styles[6] = {"", "'", "\"", "|", ">", ""};
     for (int i = 0; i < 6; i++)

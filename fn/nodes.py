@@ -17,18 +17,19 @@ MAYBE_NOT_STR = "".join(sorted(k for k in yamlc.yaml.resolver.Resolver.yaml_impl
 _MAYBE_NOT_STR = frozenset(MAYBE_NOT_STR)
 
 
-_RESOLVED: dict[str, str] = {}  # short plain values resolved so far ("name", "true", "80")
+# short plain values resolved so far ("name", "true", "80"); fn._yamlwalk reads it too
+RESOLVED: dict[str, str] = {}
 
 
 def resolve(value: str) -> str:
     """The tag of a plain scalar, as PyYAML's safe loader resolves it (YAML 1.1)."""
     if value and value[0] not in _MAYBE_NOT_STR:
         return STR
-    tag = _RESOLVED.get(value)
+    tag = RESOLVED.get(value)
     if tag is None:
         tag = yamlc.resolver().resolve(yamlc.ScalarNode, value, (True, False))
-        if len(value) <= 64 and len(_RESOLVED) < 4096:  # keys and small values repeat
-            _RESOLVED[value] = tag
+        if len(value) <= 64 and len(RESOLVED) < 4096:  # keys and small values repeat
+            RESOLVED[value] = tag
     return tag
 
 

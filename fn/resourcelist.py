@@ -298,17 +298,14 @@ def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
     if not isinstance(annotations, Mapping):
         raise Problem(f"{where} metadata.annotations must be a mapping")
 
-    found = {k.value: v for k, v in annotations.pairs}  # (the read policy kept only ours)
-
-    def note(key: str) -> str | None:
-        return string(found.get(key)) if key in found else None
-
-    path = next((p for k in PATH_ANNOTATIONS if (p := note(k))), None)
-    if path is not None:
-        at = next((i for k in INDEX_ANNOTATIONS if (i := note(k))), "0")
+    # the read policy kept only those the function reads (and any a row names)
+    found = {k.value: string(v) for k, v in annotations.pairs}
+    path = found.get(PATH_ANNOTATIONS[0]) or found.get(PATH_ANNOTATIONS[1])
+    if path:
+        at = found.get(INDEX_ANNOTATIONS[0]) or found.get(INDEX_ANNOTATIONS[1]) or "0"
         item.file_ref = (path, int(at) if at.isdigit() else 0)
-    item.local_config = (note(LOCAL_CONFIG) or "").strip().lower() == "true"
-    item.generated = note(GENERATED) == "true"
+    item.local_config = (found.get(LOCAL_CONFIG) or "").strip().lower() == "true"
+    item.generated = found.get(GENERATED) == "true"
 
 
 def _let_go(sites: list[locate.Site]) -> None:

@@ -49,7 +49,7 @@ def _compiled():  # -> fn._yamlwalk, configured, or None
                             Skipped=Skipped, ALL=ALL, STR=STR, NULL=NULL, NeedsAll=NeedsAll,
                             TooDeep=TooDeep, tag_problem=tag_problem,
                             make_refused=make_refused, past_properties=past_properties,
-                            make_error=make_error)
+                            make_error=make_error, resolved=_nodes.RESOLVED)
         _nodes.Mapping.get = _yamlwalk.mapping_get(_nodes.Mapping.get_in_python)  # type: ignore
     except ImportError:  # not built, or PyYAML without its C extension
         return None

@@ -4,6 +4,7 @@ that reads back as the same string, else quoted."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fn.nodes import STR, resolve
@@ -39,6 +40,7 @@ def scalar(value: str | int | bool | None, style: str = "") -> str:
     return _escape(json.dumps(value, ensure_ascii=False))
 
 
+@functools.lru_cache(maxsize=4096)  # keys and values repeat over many results
 def plain_ok(value: str) -> bool:
     return (
         bool(_PLAIN.match(value))
