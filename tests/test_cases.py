@@ -3,6 +3,8 @@
 The function runs as a process (``helpers.run_fn``: ``python -m fn ARGS``, PYTHONPATH the
 repo, no REPLICATED_PROXY_FN_DEBUG) with the case folder as working directory, so the cases
 know nothing of the package's insides. The folder format is in tests/cases/README.md.
+Every case is run a second time with the pure-Python reader (fn._yamlwalk not loaded):
+the same output and exit code.
 
 ``UPDATE_GOLDEN=1 python3 -m pytest tests/test_cases.py`` (re)writes the expected files
 (all but ``.expected/config.yaml``, which says what to run and is written by hand).
@@ -13,6 +15,8 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,6 +154,28 @@ def test_case(folder: Path):
         problems += idempotency_problems(case, done.stdout)
     if problems:
         pytest.fail(f"{folder.name}:\n" + "\n".join(problems), pytrace=False)
+
+
+# fn.yamlread without fn._yamlwalk (not built: no compiler, or no libyaml headers)
+PYTHON_READER = ("import sys, runpy; sys.modules['fn._yamlwalk'] = None; "
+                 "runpy.run_module('fn', run_name='__main__', alter_sys=True)")
+
+
+@pytest.mark.parametrize("folder", case_folders(), ids=lambda p: p.name)
+def test_case_with_the_python_reader(folder: Path):
+    """Where the compiled reader is not built, the pure-Python one gives every case the
+    same output and exit code."""
+    case = load(folder)
+    expected = folder / ".expected" / "output.yaml"
+    env = {**os.environ, "PYTHONPATH": str(helpers.REPO), **case.env}
+    env.pop("REPLICATED_PROXY_FN_DEBUG", None)
+    done = subprocess.run([sys.executable, "-c", PYTHON_READER, *case.args],
+                          input=case.stdin_bytes(), cwd=folder, env=env, capture_output=True,
+                          timeout=60)
+    stderr = done.stderr.decode(errors="replace")
+    assert done.returncode == case.exit_code, stderr
+    assert done.stdout == expected.read_bytes(), f"{folder.name}: output differs"
+    assert not helpers.leaks(stderr), "a license ID in stderr"
 
 
 def idempotency_problems(case: Case, stdout: str) -> list[str]:
