@@ -674,7 +674,8 @@ static int mapping_pair(Walk *w, PyObject *m, PyObject *pairs, yaml_event_t *k,
         if ((key = node(w, k, H.ALL, depth + 1)) == NULL)
             goto done;
         int twice = given_twice(pairs, name, key);
-        if (twice < 0 || (twice && refuse(w, "a mapping key given twice", k->start_mark) < 0))
+        if (twice < 0 || (twice && refuse(w, "a mapping key given twice", /* fn.yamlrules.GIVEN_TWICE */
+                                   k->start_mark) < 0))
             goto done;
     }
     if ((value = node(w, &v, sub, depth + 1)) == NULL)

@@ -150,8 +150,11 @@ class Table:
         return self._metadata
 
     def also_searched(self, group: str, kind: str) -> bool:
-        """Whether only the user's rows name the kind (fn.locate then also searches it
-        for pod templates, as without them: a row adds places, it takes none away)."""
+        """Whether only the user's rows name the kind, which without them would be read
+        whole and searched for pod templates: it still is (fn.locate; a row adds places,
+        it takes none away). Kinds that hold no image are not searched either way."""
+        if kind in NO_IMAGE_KINDS and is_k8s_group(group):
+            return False
         return (group, kind) in self.searched or (
             (ANY_GROUP, kind) in self.searched and (group, kind) not in self.rows)
 

@@ -31,11 +31,13 @@ from fn.nodes import STR, Mapping, Node, Scalar, Sequence, is_null
 from fn.problems import Problem
 from fn.results import WARNING
 from fn.yamlread import ALL, Policy
+from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 
 SKIP_KEYS = frozenset({"metadata", "status"})
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-MAX_DEPTH = 100
-_ENTRY = re.compile(r"\[[0-9]+\]")
+MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases, a warning)
+TOO_DEEP = f"nested more than {READ_DEPTH} levels deep: not searched further for images"
+_STEP = re.compile(r'\[[0-9]+\]|\["(?:[^"\\]|\\.)*"\]')  # a list entry, or a quoted key
 
 
 @functools.lru_cache(maxsize=1024)  # an input has few namespaces, many resources in each
@@ -120,8 +122,8 @@ def policy_for(table: Table) -> Callable[[Mapping, str], Policy]:
 
     def _policy(api: str, kind: str, key: str) -> Policy:
         group = group_of(api)
-        if not is_k8s_group(group):
-            return ALL
+        if not is_k8s_group(group) or table.also_searched(group, kind):
+            return ALL  # read whole: searched for pod templates
         policy = table.policy(group, kind)
         if kind in NO_IMAGE_KINDS:
             payload = PAYLOAD_POLICY.get(kind, {}).get(key)
@@ -152,16 +154,18 @@ def sites(root: Mapping, api_version: str, kind: str, notes: list[Problem],
     return _search_or_apply(root, api_version, kind, notes, table, "", 0)
 
 
-def _list_sites(root: Mapping, notes: list[Problem], table: Table) -> list[Site]:
+def _list_sites(root: Mapping, notes: list[Problem], table: Table, path: str = ""
+                ) -> list[Site]:
     out: list[Site] = []
     for i, entry in enumerate(root.get("items").entries):  # type: ignore[union-attr]
+        at = f"{child(path, 'items')}[{i}]"
         if not isinstance(entry, Mapping):
-            raise Problem("must be a mapping", field=f"items[{i}]")
+            raise Problem("must be a mapping", field=at)
         api, kind = (v.value if isinstance(v := entry.get(k), Scalar) else ""
                      for k in ("apiVersion", "kind"))
-        ns = _entry_namespace(entry, i)
-        found = (_list_sites(entry, notes, table) if is_resource_list(entry, kind) else
-                 _search_or_apply(entry, api, kind, notes, table, f"items[{i}]", 1))
+        ns = _entry_namespace(entry, at)
+        found = (_list_sites(entry, notes, table, at) if is_resource_list(entry, kind) else
+                 _search_or_apply(entry, api, kind, notes, table, at, 1))
         for site in found:
             if site.namespace is None:
                 site.namespace = ns
@@ -169,39 +173,55 @@ def _list_sites(root: Mapping, notes: list[Problem], table: Table) -> list[Site]
     return out
 
 
-def _entry_namespace(entry: Mapping, i: int) -> str | None:
+def _entry_namespace(entry: Mapping, at: str) -> str | None:
     meta = entry.get("metadata")
     ns = meta.get("namespace") if isinstance(meta, Mapping) else None
     if not isinstance(ns, Scalar) or ns.tag != STR or not ns.value:
         return None
     if not valid_namespace(ns.value):
         raise Problem("is not a valid namespace name (lowercase letters, digits and '-', "
-                      "at most 63)", field=f"items[{i}].metadata.namespace")
+                      "at most 63)", field=f"{at}.metadata.namespace")
     return ns.value
 
 
 def _search_or_apply(root: Mapping, api: str, kind: str, notes: list[Problem], table: Table,
                      prefix: str, depth: int) -> list[Site]:
     """The kind's rows walked, or (no rows, or only the user's) the resource searched
-    for pod templates; a field both find is the search's (with its PodSpec's list)."""
+    for pod templates. A field both find is the search's, a list both find one site."""
     group = group_of(api)
     rows = table.find(group, kind, api.rsplit("/", 1)[-1] if "/" in api else api)
     found: list[Site] = []
     if rows is None or table.also_searched(group, kind):
         _search(root, prefix, found, set(), depth, notes)
-    if rows is None:
-        return found
-    known = {id(f.node): f for site in found for f in site.images}
-    for site in _apply(root, prefix, *rows):
-        site.images = [known.get(id(f.node), f) for f in site.images]
-        found.append(site)
+    return found if rows is None else _merged(found, _apply(root, prefix, *rows))
+
+
+def _merged(found: list[Site], more: list[Site]) -> list[Site]:
+    """The search's sites and the rows': a field both find is the search's, a list both
+    find one site serving the images of both."""
+    known = {_place(f): f for site in found for f in site.images}
+    lists = {(id(site.base), site.rest): site for site in found if not site.bare}
+    for site in more:
+        site.images = [known.get(_place(f), f) for f in site.images]
+        same = lists.get((id(site.base), site.rest)) if not site.bare else None
+        if same is None:
+            found.append(site)
+        else:
+            same.images += [f for f in site.images if all(f is not g for g in same.images)]
     return found
+
+
+def _place(field: ImageField) -> tuple:
+    """What makes two image fields one: the same path to the same place (a value merged
+    in, or an alias, reached from two places is two fields, each rewritten)."""
+    return field.path, id(field.node), id(field.merged_in), field.alias_at
 
 
 def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
            secret_rows: list[FieldSpec]) -> list[Site]:
     walker = Walker(root, prefix)
-    images = [f for row in image_rows for f in _images(walker, row.path)]
+    images = list({_place(f): f for row in image_rows  # (a row given twice: once)
+                   for f in _images(walker, row.path)}.values())
     out = []
     served: set[int] = set()
     for row in secret_rows:
@@ -224,10 +244,12 @@ def _serves(image: str, scope: str, anchor: str) -> bool:
     the scope, and in the same entry of every list the anchor's path enters."""
     if scope and not image.startswith((scope + ".", scope + '["')):
         return False
-    for entry in _ENTRY.finditer(anchor):
+    for entry in _STEP.finditer(anchor):
         head = anchor[:entry.start()]
-        if image.startswith(head + "[") and not image.startswith(anchor[:entry.end()] + "."):
-            return False
+        if entry[0][1] != '"' and image.startswith(head):
+            other = _STEP.match(image, len(head))
+            if other is not None and other[0][1] != '"' and other[0] != entry[0]:
+                return False  # another entry of a list the anchor's path enters
     return True
 
 
@@ -292,7 +314,11 @@ def _pod_spec(node: Mapping) -> bool | None:
 
 def _search(node: Node, path: str, found: list[Site], seen: set[int], depth: int,
             notes: list[Problem]) -> None:
-    if id(node) in seen or depth > MAX_DEPTH:
+    if depth > MAX_DEPTH:
+        if not any(n.message == TOO_DEEP for n in notes):
+            notes.append(Problem(TOO_DEEP, severity=WARNING, field=path))
+        return
+    if id(node) in seen:
         return
     seen.add(id(node))
     if isinstance(node, Mapping):

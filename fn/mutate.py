@@ -69,12 +69,17 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) ->
             continue
         intend(use.item, "set", use.field.path, use.new)
         field = use.field
+        # one edit for each place, however many paths reach it (an alias of a container
+        # list, "&a" used again): a key given twice would not parse for kpt or kubectl
         if field.merged_in is not None:  # "<<: *base" brings it: a key of its own wins
-            if (id(field.merged_in), field.path) not in edited:
-                edited.add((id(field.merged_in), field.path))
-                use.item.editor.add_key(field.merged_in, keys(field.path)[-1], use.new)
+            leaf = keys(field.path)[-1]
+            if ("merged", id(field.merged_in), leaf) not in edited:
+                edited.add(("merged", id(field.merged_in), leaf))
+                use.item.editor.add_key(field.merged_in, leaf, use.new)
         elif field.alias_at is not None:  # "image: *a": the new value here, the anchor stays
-            use.item.editor.replace_alias(field.alias_at, scalar(use.new))
+            if ("alias", use.item.index, field.alias_at) not in edited:
+                edited.add(("alias", use.item.index, field.alias_at))
+                use.item.editor.replace_alias(field.alias_at, scalar(use.new))
         elif id(field.node) in edited:  # "&a" used again in the same item: one edit
             continue
         else:

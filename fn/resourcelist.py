@@ -93,6 +93,7 @@ class Document:
         self.problems: list[Problem] = []  # found while reading: the run fails with them
         self.results_at: tuple[str, Node] | None = None  # where the writer put results
         self.policy: object = locate.resource_policy  # how each item was read (its rows)
+        self.table: Table = BUILTIN  # the rows it was read with
 
     def reread(self, table: Table) -> Document:
         """The same text read with other rows: the functionConfig, which brings the
@@ -165,6 +166,7 @@ def read(text: str, table: Table = BUILTIN) -> Document:  # table: see Document.
     doc = Document(text, root, items_node, c.items, function_config, editor)  # type: ignore
     doc.problems = problems
     doc.policy = policy
+    doc.table = table
     return doc
 
 
@@ -256,9 +258,9 @@ def _locate(item: Item, node: Node, table: Table, keep_read: bool) -> None:
                                   table) or _NO_SITES
         if keep_read and item.node is None and any(s.images for s in item.sites):
             item.as_read = _as_read(node)  # before _let_go prunes the tree
-        item.notes = notes or None
         item.suspects = uncovered.find(node, item.api_version, item.kind,  # type: ignore
-                                       item.sites) or None
+                                       item.sites, notes) or None
+        item.notes = notes or None
     except Problem as exc:
         item.problem = exc
     if item.node is None:

@@ -28,6 +28,7 @@ from fn.textedit import Editor
 from fn.uncovered import NAMED
 from fn.yamlc import yaml
 from fn.yamlread import ALL, plain, read
+from fn.yamlrules import GIVEN_TWICE, Refused
 
 _LOADER: list = []
 
@@ -207,11 +208,24 @@ def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
     return len(found) == len(ours) and all(found)
 
 
+def _as_read(doc, out: str):
+    """The output read as the function reads: a key given twice (which PyYAML lets pass,
+    kpt and kubectl do not) is refused."""
+    try:
+        again = resourcelist.read(out, doc.table)
+    except Problem:
+        raise fail("the output") from None
+    if again.problems:
+        raise fail("the output")
+    return again
+
+
 def _whole(doc, run, out: str) -> None:
+    again = _as_read(doc, out)
     try:
         old = load(doc.text)
-    except yaml.YAMLError:  # valid YAML that PyYAML cannot build (complex keys): read back
-        _reread(doc, run, out)  # as the function reads its input
+    except yaml.YAMLError:  # valid YAML that PyYAML cannot build (complex keys): compared
+        _reread(doc, run, again)  # as the function reads its input
         return
     try:
         new = load(out)
@@ -230,14 +244,10 @@ def _whole(doc, run, out: str) -> None:
         raise fail("the ResourceList")
 
 
-def _reread(doc, run, out: str) -> None:
-    try:
-        again = resourcelist.read(out)
-    except Problem:
-        raise fail("the output") from None
+def _reread(doc, run, again) -> None:
     dropped = {item.index for item in run.drop}
     kept = [item for item in doc.items if item.index not in dropped]
-    if again.problems or len(again.items) != len(kept) + len(run.new_items):
+    if len(again.items) != len(kept) + len(run.new_items):
         raise fail("the output's items")
     for before, after in zip(kept, again.items, strict=False):
         same = (_intended(before) == _fields(after) if before.node is None else
@@ -294,6 +304,10 @@ def _same_kept(item, before: str, after: str, added: list[dict], policy: object)
             return False
         again = [resourcelist.identify(e, Editor(after), i, "output")
                  for i, e in enumerate(new.entries[1:], 1)]
+    except Refused as exc:  # the input's item was read without it: the change made it
+        if exc.problem == GIVEN_TWICE:
+            raise fail(f"items[{item.index}]") from None
+        return False
     except (Problem, ValueError, AttributeError, IndexError, KeyError, TypeError,
             yaml.YAMLError):
         return False

@@ -11,6 +11,7 @@ from fn.config import Settings
 from fn.crdrows import BUILTIN
 from fn.fieldspecs import Table
 from fn.krm import Output
+from fn.linebreaks import BREAKS, newline
 from fn.locate import policy_for
 from fn.nodes import Mapping, is_null
 from fn.problems import Problem
@@ -62,10 +63,11 @@ class Stream:
             start, end = self.spans[id(item)]
             self.editor.splice(start, end, "")
         out = self.editor.render()
+        nl = newline(self.text)  # documents added break their lines as the stream does
         for data in new_items:
-            if out and not out.endswith("\n"):
-                out += "\n"
-            out += "---\n" + "\n".join(block(data, 0)) + "\n"
+            if out and out[-1] not in BREAKS:
+                out += nl
+            out += "---" + nl + nl.join(block(data, 0)) + nl
         return out
 
 

@@ -27,13 +27,14 @@ from fn.crdrows import NOT_IMAGES
 from fn.fieldpath import child, keys, parent, template
 from fn.fieldspecs import group_of, is_k8s_group
 from fn.imageref import is_domain
-from fn.locate import Site
-from fn.nodes import STR, Mapping, Node, Scalar, Sequence
+from fn.locate import TOO_DEEP, Site, is_resource_list
+from fn.nodes import STR, Mapping, Node, Scalar, Sequence, string
 from fn.problems import InvalidReference, Problem
 from fn.results import WARNING
 from fn.textedit import first
+from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 
-MAX_DEPTH = 100
+MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases)
 SKIP_KEYS = frozenset({"metadata", "status"})
 FIELD, SPLIT, NAMED = "field", "split", "named"  # a suspect's form
 NAMING_LISTS = ("args", "command", "env")  # a container's words (env: its values)
@@ -41,8 +42,8 @@ _WORD = re.compile(r"[^\s=,;|'\"()\[\]{}]+")  # "--image=quay.io/a/b:1,x" -> "qu
 
 
 class Suspect:
-    __slots__ = ("aliased", "follows", "form", "group", "kind", "new", "node", "path", "ref",
-                 "span", "value", "why")
+    __slots__ = ("aliased", "follows", "form", "group", "kind", "levels", "new", "node", "path",
+                 "ref", "span", "value", "why")
 
     def __init__(self, group: str, kind: str, path: str, value: str, form: str,
                  node: Scalar | None = None, span: tuple[int, int] = (0, 0),
@@ -59,31 +60,41 @@ class Suspect:
         self.new: str | None = None  # NAMED: the word it becomes (fn.named), and why
         self.follows: str | None = None  # NAMED: an image field's value, rewritten with it
         self.why = ""
+        self.levels = 0  # Lists it is in (kubectl's "kind: List"): its path's first "items[i]"s
 
     def entry(self) -> str:
         """The imageFields entry that would cover it (kustomize field-spec form)."""
-        path = "/".join(part.replace("/", "\\/") for part in template(self.path))
+        path = "/".join(part.replace("/", "\\/")
+                        for part in template(self.path)[self.levels:])
         group = self.group or '""'
         return f"imageFields: [{{group: {group}, kind: {self.kind}, path: {path}}}]"
 
 
-def find(root: Mapping, api_version: str, kind: str, sites: list[Site]) -> list[Suspect]:
+def find(root: Mapping, api_version: str, kind: str, sites: list[Site],
+         notes: list[Problem] | None = None) -> list[Suspect]:
     """The suspects of one resource: in a custom resource, image fields no row covers;
-    in any resource with image fields, the images its containers name."""
+    in any resource with image fields, the images its containers name. A List's custom
+    resources are searched as the resources they are. What lies deeper than ``MAX_DEPTH``
+    is not searched: a warning in ``notes`` says so."""
     group = group_of(api_version)
-    fields = not is_k8s_group(group)
-    if not fields and not sites:
-        return []  # a built-in kind without image fields has no container
     covered = {id(f.node) for site in sites for f in site.images}
-    skip = NOT_IMAGES.get((group, kind), set())
-    walk = _Walk((group, kind), covered, skip, fields)
-    if not fields:  # a built-in kind: its containers are where its image fields are
-        for container, path in _holders(root, sites):
-            walk.named(container, path)
-        return walk.out
-    for key, value in root.items():
-        if key.value not in SKIP_KEYS and key.value not in ("apiVersion", "kind"):
-            walk.node(value, child("", str(key.value)), 1)
+    fields = not is_k8s_group(group)  # (a built-in kind is read only along its rows)
+    walk = _Walk((group, kind), covered, NOT_IMAGES.get((group, kind), set()), fields)
+    if fields:
+        walk.resource(root, "")
+        return _noted(walk, notes)
+    for container, path in _holders(root, sites):  # the words of its containers
+        walk.named(container, path)
+        covered.add(id(container))
+    if is_resource_list(root, kind):
+        walk.entries(root, "", 1)
+    return _noted(walk, notes)
+
+
+def _noted(walk: _Walk, notes: list[Problem] | None) -> list[Suspect]:
+    if walk.deep is not None and notes is not None and not any(
+            n.message == TOO_DEEP for n in notes):
+        notes.append(Problem(TOO_DEEP, severity=WARNING, field=walk.deep))
     return walk.out
 
 
@@ -99,9 +110,36 @@ class _Walk:
         self.skip = skip
         self.fields = fields  # False: a built-in kind, read along its rows (names only)
         self.out: list[Suspect] = []
+        self.levels = 0  # Lists entered
+        self.deep: str | None = None  # where the search stopped, MAX_DEPTH deep
+
+    def resource(self, root: Mapping, path: str) -> None:
+        for key, value in root.items():
+            if key.value not in SKIP_KEYS and key.value not in ("apiVersion", "kind"):
+                self.node(value, child(path, str(key.value)), 1)
+
+    def entries(self, root: Mapping, path: str, levels: int) -> None:
+        """A List's custom resources (and Lists), each with its own (group, kind)."""
+        for i, entry in enumerate(root.get("items").entries):  # type: ignore[union-attr]
+            if not isinstance(entry, Mapping):
+                continue
+            api, kind = (string(entry.get(k)) or "" for k in ("apiVersion", "kind"))
+            at = f"{child(path, 'items')}[{i}]"
+            if is_resource_list(entry, kind):
+                self.entries(entry, at, levels + 1)
+            elif not is_k8s_group(group_of(api)):
+                walk = _Walk((group_of(api), kind), self.covered,
+                             NOT_IMAGES.get((group_of(api), kind), set()))
+                walk.levels = levels
+                walk.resource(entry, at)
+                self.out += walk.out
+                self.deep = self.deep or walk.deep
 
     def node(self, node: Node, path: str, depth: int) -> None:
-        if depth > MAX_DEPTH or id(node) in self.covered:
+        if depth > MAX_DEPTH:
+            self.deep = self.deep or path
+            return
+        if id(node) in self.covered:
             return
         if isinstance(node, Sequence):
             self.covered.add(id(node))
@@ -114,8 +152,8 @@ class _Walk:
             split = _split_image(node) if self.fields else None
             if split is None:
                 self.mapping(node, path, depth)
-            elif template(path) not in self.skip:
-                self.out.append(Suspect(*self.gk, path, split, SPLIT))
+            elif template(path)[self.levels:] not in self.skip:
+                self.out.append(self._suspect(path, split, SPLIT))
 
     def mapping(self, node: Mapping, path: str, depth: int) -> None:
         for key, value in node.items():
@@ -127,9 +165,14 @@ class _Walk:
             if not (_image_key(key.value) and isinstance(value, Scalar) and value.tag == STR):
                 self.node(value, where, depth + 1)
             elif value.value and id(value) not in self.covered and (
-                    template(where) not in self.skip) and self.fields:
+                    template(where)[self.levels:] not in self.skip) and self.fields:
                 self.covered.add(id(value))  # an alias of it is the same field, once
-                self.out.append(Suspect(*self.gk, where, value.value, FIELD))
+                self.out.append(self._suspect(where, value.value, FIELD))
+
+    def _suspect(self, path: str, value: str, form: str) -> Suspect:
+        found = Suspect(*self.gk, path, value, form)
+        found.levels = self.levels
+        return found
 
     def named(self, container: Mapping, path: str) -> None:
         """The words of a container's args, command and env values that may be images."""

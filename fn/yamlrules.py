@@ -23,6 +23,9 @@ class TooDeep(ValueError):
     pass
 
 
+GIVEN_TWICE = "a mapping key given twice"  # (fn/_yamlwalk.c says it in the same words)
+
+
 class Refused(YAMLError):
     """Valid YAML the function will not read (its message never quotes the input)."""
 

@@ -19,6 +19,7 @@ from fn.yamlc import (
 )
 from fn.yamlrules import (
     ALL,
+    GIVEN_TWICE,
     MAPPING,
     MAX_DEPTH,
     MAX_EXPANSION,
@@ -204,7 +205,7 @@ class _Reader:
             if key is None:
                 key = self.node(k, ALL, depth + 1)
                 if any(p[0].value == name and p[0].tag == key.tag for p in m.pairs):
-                    self.refuse("a mapping key given twice", k)
+                    self.refuse(GIVEN_TWICE, k)
             value = self.node(v, sub, depth + 1)
             m.pairs.append((key, value))  # type: ignore[arg-type]
             last = self.last

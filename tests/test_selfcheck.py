@@ -71,7 +71,20 @@ def _overlapping(original):
     return set_scalar
 
 
+def _key_given_twice(original):
+    """The value right, and its key again on the next line: PyYAML (the slow path's
+    loader) takes the last of a key given twice; kpt and kubectl refuse the document."""
+    def set_scalar(self, node, value):
+        original(self, node, value)
+        start, end, order, new = self.edits[-1]
+        line = max(self.text.rfind("\n", 0, node.start), self.text.rfind("\r", 0, node.start))
+        key = self.text.rfind("image", line + 1, node.start)
+        self.edits[-1] = (start, end, order, f"{new}\n{' ' * (key - line - 1)}image: {new}")
+    return set_scalar
+
+
 FAULTS = {
+    "a key given twice": ("set_scalar", _key_given_twice),
     "splices that overlap": ("set_scalar", _overlapping),
     "a wrong image value": ("set_scalar", _wrong_value),
     "a broken quote": ("set_scalar", _broken_quote),
@@ -106,6 +119,17 @@ def test_a_faulty_splice_is_stopped(monkeypatch, name, fault):
     monkeypatch.setattr(Editor, method, make(getattr(Editor, method)))
     text = INPUTS[name]
     _assert_stopped(text, *_run(text))
+
+
+def test_a_key_given_twice_is_stopped_on_the_slow_path(monkeypatch):
+    """CR line breaks send the check to the whole-document comparison (PyYAML's): the
+    output is also read as the function reads, which refuses a key given twice."""
+    text = QUICKSTART.replace("\n", "\r")
+    assert _run(text)[0] == 0
+    wholes = _counted(monkeypatch, "_whole")
+    monkeypatch.setattr(Editor, "set_scalar", _key_given_twice(Editor.set_scalar))
+    _assert_stopped(text, *_run(text))
+    assert wholes
 
 
 @pytest.mark.parametrize("name", sorted(INPUTS))
