@@ -64,8 +64,7 @@ class Suspect:
 
     def entry(self) -> str:
         """The imageFields entry that would cover it (kustomize field-spec form)."""
-        path = "/".join(part.replace("/", "\\/")
-                        for part in template(self.path)[self.levels:])
+        path = "/".join(part.replace("/", "\\/") for part in _row(self.path)[self.levels:])
         group = self.group or '""'
         return f"imageFields: [{{group: {group}, kind: {self.kind}, path: {path}}}]"
 
@@ -89,6 +88,22 @@ def find(root: Mapping, api_version: str, kind: str, sites: list[Site],
     if is_resource_list(root, kind):
         walk.entries(root, "", 1)
     return _noted(walk, notes)
+
+
+def _row(path: str) -> list[str]:
+    """A field's path as a row's segments: ``[]`` after a list key, none after one whose
+    entries are lists (a key without ``[]`` enters them all, as in kustomize)."""
+    out: list[str] = []
+    after_index = False
+    for key in keys(path):
+        if isinstance(key, str):
+            out.append(key)
+        elif after_index:
+            out[-1] = out[-1].removesuffix("[]")
+        elif out:
+            out[-1] += "[]"
+        after_index = isinstance(key, int)
+    return out
 
 
 def _noted(walk: _Walk, notes: list[Problem] | None) -> list[Suspect]:
