@@ -57,6 +57,7 @@ typedef struct {
         char room[2 * sizeof(yaml_parser_t)];
     };
     PyObject *text, *lines, *anchors, *sizes, *refused;
+    PyObject *partial;  /* anchored collections kept in part (their policy): a set */
     Py_ssize_t count, limit, last, text_len, lines_len;
 } Walk;
 
@@ -504,14 +505,18 @@ static PyObject *node(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
         PyObject *found = PyDict_GetItemWithError(w->anchors, a);
         Py_XINCREF(found);
         int ok = PyErr_Occurred() ? -1 : alias(w, a, e->start_mark);
+        int partial = ok == 1 ? PySet_Contains(w->partial, a) : 0;
         Py_DECREF(a);
+        if (partial < 0)
+            ok = -1;
         if (ok < 0) {
             Py_XDECREF(found);
             return NULL;
         }
-        if (found != NULL)
+        if (found != NULL && !(ok == 1 && partial))
             return found;
-        if (ok == 1) {
+        Py_XDECREF(found);
+        if (ok == 1) {  /* skipped there, or kept in part: what is wanted here may not be */
             PyErr_SetNone(H.NeedsAll);
             return NULL;
         }
@@ -544,7 +549,9 @@ static PyObject *node(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
                   : sequence(w, e, policy, depth);
     if (a != NULL) {
         if (n != NULL && (PyDict_SetItem(w->anchors, a, n) < 0
-                          || set_size(w, a, w->count - before) < 0))
+                          || set_size(w, a, w->count - before) < 0
+                          || (kind != K_SCALAR && !is_all(policy)
+                              ? PySet_Add(w->partial, a) : PySet_Discard(w->partial, a)) < 0))
             Py_CLEAR(n);
         Py_DECREF(a);
     }
@@ -872,6 +879,7 @@ static PyObject *documents(Walk *w, PyObject *policy) {
         Py_DECREF(doc);
         PyDict_Clear(w->anchors);
         PyDict_Clear(w->sizes);
+        PySet_Clear(w->partial);
         w->count = 0;
     }
 fail:
@@ -912,7 +920,8 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
         return NULL;
     w.anchors = PyDict_New();
     w.sizes = PyDict_New();
-    if (w.anchors != NULL && w.sizes != NULL) {
+    w.partial = PySet_New(NULL);
+    if (w.anchors != NULL && w.sizes != NULL && w.partial != NULL) {
         if (!Y.initialize(&w.parser)) {
             PyErr_NoMemory();
         } else {
@@ -925,6 +934,7 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     }
     Py_XDECREF(w.anchors);
     Py_XDECREF(w.sizes);
+    Py_XDECREF(w.partial);
     Py_XDECREF(bytes);
     return docs;
 }

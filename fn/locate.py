@@ -314,11 +314,11 @@ def _pod_spec(node: Mapping) -> bool | None:
 
 def _search(node: Node, path: str, found: list[Site], seen: set[int], depth: int,
             notes: list[Problem]) -> None:
+    if id(node) in seen:
+        return
     if depth > MAX_DEPTH:
         if not any(n.message == TOO_DEEP for n in notes):
             notes.append(Problem(TOO_DEEP, severity=WARNING, field=path))
-        return
-    if id(node) in seen:
         return
     seen.add(id(node))
     if isinstance(node, Mapping):

@@ -77,8 +77,8 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) ->
                 edited.add(("merged", id(field.merged_in), leaf))
                 use.item.editor.add_key(field.merged_in, leaf, use.new)
         elif field.alias_at is not None:  # "image: *a": the new value here, the anchor stays
-            if ("alias", use.item.index, field.alias_at) not in edited:
-                edited.add(("alias", use.item.index, field.alias_at))
+            if ("alias", field.alias_at) not in edited:  # (an offset in the one text)
+                edited.add(("alias", field.alias_at))
                 use.item.editor.replace_alias(field.alias_at, scalar(use.new))
         elif id(field.node) in edited:  # "&a" used again in the same item: one edit
             continue

@@ -145,10 +145,7 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
     if kots_license is not None and license_item is not None:
         p.consumed.append(kots_license)
     p.results += notes
-    unfound = rowcount.problems(items, s)
-    if unfound and s.strict:
-        raise Problems(unfound)
-    p.results += [problem.result() for problem in unfound]
+    p.results += [problem.result() for problem in rowcount.problems(items, s)]
     refs = plan.candidates(p)
     refs += uncovered.candidates(p.suspects, target)
     verdicts: dict = {}

@@ -1,8 +1,8 @@
 """Every image row of the user's accounts for itself: an ``imageFields`` row that found no
-field in the resources of its kind (a path written otherwise than they have it, a "/" in
-a key that YAML's double quotes turned into a separator) is a warning, or with
-``strict: "true"`` an error, as a pattern that matched no image is (fn.patterncount).
-A row for a kind the input has none of says nothing: a configuration may serve many
+image in the resources of its kind (a path written otherwise than they have it, a "/" in
+a key that YAML's double quotes turned into a separator) is a warning. Not an error, even
+with ``strict``: the field may be one that no resource of the input happens to set. A
+row for a kind the input has none of says nothing: a configuration may serve many
 packages. (A ``pullSecretFields`` row that finds nothing leaves its images unserved,
 which is said already.)"""
 
@@ -12,20 +12,20 @@ from fn.config import Settings
 from fn.fieldpath import template
 from fn.fieldspecs import ANY_GROUP, FieldSpec
 from fn.problems import Problem
-from fn.results import ERROR, WARNING
+from fn.results import WARNING
 
 
 def problems(items: list, s: Settings) -> list[Problem]:
     out = []
     for i, row in enumerate(s.image_fields):
         mine = [item for item in items if _of_kind(item, row)]
-        if mine and not any(_found(item, row) for item in mine):
+        if mine and not _found(items, row):
             kinds = "resource" if len(mine) == 1 else f"{len(mine)} resources"
             out.append(Problem(
                 f"imageFields[{i}] (kind {row.kind}, path {_written(row)}) found no "
                 f"image in the {kinds} of its kind: is the path right? (its keys: "
                 f"{', '.join(part.removesuffix('[]') for part in row.path)})",
-                severity=ERROR if s.strict else WARNING, field=f"imageFields[{i}]"))
+                severity=WARNING, field=f"imageFields[{i}]"))
     return out
 
 
@@ -36,15 +36,27 @@ def _of_kind(item, row: FieldSpec) -> bool:
     return row.group in (ANY_GROUP, item.group) and row.version in ("", version)
 
 
-def _found(item, row: FieldSpec) -> bool:
+def _found(items: list, row: FieldSpec) -> bool:
+    """Whether an image field has the row's keys: in a resource of its kind, or in an
+    entry of a kubectl List (whose kinds are not kept: any entry counts)."""
     shape = tuple(part.removesuffix("[]") for part in row.path)
-    return any(_shape(field.path) == shape for site in item.sites for field in site.images)
+    for item in items:
+        listed = item.kind.endswith("List")
+        fields = (f for site in item.sites for f in site.images)
+        if (listed or _of_kind(item, row)) and any(_shape(f.path, listed) == shape
+                                                   for f in fields):
+            return True
+    return False
 
 
 def _written(row: FieldSpec) -> str:
     return "/".join(part.replace("/", "\\/") for part in row.path)
 
 
-def _shape(path: str) -> tuple[str, ...]:
-    """A field's path as a row's keys: lists entered (with ``[]`` or not) leave no mark."""
-    return tuple(part.removesuffix("[]") for part in template(path))
+def _shape(path: str, listed: bool) -> tuple[str, ...]:
+    """A field's path as a row's keys: lists entered (with ``[]`` or not) leave no mark;
+    in a List, the keys that lead to its entries neither."""
+    keys = [part.removesuffix("[]") for part in template(path)]
+    while listed and keys[:1] == ["items"]:
+        keys.pop(0)
+    return tuple(keys)

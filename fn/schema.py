@@ -45,8 +45,7 @@ DESCRIPTIONS: dict[str, str] = {
     "licenseFile": "A file holding the License (exec mode; relative to where the function "
                    "runs).",
     "strict": "true: warnings about the configuration become errors (a pattern that matched "
-              "no image; an imageFields entry that found none; config and license "
-              "disagreeing).",
+              "no image; config and license disagreeing).",
     "previousProxyDomains": "Earlier custom proxyDomains: images on <one of them>/proxy/<slug>/ "
                             "are re-targeted to the current proxy.",
     "secretMode": "How the pull secret reaches the cluster: generate (a Secret from the "

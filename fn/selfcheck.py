@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import marshal
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 from fn import resourcelist
@@ -23,6 +22,7 @@ from fn.fieldpath import join
 from fn.intents import apply
 from fn.linebreaks import other_breaks
 from fn.nodes import Node, Skipped, to_python
+from fn.outputslices import Shifts, Slices
 from fn.problems import Problem
 from fn.textedit import Editor
 from fn.uncovered import NAMED
@@ -57,54 +57,6 @@ def load(text: str) -> object:
     return yaml.load(text, Loader=_loader())  # a safe loader: no Python objects
 
 
-class Shifts:
-    """Output offsets for input offsets, from the editor's splices."""
-
-    def __init__(self, edits: list[tuple[int, int, int, str]]) -> None:
-        self.edits = sorted(edits)
-        self.starts = [e[0] for e in self.edits]
-        self.sums = [0]
-        for start, end, _, new in self.edits:
-            self.sums.append(self.sums[-1] + len(new) - (end - start))
-        self.new_ends: list[int] | None = None  # where each splice's text ends (made on use)
-
-    def before(self, pos: int) -> int:
-        """Where ``pos`` is in the output, before anything inserted at ``pos``."""
-        return pos + self.sums[bisect_left(self.starts, pos)]
-
-    def after(self, pos: int) -> int:
-        """Where ``pos`` is, after insertions at ``pos`` (not a replacement starting there)."""
-        i = bisect_left(self.starts, pos)
-        while i < len(self.edits) and self.edits[i][0] == pos == self.edits[i][1]:
-            i += 1
-        return pos + self.sums[i]
-
-    def text(self, source: str, lo: int, hi: int | None = None) -> str:
-        """The output from ``lo`` to ``hi`` (output offsets; None: its end), made of
-        ``source`` and the splices (as fn.textedit.Editor.chunks makes the whole)."""
-        if self.new_ends is None:
-            self.new_ends = [s + d + len(new) for (s, _, _, new), d in zip(
-                self.edits, self.sums, strict=False)]
-        hi = len(source) + self.sums[-1] if hi is None else hi
-        i = bisect_right(self.new_ends, lo)  # the first splice whose text ends after lo
-        src = self.edits[i - 1][1] if i else 0  # where the input goes on before it
-        parts = []
-        while True:
-            start, end, _, new = self.edits[i] if i < len(self.edits) else (
-                len(source), len(source), 0, "")
-            shift = self.sums[i]
-            a, b = max(src, lo - shift), min(start, hi - shift)  # input up to the splice
-            if a < b:
-                parts.append(source[a:b])
-            a, b = max(0, lo - start - shift), min(len(new), hi - start - shift)
-            if a < b:
-                parts.append(new[a:b])
-            if i >= len(self.edits) or start + shift + len(new) >= hi:
-                return "".join(parts)
-            src = end
-            i += 1
-
-
 def fail(what: str) -> Problem:
     return Problem(f"internal error: {what} does not read back as intended; nothing was "
                    "changed (please report this input)")
@@ -131,18 +83,6 @@ def compare_slices(before: str, after: str, expected_extra: list, intents: list 
     if not isinstance(old, list) or not isinstance(new, list) or len(old) != 1:
         return False
     return new == [apply(old[0], intents or []), *expected_extra]
-
-
-class Slices:
-    """The output, read in slices (output offsets) made from the input and the splices:
-    the whole output is never one string for the fast path."""
-
-    def __init__(self, source: str, shifts: Shifts) -> None:
-        self.source = source
-        self.shifts = shifts
-
-    def __getitem__(self, part: slice) -> str:
-        return self.shifts.text(self.source, part.start or 0, part.stop)
 
 
 def resource_list(doc, run, whole: Callable[[], str]) -> None:
@@ -209,13 +149,13 @@ def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
 
 
 def _as_read(doc, out: str):
-    """The output read as the function reads: a key given twice (which PyYAML lets pass,
+    """The output read as the function reads: a key given twice (PyYAML lets it pass,
     kpt and kubectl do not) is refused."""
     try:
         again = resourcelist.read(out, doc.table)
     except Problem:
-        raise fail("the output") from None
-    if again.problems:
+        again = None
+    if again is None or again.problems:
         raise fail("the output")
     return again
 
@@ -259,7 +199,12 @@ def _reread(doc, run, again) -> None:
 
 
 def stream(source, run, out: str) -> None:
-    """Raise Problem unless the output stream reads as meant (every document compared)."""
+    """Raise Problem unless the output stream reads as meant (every document compared),
+    and as the function reads (a key given twice, which PyYAML lets pass, is refused)."""
+    try:
+        type(source)(out, table=source.table)  # (fn.stream.Stream)
+    except Problem:
+        raise fail("the output") from None
     try:
         old = [d for d in yaml.load_all(source.text, Loader=_loader()) if d is not None]
         new = [d for d in yaml.load_all(out, Loader=_loader()) if d is not None]

@@ -28,7 +28,7 @@ class Stream:
     def __init__(self, text: str, source: str = "stdin", path: str | None = None,
                  table: Table = BUILTIN) -> None:
         text = self.text = yamlread.strip_bom(text)
-        self.source, self.path = source, path
+        self.source, self.path, self.table = source, path, table
         self.editor = Editor(text)
         self.items: list[resourcelist.Item] = []
         self.problems: list[Problem] = []

@@ -84,7 +84,6 @@ def find(root: Mapping, api_version: str, kind: str, sites: list[Site],
         return _noted(walk, notes)
     for container, path in _holders(root, sites):  # the words of its containers
         walk.named(container, path)
-        covered.add(id(container))
     if is_resource_list(root, kind):
         walk.entries(root, "", 1)
     return _noted(walk, notes)
@@ -127,6 +126,7 @@ class _Walk:
         self.out: list[Suspect] = []
         self.levels = 0  # Lists entered
         self.deep: str | None = None  # where the search stopped, MAX_DEPTH deep
+        self.named_in: set[int] = set()  # containers whose words were read
 
     def resource(self, root: Mapping, path: str) -> None:
         for key, value in root.items():
@@ -146,15 +146,16 @@ class _Walk:
                 walk = _Walk((group_of(api), kind), self.covered,
                              NOT_IMAGES.get((group_of(api), kind), set()))
                 walk.levels = levels
+                walk.named_in = self.named_in
                 walk.resource(entry, at)
                 self.out += walk.out
                 self.deep = self.deep or walk.deep
 
     def node(self, node: Node, path: str, depth: int) -> None:
+        if id(node) in self.covered:
+            return
         if depth > MAX_DEPTH:
             self.deep = self.deep or path
-            return
-        if id(node) in self.covered:
             return
         if isinstance(node, Sequence):
             self.covered.add(id(node))
@@ -190,7 +191,11 @@ class _Walk:
         return found
 
     def named(self, container: Mapping, path: str) -> None:
-        """The words of a container's args, command and env values that may be images."""
+        """The words of a container's args, command and env values that may be images
+        (once: a List's custom resource is walked after its containers were read)."""
+        if id(container) in self.named_in:
+            return
+        self.named_in.add(id(container))
         for key, i, value, aliased in _values(container):
             if value.tag == STR:
                 where = f"{path}.env[{i}].value" if key == "env" else f"{path}.{key}[{i}]"

@@ -66,6 +66,7 @@ class _Reader:
         self.policy = policy
         self.anchors: dict[str, Node] = {}     # anchored nodes that were kept
         self.sizes: dict[str, int | None] = {}  # anchor -> size with aliases expanded
+        self.partial: set[str] = set()  # anchored collections kept in part (their policy)
         self.count = 0                          # nodes so far, aliases expanded
         self.refused = refused
         self.last = 0  # where the last leaf read (scalar, alias, flow collection) ends
@@ -94,6 +95,7 @@ class _Reader:
             docs.append((start, end_event.end_mark.index, root))
             self.anchors.clear()
             self.sizes.clear()
+            self.partial.clear()
             self.count = 0
 
     def node(self, e: object, policy: Policy, depth: int) -> Node:
@@ -103,8 +105,8 @@ class _Reader:
         if t is AliasEvent:
             self.last = e.end_mark.index  # not the anchored node's end: that is elsewhere
             found = self.anchors.get(e.anchor)
-            if self.alias(e) and found is None:
-                raise NeedsAll()
+            if self.alias(e) and (found is None or e.anchor in self.partial):
+                raise NeedsAll()  # (what was not kept there may be wanted here)
             return found or Scalar(e.start_mark.index, e.end_mark.index, "", "", NULL)
         if e.tag is not None:
             self.check_tag(e)
@@ -129,6 +131,10 @@ class _Reader:
         if anchor is not None:
             self.anchors[anchor] = node
             self.sizes[anchor] = self.count - before
+            if t is not ScalarEvent and policy != ALL:
+                self.partial.add(anchor)
+            else:
+                self.partial.discard(anchor)
         return node
 
     def past_properties(self, pos: int, end: int) -> int:

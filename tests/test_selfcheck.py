@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fn import intents, krm, mutate, selfcheck
+from fn import intents, krm, mutate, outputslices, selfcheck
 from fn.textedit import Editor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,12 +182,12 @@ def _spliced(draw):
 @settings(max_examples=500, deadline=None, derandomize=True, database=None)
 @given(_spliced(), st.integers(0, 60), st.one_of(st.none(), st.integers(0, 60)))
 def test_a_slice_of_the_output_is_made_without_the_whole(spliced, lo, hi):
-    """selfcheck.Shifts.text(source, lo, hi) is the joined output's [lo:hi]."""
+    """outputslices.Shifts.text(source, lo, hi) is the joined output's [lo:hi]."""
     source, edits = spliced
     editor = Editor(source)
     editor.edits = list(edits)
     whole = "".join(editor.chunks())
-    assert selfcheck.Shifts(edits).text(source, lo, hi) == whole[lo:hi]
+    assert outputslices.Shifts(edits).text(source, lo, hi) == whole[lo:hi]
 
 
 def test_the_results_of_a_large_run_are_checked_on_the_fast_path(monkeypatch):
@@ -270,3 +270,22 @@ def test_the_slow_path_case_reads_back_item_by_item(monkeypatch):
     assert rereads == [1]
     assert code == 0, messages
     assert "proxy/acme/quay.io/acme/reloader:1" in stdout
+
+
+def test_a_key_given_twice_is_stopped_in_stream_mode(monkeypatch):
+    """Stream mode compares documents with PyYAML, which takes the last of a key given
+    twice: the output is also read as the function reads, which refuses it."""
+    from fn import config, stream
+
+    settings = config.load({"apiVersion": "v1", "kind": "ConfigMap",
+                            "metadata": {"name": "c"},
+                            "data": {"licenseID": "unitTestLicense0000000001",
+                                     "appSlug": "acme", "privateImages": "quay.io/acme/"}})
+    text = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+            "  - name: a\n    image: quay.io/acme/api:1\n")
+    assert stream.run(text, settings).code == 0
+    monkeypatch.setattr(Editor, "set_scalar", _key_given_twice(Editor.set_scalar))
+    out = stream.run(text, settings)
+    assert out.code == 1
+    assert any("does not read back as intended" in r.message for r in out.results)
+    assert out.stdout == ""
