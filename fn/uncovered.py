@@ -36,7 +36,7 @@ from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 
 MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases)
 SKIP_KEYS = frozenset({"metadata", "status"})
-FIELD, SPLIT, NAMED = "field", "split", "named"  # a suspect's form
+FIELD, SPLIT, NAMED, LISTED = "field", "split", "named", "listed"  # a suspect's form
 NAMING_LISTS = ("args", "command", "env")  # a container's words (env: its values)
 _WORD = re.compile(r"[^\s=,;|'\"()\[\]{}]+")  # "--image=quay.io/a/b:1,x" -> "quay.io/a/b:1"
 
@@ -178,12 +178,25 @@ class _Walk:
                     self.node(merged, path, depth + 1)
                 continue
             where = child(path, str(key.value))
+            if _images_key(key.value) and isinstance(value, Sequence) and self.fields:
+                self.listed(value, where)
             if not (_image_key(key.value) and isinstance(value, Scalar) and value.tag == STR):
                 self.node(value, where, depth + 1)
             elif value.value and id(value) not in self.covered and (
                     template(where)[self.levels:] not in self.skip) and self.fields:
                 self.covered.add(id(value))  # an alias of it is the same field, once
                 self.out.append(self._suspect(where, value.value, FIELD))
+
+    def listed(self, seq: Sequence, path: str) -> None:
+        """The strings of a list of images (``images: [quay.io/a/b:1]``): no row can name
+        a list's entries, so each private one is a warning to set by hand."""
+        if template(path)[self.levels:] in self.skip:
+            return
+        for i, entry in enumerate(seq.entries):
+            if isinstance(entry, Scalar) and entry.tag == STR and entry.value and (
+                    id(entry) not in self.covered):
+                self.covered.add(id(entry))
+                self.out.append(self._suspect(f"{path}[{i}]", entry.value, LISTED))
 
     def _suspect(self, path: str, value: str, form: str) -> Suspect:
         found = Suspect(*self.gk, path, value, form)
@@ -254,6 +267,10 @@ def _image_key(key: str) -> bool:
     return key == "image" or (key.endswith("Image") and len(key) > 5)
 
 
+def _images_key(key: str) -> bool:
+    return key == "images" or (key.endswith("Images") and len(key) > 6)
+
+
 def _split_image(node: Mapping) -> str | None:
     """``registry/repository:tag`` of a ``{registry?, repository, tag}`` mapping."""
     repository, tag = node.get("repository"), node.get("tag")
@@ -293,9 +310,11 @@ def report(suspects: list, verdicts: dict, target, why: str = "") -> list[Proble
         verdict: Verdict = verdicts.get(suspect.ref) or Verdict(True, why)
         if not verdict.private:
             continue
-        how = ("it is a {registry, repository, tag} mapping, which imageFields cannot "
-               "rewrite: set it to the proxy path by hand" if suspect.form == SPLIT else
-               f"to rewrite it, add {suspect.entry()}")
+        how = (f"to rewrite it, add {suspect.entry()}" if suspect.form == FIELD else
+               "it is a {registry, repository, tag} mapping, which imageFields cannot rewrite:"
+               " set it to the proxy path by hand" if suspect.form == SPLIT else
+               "it is an entry of a list of images, which imageFields cannot name: set it to "
+               "the proxy path by hand")
         out.append(Problem(f"private image {suspect.value} ({verdict.why}) in a field no "
                            f"location covers: left as is; {how}", severity=WARNING,
                            field=suspect.path, resource=item.ref(), file=item.file()))
