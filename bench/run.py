@@ -295,9 +295,21 @@ class Bench:
         tree = self.out / f"compare-{sha}"
         if not (tree / "fn").is_dir():
             tree.mkdir(parents=True, exist_ok=True)
-            archive = subprocess.run(["git", "-C", str(REPO), "archive", sha, "fn"],
+            paths = [p for p in ("fn", "setup.py", "pyproject.toml") if subprocess.run(
+                ["git", "-C", str(REPO), "cat-file", "-e", f"{sha}:{p}"],
+                capture_output=True, check=False).returncode == 0]
+            archive = subprocess.run(["git", "-C", str(REPO), "archive", sha, *paths],
                                      capture_output=True, check=True).stdout
             subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        if (tree / "fn" / "_yamlwalk.c").is_file() and not any(
+                (tree / "fn").glob("_yamlwalk*.so")):
+            # its own compiled reader: else Python would find this tree's (an installed
+            # editable package maps fn._yamlwalk there), built from other sources
+            built = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"],
+                                   cwd=tree, capture_output=True, text=True, check=False)
+            if built.returncode != 0:
+                raise HarnessError(f"--compare: cannot build {sha}'s fn._yamlwalk:\n"
+                                   f"{built.stderr[-2000:]}")
         import compileall
 
         compileall.compile_dir(str(tree / "fn"), quiet=1)
