@@ -28,9 +28,8 @@ def child(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def join(keys: tuple[str | int, ...]) -> str:
-    """The path of ``keys`` (strings, and list indices as ints)."""
-    path = ""
+def join(keys: tuple[str | int, ...], path: str = "") -> str:
+    """The path of ``keys`` (strings, and list indices as ints), below ``path``."""
     for key in keys:
         path = f"{path}[{key}]" if isinstance(key, int) else child(path, key)
     return path

@@ -42,6 +42,11 @@ def split(path: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def written(segments: Iterable[str]) -> str:
+    """Segments in field-spec form, a "/" inside one written "\\/" (``split``'s inverse)."""
+    return "/".join(part.replace("/", "\\/") for part in segments)
+
+
 def is_list(segment: str) -> bool:
     return segment.endswith("[]")
 
@@ -153,7 +158,7 @@ class Table:
         """Whether only the user's rows name the kind, which without them would be read
         whole and searched for pod templates: it still is (fn.locate; a row adds places,
         it takes none away). Kinds that hold no image are not searched either way."""
-        if kind in NO_IMAGE_KINDS and is_k8s_group(group):
+        if holds_no_image(group, kind):
             return False
         return (group, kind) in self.searched or (
             (ANY_GROUP, kind) in self.searched and (group, kind) not in self.rows)
@@ -241,6 +246,16 @@ PAYLOAD_POLICY: dict[str, Policy] = {
     "ConfigMap": {"data": {"license.yaml": ALL, "images.txt": ALL}},
     "Secret": {"type": ALL, "data": {".dockerconfigjson": ALL}},
 }
+
+
+def holds_no_image(group: str, kind: str) -> bool:
+    """A built-in kind that holds no image (a Service, a Role, ...): read only for its
+    identity and payload, searched for nothing."""
+    return kind in NO_IMAGE_KINDS and is_k8s_group(group)
+
+
+def version_of(api_version: str) -> str:
+    return api_version.rsplit("/", 1)[-1]
 
 
 def group_of(api_version: str) -> str:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 from fn.crdrows import BUILTIN
-from fn.fieldpath import Walker, child
+from fn.fieldpath import Walker, child, join
 from fn.fieldspecs import (
     IN_POD_SPEC,
     NO_IMAGE_KINDS,
@@ -26,6 +26,7 @@ from fn.fieldspecs import (
     is_k8s_group,
     is_list,
     union,
+    version_of,
 )
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, is_null
 from fn.problems import Problem
@@ -36,8 +37,14 @@ from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 SKIP_KEYS = frozenset({"metadata", "status"})
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases, a warning)
-TOO_DEEP = f"nested more than {READ_DEPTH} levels deep: not searched further for images"
 _STEP = re.compile(r'\[[0-9]+\]|\["(?:[^"\\]|\\.)*"\]')  # a list entry, or a quoted key
+TOO_DEEP = f"nested more than {READ_DEPTH} levels deep: not searched further for images"
+
+
+def too_deep(notes: list[Problem], path: str) -> None:
+    """A warning (once an item) that the search stopped at ``path``."""
+    if not any(n.message == TOO_DEEP for n in notes):
+        notes.append(Problem(TOO_DEEP, severity=WARNING, field=path))
 
 
 @functools.lru_cache(maxsize=1024)  # an input has few namespaces, many resources in each
@@ -189,7 +196,7 @@ def _search_or_apply(root: Mapping, api: str, kind: str, notes: list[Problem], t
     """The kind's rows walked, or (no rows, or only the user's) the resource searched
     for pod templates. A field both find is the search's, a list both find one site."""
     group = group_of(api)
-    rows = table.find(group, kind, api.rsplit("/", 1)[-1] if "/" in api else api)
+    rows = table.find(group, kind, version_of(api))
     found: list[Site] = []
     if rows is None or table.also_searched(group, kind):
         _search(root, prefix, found, set(), depth, notes)
@@ -227,8 +234,8 @@ def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
     for row in secret_rows:
         anchor = row.scope if row.anchor is None else row.anchor
         for anchor_path, node in walker.at(anchor):
-            scope_path = anchor_path if anchor == row.scope else _below(
-                prefix, tuple(s.removesuffix("[]") for s in row.scope))
+            scope_path = anchor_path if anchor == row.scope else join(
+                tuple(s.removesuffix("[]") for s in row.scope), prefix)
             within = [f for f in images if _serves(f.path, scope_path, anchor_path)]
             if within:
                 served.update(id(f) for f in within)
@@ -254,21 +261,16 @@ def _serves(image: str, scope: str, anchor: str) -> bool:
 
 
 def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageField]) -> Site:
-    full = sys.intern(_below(path, keys))  # items share the few paths
+    full = sys.intern(join(keys, path))  # items share the few paths
     for i, key in enumerate(keys[:-1]):
         value = node.get(key)
         if value is None or is_null(value):
             return Site(full, node, keys[i:], images)
         if not isinstance(value, Mapping):
-            raise Problem("must be a mapping", field=_below(path, keys[:i + 1]))
+            raise Problem("must be a mapping", field=join(keys[:i + 1], path))
         node = value
     return Site(full, node, keys[-1:], images)
 
-
-def _below(path: str, keys: tuple[str, ...]) -> str:
-    for key in keys:
-        path = child(path, key)
-    return path
 
 
 def _images(walker: Walker, path: tuple[str, ...]) -> Iterator[ImageField]:
@@ -317,8 +319,7 @@ def _search(node: Node, path: str, found: list[Site], seen: set[int], depth: int
     if id(node) in seen:
         return
     if depth > MAX_DEPTH:
-        if not any(n.message == TOO_DEEP for n in notes):
-            notes.append(Problem(TOO_DEEP, severity=WARNING, field=path))
+        too_deep(notes, path)
         return
     seen.add(id(node))
     if isinstance(node, Mapping):

@@ -12,7 +12,7 @@ import sys
 
 from fn import locate, uncovered, yamlread
 from fn.crdrows import BUILTIN
-from fn.fieldspecs import GENERATED, NO_IMAGE_KINDS, SECRET_KINDS, Table, is_k8s_group
+from fn.fieldspecs import GENERATED, SECRET_KINDS, Table, holds_no_image
 from fn.nodes import Mapping, Node, Sequence, Skipped, is_null, string, to_python
 from fn.problems import Problem
 from fn.textedit import Editor
@@ -221,16 +221,11 @@ def identify(node: Node, editor: Editor, index: int, where: str,
     if _kept_whole(item, node):
         item.node = node  # type: ignore[assignment]
     if not item.is_kptfile and not item.local_config and not (
-            (item.node is not None or _holds_no_image(item)) and table.find(item.group, kind)
-            is None):
+            (item.node is not None or holds_no_image(item.group, kind))
+            and table.find(item.group, kind) is None):
         _locate(item, node, table, keep_read)
     return item
 
-
-def _holds_no_image(item: Item) -> bool:
-    """A built-in kind that holds no image (a Service, a Role, ...): read only for its
-    identity (fn.fieldspecs.NO_IMAGE_KINDS), there is nothing to look for in it."""
-    return item.kind in NO_IMAGE_KINDS and is_k8s_group(item.group)
 
 
 def _as_read(node: Node) -> bytes | None:

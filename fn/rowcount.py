@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fn.config import Settings
 from fn.fieldpath import template
-from fn.fieldspecs import ANY_GROUP, FieldSpec
+from fn.fieldspecs import ANY_GROUP, FieldSpec, version_of, written
 from fn.problems import Problem
 from fn.results import WARNING
 
@@ -22,7 +22,7 @@ def problems(items: list, s: Settings) -> list[Problem]:
         if mine and not _found(items, row):
             kinds = "resource" if len(mine) == 1 else f"{len(mine)} resources"
             out.append(Problem(
-                f"imageFields[{i}] (kind {row.kind}, path {_written(row)}) found no "
+                f"imageFields[{i}] (kind {row.kind}, path {written(row.path)}) found no "
                 f"image in the {kinds} of its kind: is the path right? (its keys: "
                 f"{', '.join(part.removesuffix('[]') for part in row.path)})",
                 severity=WARNING, field=f"imageFields[{i}]"))
@@ -32,8 +32,8 @@ def problems(items: list, s: Settings) -> list[Problem]:
 def _of_kind(item, row: FieldSpec) -> bool:
     if item.kind != row.kind or item.is_kptfile or item.local_config or item.problem:
         return False
-    version = item.api_version.rsplit("/", 1)[-1]
-    return row.group in (ANY_GROUP, item.group) and row.version in ("", version)
+    return row.group in (ANY_GROUP, item.group) and row.version in (
+        "", version_of(item.api_version))
 
 
 def _found(items: list, row: FieldSpec) -> bool:
@@ -47,10 +47,6 @@ def _found(items: list, row: FieldSpec) -> bool:
                                                    for f in fields):
             return True
     return False
-
-
-def _written(row: FieldSpec) -> str:
-    return "/".join(part.replace("/", "\\/") for part in row.path)
 
 
 def _shape(path: str, listed: bool) -> tuple[str, ...]:

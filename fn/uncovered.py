@@ -25,9 +25,9 @@ from collections.abc import Iterator
 from fn.classify import Verdict
 from fn.crdrows import NOT_IMAGES
 from fn.fieldpath import child, keys, parent, template
-from fn.fieldspecs import group_of, is_k8s_group
+from fn.fieldspecs import group_of, is_k8s_group, written
 from fn.imageref import is_domain
-from fn.locate import TOO_DEEP, Site, is_resource_list
+from fn.locate import Site, is_resource_list, too_deep
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, string
 from fn.problems import InvalidReference, Problem
 from fn.results import WARNING
@@ -64,7 +64,7 @@ class Suspect:
 
     def entry(self) -> str:
         """The imageFields entry that would cover it (kustomize field-spec form)."""
-        path = "/".join(part.replace("/", "\\/") for part in _row(self.path)[self.levels:])
+        path = written(_row(self.path)[self.levels:])
         group = self.group or '""'
         return f"imageFields: [{{group: {group}, kind: {self.kind}, path: {path}}}]"
 
@@ -106,9 +106,8 @@ def _row(path: str) -> list[str]:
 
 
 def _noted(walk: _Walk, notes: list[Problem] | None) -> list[Suspect]:
-    if walk.deep is not None and notes is not None and not any(
-            n.message == TOO_DEEP for n in notes):
-        notes.append(Problem(TOO_DEEP, severity=WARNING, field=walk.deep))
+    if walk.deep is not None and notes is not None:
+        too_deep(notes, walk.deep)
     return walk.out
 
 
