@@ -188,3 +188,77 @@ def test_kustomize_takes_default_and_no_namespace_as_one(kustomize, fn_env, tmp_
     assert [d["kind"] for d in docs].count("Secret") == 1
     assert all(c["image"].startswith("proxy.replicated.com/proxy/acme/")
                for d in docs if d["kind"] == "Pod" for c in d["spec"]["containers"])
+
+
+FIELD_SPEC_RESOURCES = """\
+apiVersion: serving.knative.dev/v1alpha1
+kind: Service
+metadata: {name: legacy, namespace: shop}
+spec:
+  runLatest:
+    configuration:
+      revisionTemplate: {spec: {container: {image: quay.io/acme/legacy:1}}}
+---
+apiVersion: example.com/v1
+kind: Fleet
+metadata:
+  name: fleet
+  namespace: shop
+  annotations: {sidecar.example.com/image: quay.io/acme/sidecar:2}
+spec:
+  groups:
+  - - {name: a, image: quay.io/acme/a:1}
+  template: {spec: {containers: [{name: main, image: quay.io/acme/main:3}]}}
+"""
+FIELD_SPEC_CONFIG = f"""\
+apiVersion: fn.replicated-proxy/v1alpha1
+kind: ReplicatedProxy
+metadata:
+  name: replicated-proxy
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: replicated-proxy-fn
+spec:
+  licenseID: {LICENSE_ID}
+  appSlug: acme
+  privateImages: [quay.io/acme/]
+  imageFields:
+  - kind: Service
+    path: spec/runLatest/configuration/revisionTemplate/spec/container/image
+  - {{group: example.com, kind: Fleet, path: spec/groups/image}}
+  - {{kind: Fleet, path: metadata/annotations/sidecar.example.com\\/image}}
+"""
+FIELD_SPEC_IMAGES = ["legacy:1", "sidecar:2", "a:1", "main:3"]
+
+
+def test_kustomize_style_image_fields_through_kustomize_and_kpt(kustomize, kpt, fn_env,
+                                                                tmp_path):
+    """imageFields written as a kustomize configurations: file writes them (no group, no
+    [] before a list, "\\/" in a key), on Knative's legacy Service and a custom resource
+    whose pod template the search still finds: every image goes through the proxy, with
+    kustomize's exec transformer and with kpt fn eval."""
+    proxied = [f"proxy.replicated.com/proxy/acme/quay.io/acme/{i}" for i in FIELD_SPEC_IMAGES]
+    kz = tmp_path / "kz"
+    kz.mkdir()
+    (kz / "resources.yaml").write_text(FIELD_SPEC_RESOURCES)
+    (kz / "replicated-proxy.yaml").write_text(FIELD_SPEC_CONFIG)
+    (kz / "kustomization.yaml").write_text(
+        "resources:\n- resources.yaml\ntransformers:\n- replicated-proxy.yaml\n")
+    built = run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(kz)],
+                fn_env).stdout
+    assert all(p in built for p in proxied), built
+    assert "image: quay.io" not in built and ": quay.io/acme/" not in built, built
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "resources.yaml").write_text(FIELD_SPEC_RESOURCES)
+    (pkg / "fn-config.yaml").write_text(FIELD_SPEC_CONFIG)
+    out = run([kpt, "fn", "eval", str(pkg / "resources.yaml"), "--exec",
+               "replicated-proxy-fn", "--fn-config", str(pkg / "fn-config.yaml"), "-o",
+               "stdout"], fn_env).stdout
+    docs = yaml.load(out, Loader=yaml.CSafeLoader)["items"]
+    text = yaml.safe_dump(docs)
+    assert all(p in text for p in proxied), text
+    fleet = next(d for d in docs if d["kind"] == "Fleet")
+    assert fleet["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "acme-registry"}]
