@@ -58,6 +58,8 @@ typedef struct {
     };
     PyObject *text, *lines, *anchors, *sizes, *refused;
     PyObject *partial;  /* anchored collections kept in part (their policy): a set */
+    PyObject *aliases;  /* None, or a list: (kept node, start, end, in a skipped part)
+                           of each alias to a kept node */
     Py_ssize_t count, limit, last, text_len, lines_len;
 } Walk;
 
@@ -334,6 +336,28 @@ static Py_ssize_t after(Walk *w, Py_ssize_t pos) {
     return nl < 0 ? w->lines_len : nl + 1;
 }
 
+/* An alias to a kept node, noted (with ``aliases``): (node, start, end, skipped), for the
+   editor to keep what the alias stood for should the node be changed. 0, or -1. */
+static int note_alias(Walk *w, PyObject *found, yaml_event_t *e, int skipped) {
+    if (w->aliases == Py_None)
+        return 0;
+    PyObject *t = Py_BuildValue("(OnnO)", found, (Py_ssize_t)e->start_mark.index,
+                                (Py_ssize_t)e->end_mark.index, skipped ? Py_True : Py_False);
+    int rc = t == NULL ? -1 : PyList_Append(w->aliases, t);
+    Py_XDECREF(t);
+    return rc;
+}
+
+/* An alias in a skipped part: noted when it repeats a kept node. 0, or -1. */
+static int skipped_alias(Walk *w, PyObject *anchor, yaml_event_t *e) {
+    if (w->aliases == Py_None)
+        return 0;
+    PyObject *found = PyDict_GetItemWithError(w->anchors, anchor);
+    if (found == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    return note_alias(w, found, e, 1);
+}
+
 /* ---- the walk ------------------------------------------------------------------------ */
 
 static PyObject *node(Walk *w, yaml_event_t *e, PyObject *policy, int depth);
@@ -350,7 +374,8 @@ static Py_ssize_t skip(Walk *w, yaml_event_t *first) {
         switch (e->type) {
         case YAML_ALIAS_EVENT: {
             PyObject *a = str_of(e->data.alias.anchor);
-            failed = a == NULL || alias(w, a, e->start_mark) < 0;
+            int ok = a == NULL ? -1 : alias(w, a, e->start_mark);
+            failed = ok < 0 || (ok == 1 && skipped_alias(w, a, e) < 0);
             Py_XDECREF(a);
             last = (Py_ssize_t)e->end_mark.index;
             break;
@@ -513,8 +538,11 @@ static PyObject *node(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
             Py_XDECREF(found);
             return NULL;
         }
-        if (found != NULL && !(ok == 1 && partial))
+        if (found != NULL && !(ok == 1 && partial)) {
+            if (note_alias(w, found, e, 0) < 0)
+                Py_CLEAR(found);
             return found;
+        }
         Py_XDECREF(found);
         if (ok == 1) {  /* skipped there, or kept in part: what is wanted here may not be */
             PyErr_SetNone(H.NeedsAll);
@@ -887,15 +915,17 @@ fail:
     return NULL;
 }
 
-/* walk(text, lines, policy, refused) -> [(start, end, root), ...] */
+/* walk(text, lines, policy, refused, aliases=None) -> [(start, end, root), ...] */
 static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     if (!H.ready) {
         PyErr_SetString(PyExc_RuntimeError, "fn._yamlwalk.configure() was not called");
         return NULL;
     }
-    if (n != 4 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])
-            || !PyList_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "walk(text: str, lines: str, policy, refused: list)");
+    if (n < 4 || n > 5 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])
+            || !PyList_Check(args[3]) || (n == 5 && args[4] != Py_None
+                                          && !PyList_Check(args[4]))) {
+        PyErr_SetString(PyExc_TypeError, "walk(text: str, lines: str, policy, refused: list, "
+                        "aliases: list | None = None)");
         return NULL;
     }
     Walk w;
@@ -903,6 +933,7 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     w.text = args[0];
     w.lines = args[1];
     w.refused = args[3];
+    w.aliases = n == 5 ? args[4] : Py_None;
     w.text_len = PyUnicode_GET_LENGTH(w.text);
     w.lines_len = PyUnicode_GET_LENGTH(w.lines);
     w.limit = MAX_EXPANSION + 10 * w.text_len;

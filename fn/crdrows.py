@@ -29,6 +29,8 @@ made (``anchor``) follow the CRDs' shapes:
 
 from __future__ import annotations
 
+import functools
+
 from fn import fielddata
 from fn.fieldspecs import (
     ANY_GROUP,
@@ -131,6 +133,7 @@ def _row(entry: object, where: str, secrets: bool) -> FieldSpec:
                      values["version"], path[:-1] if secrets else None)
 
 
+@functools.lru_cache(maxsize=8)  # (one table for the reading and fn.rowcount)
 def table(images: tuple[FieldSpec, ...], secrets: tuple[FieldSpec, ...]) -> Table:
     """The built-in table, or the built-in rows and the user's together."""
     if not images and not secrets:

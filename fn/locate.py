@@ -145,9 +145,17 @@ resource_policy = policy_for(BUILTIN)
 _BUILTIN_POLICY.append(resource_policy)
 
 
-def is_resource_list(root: Mapping, kind: str) -> bool:
-    """A ``List`` (kubectl's ``v1 List``, ``RoleBindingList``, ...): resources in ``items``."""
-    return kind.endswith("List") and isinstance(root.get("items"), Sequence)
+def lists_resources(group: str, kind: str, table: Table = BUILTIN) -> bool:
+    """Whether a kind is kubectl's List (``v1 List``, ``RoleBindingList``, ...): its name
+    ends in ``List`` and no row names it. A kind that rows name is the resource they
+    describe (a custom resource whose kind ends in ``List``: ``items`` is its own field)."""
+    return kind.endswith("List") and table.find(group, kind) is None
+
+
+def is_resource_list(root: Mapping, api: str, kind: str, table: Table = BUILTIN) -> bool:
+    """A List: resources in ``items``."""
+    return lists_resources(group_of(api), kind, table) and isinstance(root.get("items"),
+                                                                      Sequence)
 
 
 def sites(root: Mapping, api_version: str, kind: str, notes: list[Problem],
@@ -156,7 +164,7 @@ def sites(root: Mapping, api_version: str, kind: str, notes: list[Problem],
     bare site (no list: ``rest`` is empty) for the image fields none serves; what looked
     like images but could not be read goes to ``notes`` (warnings). A List's entries are
     read as the resources they are, each site with its entry's namespace."""
-    if is_resource_list(root, kind):
+    if is_resource_list(root, api_version, kind, table):
         return _list_sites(root, notes, table)
     return _search_or_apply(root, api_version, kind, notes, table, "", 0)
 
@@ -171,7 +179,8 @@ def _list_sites(root: Mapping, notes: list[Problem], table: Table, path: str = "
         api, kind = (v.value if isinstance(v := entry.get(k), Scalar) else ""
                      for k in ("apiVersion", "kind"))
         ns = _entry_namespace(entry, at)
-        found = (_list_sites(entry, notes, table, at) if is_resource_list(entry, kind) else
+        listed = is_resource_list(entry, api, kind, table)
+        found = (_list_sites(entry, notes, table, at) if listed else
                  _search_or_apply(entry, api, kind, notes, table, at, 1))
         for site in found:
             if site.namespace is None:

@@ -146,11 +146,16 @@ def read(text: str, table: Table = BUILTIN) -> Document:  # table: see Document.
     c = _Collector(editor, table)
     refused: list[yamlread.Refused] = []
     policy = locate.policy_for(table)
+    noted: list = []
     root = parse(text, _root_policy(policy, c.take), "input",
-                 wide=_root_policy(ALL, c.restart), refused=refused)
+                 wide=_root_policy(ALL, c.restart), refused=refused, aliases=noted)
     problems = [Problem(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
                         f"column {r.problem_mark.column + 1})") for r in refused] + c.problems
     items_node = _check_root(root)
+    if noted:  # (aliases are rare: their module is loaded when there are some)
+        from fn.aliases import to_keep
+
+        editor.aliases = to_keep(noted, items_node.entries)
     results = root.get("results")  # type: ignore[union-attr]
     if results is not None and not isinstance(results, Sequence) and not is_null(results):
         problems.append(Problem("the ResourceList's results must be a list"))
@@ -189,10 +194,10 @@ def _check_root(root: Node | None) -> Sequence:
 
 
 def parse(text: str, policy: object, source: str, wide: object = ALL,
-          refused: list | None = None) -> Node | None:
+          refused: list | None = None, aliases: list | None = None) -> Node | None:
     """One YAML document, read with libyaml; Problem (line, column) when it is not YAML."""
     try:
-        return yamlread.read(text, policy, wide, refused)
+        return yamlread.read(text, policy, wide, refused, aliases)
     except yaml.YAMLError as exc:
         raise Problem(f"{source} is not valid YAML{_where(exc)}") from None
     except yamlread.TooDeep:
@@ -254,7 +259,7 @@ def _locate(item: Item, node: Node, table: Table, keep_read: bool) -> None:
         if keep_read and item.node is None and any(s.images for s in item.sites):
             item.as_read = _as_read(node)  # before _let_go prunes the tree
         item.suspects = uncovered.find(node, item.api_version, item.kind,  # type: ignore
-                                       item.sites, notes) or None
+                                       item.sites, notes, table) or None
         item.notes = notes or None
     except Problem as exc:
         item.problem = exc
@@ -275,7 +280,7 @@ def _identity(node: Node, where: str) -> tuple[str, str, str, str | None, Mappin
     if not isinstance(meta, Mapping):
         raise Problem(f"{where} ({kind}) has no metadata")
     name = string(meta.get("name"))
-    if not name and not locate.is_resource_list(node, kind):  # a List needs no name (kubectl's)
+    if not name and not locate.is_resource_list(node, api, kind):  # (kubectl's List: no name)
         raise Problem(f"{where} ({kind}) has no metadata.name")
     ns_node = meta.get("namespace")
     namespace = string(ns_node)

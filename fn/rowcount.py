@@ -8,18 +8,21 @@ which is said already.)"""
 
 from __future__ import annotations
 
+from fn import crdrows
 from fn.config import Settings
 from fn.fieldpath import template
-from fn.fieldspecs import ANY_GROUP, FieldSpec, version_of, written
+from fn.fieldspecs import ANY_GROUP, FieldSpec, Table, version_of, written
+from fn.locate import lists_resources
 from fn.problems import Problem
 from fn.results import WARNING
 
 
 def problems(items: list, s: Settings) -> list[Problem]:
     out = []
+    table = crdrows.table(s.image_fields, s.pull_secret_fields)  # (the one read with)
     for i, row in enumerate(s.image_fields):
         mine = [item for item in items if _of_kind(item, row)]
-        if mine and not _found(items, row):
+        if mine and not _found(items, row, table):
             kinds = "resource" if len(mine) == 1 else f"{len(mine)} resources"
             out.append(Problem(
                 f"imageFields[{i}] (kind {row.kind}, path {written(row.path)}) found no "
@@ -36,12 +39,12 @@ def _of_kind(item, row: FieldSpec) -> bool:
         "", version_of(item.api_version))
 
 
-def _found(items: list, row: FieldSpec) -> bool:
+def _found(items: list, row: FieldSpec, table: Table) -> bool:
     """Whether an image field has the row's keys: in a resource of its kind, or in an
     entry of a kubectl List (whose kinds are not kept: any entry counts)."""
     shape = tuple(part.removesuffix("[]") for part in row.path)
     for item in items:
-        listed = item.kind.endswith("List")
+        listed = lists_resources(item.group, item.kind, table)
         fields = (f for site in item.sites for f in site.images)
         if (listed or _of_kind(item, row)) and any(_shape(f.path, listed) == shape
                                                    for f in fields):

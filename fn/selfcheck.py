@@ -94,8 +94,15 @@ def resource_list(doc, run, whole: Callable[[], str]) -> None:
     except ValueError:
         raise fail("the output") from None
     if (doc.items_node.flow or doc.root.flow or not entries or other_breaks(doc.text)
+            or _aliased(doc.editor)
             or not _fast(doc, run, Slices(doc.editor.source, shifts), shifts)):
         _whole(doc, run, whole())
+
+
+def _aliased(editor: Editor) -> bool:
+    """Whether an alias was written out (item by item, the check reads no skipped part), or
+    an alias in one item repeats a node of another (it reads only the items edited)."""
+    return editor.unaliased or any(item is not None for *_, item in editor.aliases)
 
 
 def _fast(doc, run, out: Slices, shifts: Shifts) -> bool:
@@ -174,8 +181,8 @@ def _whole(doc, run, out: str) -> None:
     earlier = copy.deepcopy(old.get("results"))  # before intents change what it shares
     earlier = earlier if isinstance(earlier, list) else []
     dropped = {item.index for item in run.drop}
-    expected = [apply(data, doc.items[i].intents or [])
-                for i, data in enumerate(old["items"]) if i not in dropped]
+    expected = [apply(copy.deepcopy(data), doc.items[i].intents or [])  # (an item's
+                for i, data in enumerate(old["items"]) if i not in dropped]  # own data)
     if not isinstance(new, dict) or new.get("items") != [*expected, *run.new_items]:
         raise fail("the output's items")
     if new.get("results") != [*earlier, *[r.to_data() for r in run.results]]:

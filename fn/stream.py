@@ -33,8 +33,9 @@ class Stream:
         self.items: list[resourcelist.Item] = []
         self.problems: list[Problem] = []
         self.spans: dict[int, tuple[int, int]] = {}  # id(item) -> document span
+        noted: list = []
         try:
-            docs = yamlread.documents(text, policy_for(table))
+            docs = yamlread.documents(text, policy_for(table), aliases=noted)
         except yaml.YAMLError as exc:
             raise Problem(f"{source} is not valid YAML{resourcelist._where(exc)}") from None
         except yamlread.TooDeep:
@@ -51,6 +52,10 @@ class Stream:
             self.items.append(item)
             self.spans[id(item)] = (start, end)
         resourcelist.check_duplicates(self.items)
+        if noted:
+            from fn.aliases import to_keep
+
+            self.editor.aliases = to_keep(noted)
 
     def reread(self, table: Table) -> Stream:
         """The same text read with the user's rows as well (``imageFields``)."""

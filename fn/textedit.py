@@ -39,6 +39,8 @@ class Editor:
         self.headers: list[tuple[int, int, int, str]] = []  # "|" made "|-" (_strip)
         self.eof_break = False  # a line break was added after the text's unbroken last line
         self.newline = newline(text)  # inserted lines end like the input's (CRLF stays CRLF)
+        self.aliases: list = []  # aliases the function may change unawares (fn.aliases)
+        self.unaliased = False  # one of them was written out
 
     @property
     def changed(self) -> bool:

@@ -23,9 +23,9 @@ import re
 from collections.abc import Iterator
 
 from fn.classify import Verdict
-from fn.crdrows import NOT_IMAGES
+from fn.crdrows import BUILTIN, NOT_IMAGES
 from fn.fieldpath import child, keys, parent, template
-from fn.fieldspecs import group_of, is_k8s_group, written
+from fn.fieldspecs import Table, group_of, is_k8s_group, written
 from fn.imageref import is_domain
 from fn.locate import Site, is_resource_list, too_deep
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, string
@@ -70,7 +70,7 @@ class Suspect:
 
 
 def find(root: Mapping, api_version: str, kind: str, sites: list[Site],
-         notes: list[Problem] | None = None) -> list[Suspect]:
+         notes: list[Problem] | None = None, table: Table = BUILTIN) -> list[Suspect]:
     """The suspects of one resource: in a custom resource, image fields no row covers;
     in any resource with image fields, the images its containers name. A List's custom
     resources are searched as the resources they are. What lies deeper than ``MAX_DEPTH``
@@ -79,12 +79,13 @@ def find(root: Mapping, api_version: str, kind: str, sites: list[Site],
     covered = {id(f.node) for site in sites for f in site.images}
     fields = not is_k8s_group(group)  # (a built-in kind is read only along its rows)
     walk = _Walk((group, kind), covered, NOT_IMAGES.get((group, kind), set()), fields)
+    walk.table = table
     if fields:
         walk.resource(root, "")
         return _noted(walk, notes)
     for container, path in _holders(root, sites):  # the words of its containers
         walk.named(container, path)
-    if is_resource_list(root, kind):
+    if is_resource_list(root, api_version, kind, table):
         walk.entries(root, "", 1)
     return _noted(walk, notes)
 
@@ -126,6 +127,7 @@ class _Walk:
         self.levels = 0  # Lists entered
         self.deep: str | None = None  # where the search stopped, MAX_DEPTH deep
         self.named_in: set[int] = set()  # containers whose words were read
+        self.table = BUILTIN  # the rows: a kind they name is no List
 
     def resource(self, root: Mapping, path: str) -> None:
         for key, value in root.items():
@@ -139,13 +141,14 @@ class _Walk:
                 continue
             api, kind = (string(entry.get(k)) or "" for k in ("apiVersion", "kind"))
             at = f"{child(path, 'items')}[{i}]"
-            if is_resource_list(entry, kind):
+            if is_resource_list(entry, api, kind, self.table):
                 self.entries(entry, at, levels + 1)
             elif not is_k8s_group(group_of(api)):
                 walk = _Walk((group_of(api), kind), self.covered,
                              NOT_IMAGES.get((group_of(api), kind), set()))
                 walk.levels = levels
                 walk.named_in = self.named_in
+                walk.table = self.table
                 walk.resource(entry, at)
                 self.out += walk.out
                 self.deep = self.deep or walk.deep

@@ -75,31 +75,37 @@ def strip_bom(text: str) -> str:
 
 
 def documents(text: str, policy: Policy = ALL, wide: Policy = ALL,
-              refused: list[Refused] | None = None) -> list[tuple[int, int, Node | None]]:
+              refused: list[Refused] | None = None, aliases: list | None = None
+              ) -> list[tuple[int, int, Node | None]]:
     """Every document of a stream: (start, end, root). Raises yaml.YAMLError on bad YAML.
     When an alias needs a part the policy skipped, the text is read again with ``wide``.
     What the function refuses to read (Python tags, bad aliases, YAML bombs) is raised,
     or, given a ``refused`` list, collected there while the reading goes on. Undefined
-    and recursive aliases make the text unreadable: always raised, as yaml.YAMLError."""
+    and recursive aliases make the text unreadable: always raised, as yaml.YAMLError.
+    Given an ``aliases`` list: (node, start, end, skipped) of each alias that repeats a
+    node that was kept, ``skipped`` when it stands in a part the policy skipped."""
     for p in (policy, wide):
         found: list[Refused] = []
+        noted: list | None = None if aliases is None else []
         try:
-            docs = _walk(text, as_lf(text), p, found)
+            docs = _walk(text, as_lf(text), p, found, noted)
         except NeedsAll:
             continue
         if found and refused is None:
             raise found[0]
         if refused is not None:
             refused.extend(found)
+        if aliases is not None and noted:
+            aliases.extend(noted)
         return docs
     raise AssertionError("unreachable: the wide policy keeps every anchor")
 
 
 def read(text: str, policy: Policy = ALL, wide: Policy = ALL,
-         refused: list[Refused] | None = None) -> Node | None:
+         refused: list[Refused] | None = None, aliases: list | None = None) -> Node | None:
     """The single document in ``text`` (None when it is an empty document, ``---``);
     ValueError when the text holds no document or several."""
-    docs = documents(text, policy, wide, refused)
+    docs = documents(text, policy, wide, refused, aliases)
     if len(docs) != 1:
         raise ValueError(f"expected one YAML document, found {len(docs)}")
     return docs[0][2]

@@ -34,11 +34,13 @@ from fn.yamlrules import (
 )
 
 
-def walk(text: str, lines: str, policy: Policy,
-         refused: list[Refused]) -> list[tuple[int, int, Node | None]]:
-    """Every document: (start, end, root); refusals appended to ``refused``. ``lines`` is
-    the text with every line break as LF (fn.linebreaks.as_lf), for finding line starts."""
+def walk(text: str, lines: str, policy: Policy, refused: list[Refused],
+         aliases: list | None = None) -> list[tuple[int, int, Node | None]]:
+    """Every document: (start, end, root); refusals appended to ``refused``; with
+    ``aliases``, (node, start, end, in a skipped part) of each alias to a kept node. ``lines``
+    is the text with every line break as LF (fn.linebreaks.as_lf), for finding line starts."""
     reader = _Reader(text, lines, policy, refused)
+    reader.aliases = aliases
     return reader.stream()
 
 
@@ -70,6 +72,7 @@ class _Reader:
         self.count = 0                          # nodes so far, aliases expanded
         self.refused = refused
         self.last = 0  # where the last leaf read (scalar, alias, flow collection) ends
+        self.aliases: list | None = None  # (kept node, start, end, skipped) of each alias
 
     def stream(self) -> list[tuple[int, int, Node | None]]:
         loader = CParser(_Chunks(self.text))
@@ -107,6 +110,8 @@ class _Reader:
             found = self.anchors.get(e.anchor)
             if self.alias(e) and (found is None or e.anchor in self.partial):
                 raise NeedsAll()  # (what was not kept there may be wanted here)
+            if found is not None and self.aliases is not None:
+                self.aliases.append((found, e.start_mark.index, e.end_mark.index, False))
             return found or Scalar(e.start_mark.index, e.end_mark.index, "", "", NULL)
         if e.tag is not None:
             self.check_tag(e)
@@ -258,7 +263,9 @@ class _Reader:
         while True:
             t = type(e)
             if t is AliasEvent:
-                self.alias(e)
+                if self.alias(e) and self.aliases is not None and (
+                        found := self.anchors.get(e.anchor)) is not None:
+                    self.aliases.append((found, e.start_mark.index, e.end_mark.index, True))
                 last = e.end_mark.index
             elif t is ScalarEvent or t is MappingStartEvent or t is SequenceStartEvent:
                 if e.tag is not None:

@@ -61,19 +61,22 @@ def as_data(plain, root: object) -> object:
 
 
 def outcome(walk, text: str, policy: object) -> object:
-    """What a reader makes of the text: its trees, refusals and, for each tree, what its
-    ``plain`` (C: fn._yamlwalk.plain, Python: fn.nodes.plain) makes of it."""
+    """What a reader makes of the text: its trees, refusals, aliases to kept nodes and, for
+    each tree, what its ``plain`` (C: fn._yamlwalk.plain, Python: fn.nodes.plain) makes
+    of it."""
     plain = yamlread.plain if walk is COMPILED else nodes.plain
     refused: list = []
+    aliases: list = []
     try:
-        docs = walk(text, as_lf(text), policy, refused)
+        docs = walk(text, as_lf(text), policy, refused, aliases)
     except Exception as exc:  # compared, class and all
         mark = getattr(exc, "problem_mark", None)
         where = (mark.index, mark.line, mark.column, mark.name) if mark is not None else None
         return ("raised", type(exc), str(exc), getattr(exc, "problem", None), where)
     return ("read", [(s, e, dump(root), as_data(plain, root)) for s, e, root in docs],
             [(r.problem, r.problem_mark.index, r.problem_mark.line, r.problem_mark.column)
-             for r in refused])
+             for r in refused],
+            [(type(n).__name__, n.start, n.end, a, b, skipped) for n, a, b, skipped in aliases])
 
 
 def _taken(nodes: list):
@@ -177,6 +180,20 @@ def test_an_anchor_defined_again_in_a_skipped_part_is_the_one_an_alias_means(wal
     with pytest.raises(yamlwalk.NeedsAll):  # documents() then reads with its wide policy
         reader(text, text, {"a": yamlread.ALL, "c": yamlread.ALL}, [])
     assert yamlread.read(text, {"a": yamlread.ALL, "c": yamlread.ALL}).get("c").value == "2"
+
+
+@pytest.mark.parametrize("walk", ["compiled", "python"])
+def test_aliases_to_kept_nodes_are_noted_where_they_stand(walk):
+    """Each alias to a kept node: the node, where the alias stands, and whether that is
+    in a skipped part (fn.aliases keeps what those stood for); none to a skipped node."""
+    text = "a: &x 1\nb: *x\nc: {d: *x}\ne: &y 2\nf: *y\n"
+    reader = COMPILED if walk == "compiled" else yamlwalk.walk
+    noted: list = []
+    reader(text, text, {"a": yamlread.ALL, "b": yamlread.ALL}, [], noted)
+    x = text.index("1")
+    assert [(n.start, n.end, a, b, skipped) for n, a, b, skipped in noted] == [
+        (x, x + 1, text.index("*x"), text.index("*x") + 2, False),
+        (x, x + 1, text.rindex("*x"), text.rindex("*x") + 2, True)]
 
 
 def test_a_refused_tagged_value_is_not_kept_in_memory():
