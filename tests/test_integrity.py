@@ -8,7 +8,7 @@ more, random)."""
 
 from __future__ import annotations
 
-from helpers import check_invariants
+from helpers import check_invariants, load_yaml
 from hypothesis import strategies as st
 from test_fuzz import survey
 
@@ -40,6 +40,10 @@ def pod(draw, n: int) -> str:
     if draw(st.booleans()):
         spec = (f"  spec: {{<<: {{imagePullSecrets: [{{name: merged}}]}}, containers: "
                 f"[{{name: a, image: {image!r}}}]}}\n")
+    elif draw(st.booleans()):  # the image anchored, and repeated where nothing is rewritten
+        containers = f"    - {{name: a, image: &own{n} {image!r}}}\n"
+        spec = (f"  spec:\n{secrets}    containers:\n{containers}"
+                f"    nodeSelector: {{copy: *own{n}}}\n")
     else:
         spec = f"  spec:\n{secrets}    containers:\n{containers}"
     item = f"- apiVersion: v1\n  kind: Pod\n  metadata: {meta}\n{spec}"
@@ -59,6 +63,9 @@ def resource_lists(draw) -> str:
         items = ("- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: images}\n"
                  "  data: {api: &img quay.io/acme/api:9}\n" + items.replace(
                      "image: 'quay.io/acme/api:1'", "image: *img", 1))
+    if "&own0" in items and draw(st.booleans()):  # a Pod's image repeated by a ConfigMap
+        items += ("- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: copies}\n"
+                  "  data: {first: *own0}\n")
     config = ("functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n"
               f"  data: {{licenseID: {LICENSE}, appSlug: acme, privateImages: "
               "'quay.io/acme/, localhost:5000'}\n")
@@ -81,7 +88,25 @@ CODES: list[int] = []
 
 
 def check(text: str) -> None:
-    CODES.append(check_invariants(text, krm.resource_list))
+    code = check_invariants(text, krm.resource_list)
+    CODES.append(code)
+    if code == 0:  # what aliases stood for, where nothing is rewritten, stays as it was
+        out = krm.resource_list(text).stdout
+        assert _unrewritten(load_yaml(out)) == _unrewritten(load_yaml(text)), "changed"
+
+
+def _unrewritten(node: object) -> list:
+    """Every nodeSelector, and every ConfigMap's data, in order."""
+    found: list = []
+    if isinstance(node, dict):
+        if node.get("kind") == "ConfigMap" and node.get("metadata", {}).get("name") != "c":
+            found.append(node.get("data"))
+        for key, value in node.items():
+            found += [value] if key == "nodeSelector" else _unrewritten(value)
+    elif isinstance(node, list):
+        for entry in node:
+            found += _unrewritten(entry)
+    return found
 
 
 def test_fuzz_integrity():
