@@ -18,42 +18,61 @@ from fn.textedit import Editor, flow
 
 
 def to_keep(noted: list, items: list[Node] | None = None
-            ) -> list[tuple[Node, int, int, int | None]]:
-    """Of the reader's notes, (node, start, end, None) of the aliases in skipped parts
-    and, given a ResourceList's items (entries), (node, start, end, index) of those that
-    stand in another item than their node, the index being the alias's item."""
-    starts = [entry.start for entry in items or ()]
+            ) -> list[tuple[Node, int, int, int | None, bool]]:
+    """Of the reader's notes, (node, start, end, item, skipped) of the aliases in skipped
+    parts and, given a ResourceList's items (entries), of those where the function reads
+    that stand in another item than their node, or outside the items (functionConfig);
+    ``item`` is the index of the alias's item (-1: outside; None: no items given)."""
     out = []
     for node, start, end, skipped in noted:
-        at = bisect_right(starts, start) - 1
-        if skipped or (items and at != bisect_right(starts, node.start) - 1):
-            out.append((node, start, end, None if skipped else at))
+        at = _item_at(items, start)
+        if skipped or (items is not None and at != _item_at(items, node.start)):
+            out.append((node, start, end, at, skipped))
     return out
 
 
-def keep(editor: Editor, edited: set[int]) -> None:
-    """Write out each noted alias whose node an edit of ``editor`` changed, but those in an
-    ``edited`` item (indexes): there, an alias may be a place the function rewrote (an
-    image field reached through it), and fn.selfcheck compares the item. Sets
-    ``editor.unaliased``: fn.selfcheck then compares the whole output."""
+def _item_at(items: list[Node] | None, pos: int) -> int | None:
+    if items is None:
+        return None
+    i = bisect_right([entry.start for entry in items], pos) - 1
+    return i if i >= 0 and pos < items[i].end else -1
+
+
+def keep(editor: Editor, items: list) -> None:
+    """Once every edit is made (items dropped, results written): write out each noted
+    alias whose node an edit of ``editor`` changed, but those an edit replaced or removed,
+    and those where the function reads in an item it edited (``items``: an alias there may
+    be a place the function rewrote, an image field reached through it; fn.selfcheck
+    compares the item). Sets ``editor.unaliased``: fn.selfcheck compares the whole
+    output. Problem: an anchored mapping or list changed (it cannot be written out)."""
+    if not editor.aliases:
+        return
+    edited = {item.index for item in items if item.intents}
     edits = sorted((start, end) for start, end, _, _ in editor.edits)
-    for node, start, end, item in editor.aliases:
-        whole = not isinstance(node, Scalar)  # a key added at a mapping's end is in it
-        if item in edited or not _changed(edits, node.start, node.end, whole) or _changed(
-                edits, start, end):
-            continue  # (an alias that an edit replaced or removed already)
-        editor.splice(start, end, _written_out(editor.text, node, start, end))
-        editor.unaliased = True
+    for node, start, end, item, skipped in editor.aliases:
+        if not skipped and item in edited:
+            continue
+        changed = _changed(edits, node.start, node.end) or (
+            not isinstance(node, Scalar) and _grown(editor.grown, node))
+        if changed and not _changed(edits, start, end):  # (not replaced by an edit already)
+            editor.splice(start, end, _written_out(editor.text, node, start, end))
+            editor.unaliased = True
 
 
-def _changed(edits: list[tuple[int, int]], start: int, end: int, at_end: bool = False
-             ) -> bool:
+def _changed(edits: list[tuple[int, int]], start: int, end: int) -> bool:
     """Whether an edit (the edits sorted, none overlapping) replaces part of the span or
-    inserts into it (with ``at_end``, at its end too)."""
+    inserts into it."""
     i = bisect_left(edits, (start, -1))
     if i > 0 and edits[i - 1][1] > start:
         return True  # begins before the span, ends in it
-    return i < len(edits) and (edits[i][0] < end or (at_end and edits[i][0] == end))
+    return i < len(edits) and (edits[i][0] < end or edits[i][0] == start == end)  # (or
+    # at an empty value: "key: &a" given one)
+
+
+def _grown(grown: list[tuple[int, int]], node: Node) -> bool:
+    """Whether lines were added at the end of the collection or of one within it (they
+    stand past its end, where a key added to the mapping around it would stand too)."""
+    return any(node.start <= start and end <= node.end for start, end in grown)
 
 
 def _written_out(text: str, node: Node, start: int, end: int) -> str:
@@ -62,8 +81,8 @@ def _written_out(text: str, node: Node, start: int, end: int) -> str:
         source = text[node.start:node.end]
         if node.tag == STR:
             return flow(node.value)
-        if node.style == "" and source and "\n" not in source:
-            return source  # true, 1, null: plain, as written
+        if node.style == "" and "\n" not in source:
+            return source or "null"  # true, 1, null: plain, as written ("key: &a" is null)
     line = text.count("\n", 0, start) + 1
     raise Problem(f"the alias {text[start:end]} (line {line}) stands for a mapping or list "
                   "that the function changes, in a place that must keep it as it was: "

@@ -66,6 +66,7 @@ def resource_list(text: str, environ: Mapping[str, str] | None = None,
     chunks = write(doc, doc.editor, run.results, run.new_items, run.drop)
     if doc.editor.edits:  # checked in slices: the output is never made whole unless it fails
         try:
+            keep_aliases(doc.editor, doc.items)
             selfcheck.resource_list(
                 doc, run, lambda: "".join(_ending_with_newline(doc.editor.chunks())))
         except Problem as exc:
@@ -73,6 +74,14 @@ def resource_list(text: str, environ: Mapping[str, str] | None = None,
             run.code = 1
             return Output(write(doc, Editor(doc.text), run.results, [], []), run)
     return Output(chunks, run)
+
+
+def keep_aliases(editor: Editor, items: list[Item]) -> None:
+    """fn.aliases, once every edit is made (loaded only when the reader noted aliases)."""
+    if editor.aliases:
+        from fn.aliases import keep
+
+        keep(editor, items)
 
 
 def failed(out: Output) -> Output:

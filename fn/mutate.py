@@ -57,19 +57,8 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     images = imagelist.lines(p)
     if s.list_images_configmap:
         images = imagelist.keep_in_item(p, items, s.list_images_configmap, new_items, kpt_paths)
-    _keep_aliases(items)  # (the Secrets and results added later hold no alias)
     summary = _summary(p, ps, added, len(new_items), len(drop), secretforms.noun(s))
     return Outcome([summary, *results], new_items, drop, images, summary)
-
-
-def _keep_aliases(items: list[Item]) -> None:
-    """Aliases that the edits would change unawares keep what they stood for (fn.aliases,
-    loaded only when the reader noted some)."""
-    for editor in {id(item.editor): item.editor for item in items}.values():
-        if editor.aliases:
-            from fn.aliases import keep
-
-            keep(editor, {item.index for item in items if item.intents})
 
 
 def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) -> None:

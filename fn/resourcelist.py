@@ -24,7 +24,6 @@ PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/
 INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
-
 _NO_SITES: tuple = ()  # what most items have: one shared, and nothing can be added to it
 
 
@@ -207,11 +206,9 @@ def parse(text: str, policy: object, source: str, wide: object = ALL,
 
 
 def _where(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None)
-    if mark is None:
-        return ""
-    return f" (line {mark.line + 1}, column {mark.column + 1}{': ' + problem if problem else ''})"
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    return "" if mark is None else (
+        f" (line {mark.line + 1}, column {mark.column + 1}{': ' + problem if problem else ''})")
 
 
 def identify(node: Node, editor: Editor, index: int, where: str,
@@ -219,10 +216,11 @@ def identify(node: Node, editor: Editor, index: int, where: str,
     """The Item for a resource's node: checks its identity, reads its annotations, finds
     its image fields, and lets go of the node unless it is a ConfigMap or Secret (keeping,
     with ``keep_read``, what was read of a workload as data, for fn.selfcheck)."""
-    api, kind, name, namespace, meta = _identity(node, where)
+    api, kind, name, namespace, meta = _identity(node, where, table)
     item = Item(editor, index, api, kind, name or "", namespace)
     item.offset = node.start
-    _read_annotations(item, meta, f"{where} ({kind} {name})")
+    if meta is not None:
+        _read_annotations(item, meta, f"{where} ({kind} {name})")
     if _kept_whole(item, node):
         item.node = node  # type: ignore[assignment]
     if not item.is_kptfile and not item.local_config and not (
@@ -267,7 +265,9 @@ def _locate(item: Item, node: Node, table: Table, keep_read: bool) -> None:
         _let_go(item.sites)
 
 
-def _identity(node: Node, where: str) -> tuple[str, str, str, str | None, Mapping]:
+def _identity(node: Node, where: str, table: Table
+              ) -> tuple[str, str, str | None, str | None, Mapping | None]:
+    """apiVersion, kind, name, namespace, metadata (None: a List without, as kubectl's)."""
     if not isinstance(node, Mapping):
         raise Problem(f"{where} is not a mapping")
     api = string(node.get("apiVersion"))
@@ -277,20 +277,27 @@ def _identity(node: Node, where: str) -> tuple[str, str, str, str | None, Mappin
         raise Problem(f"{where} has no apiVersion")
     if not kind:
         raise Problem(f"{where} has no kind")
+    listed = locate.is_resource_list(node, api, kind, table)  # (kubectl's List: no name)
+    if listed and (meta is None or is_null(meta)):
+        return sys.intern(api), sys.intern(kind), None, None, None
     if not isinstance(meta, Mapping):
         raise Problem(f"{where} ({kind}) has no metadata")
     name = string(meta.get("name"))
-    if not name and not locate.is_resource_list(node, api, kind):  # (kubectl's List: no name)
+    if not name and not listed:
         raise Problem(f"{where} ({kind}) has no metadata.name")
-    ns_node = meta.get("namespace")
-    namespace = string(ns_node)
-    if ns_node is not None and namespace is None and not is_null(ns_node):
-        raise Problem(f"{where} ({kind} {name}) metadata.namespace must be a string")
-    if namespace and not locate.valid_namespace(namespace):
-        raise Problem(f"{where} ({kind} {name}) metadata.namespace is not a valid namespace "
-                      "name (lowercase letters, digits and '-', at most 63)")
+    namespace = _namespace(meta, f"{where} ({kind} {name})")
     shared = sys.intern  # a few distinct values over many items: one copy of each
     return shared(api), shared(kind), name, shared(namespace) if namespace else None, meta
+
+
+def _namespace(meta: Mapping, where: str) -> str | None:
+    namespace = string(ns_node := meta.get("namespace"))
+    if ns_node is not None and namespace is None and not is_null(ns_node):
+        raise Problem(f"{where} metadata.namespace must be a string")
+    if namespace and not locate.valid_namespace(namespace):
+        raise Problem(f"{where} metadata.namespace is not a valid namespace name (lowercase "
+                      "letters, digits and '-', at most 63)")
+    return namespace
 
 
 def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
@@ -339,8 +346,5 @@ def check_duplicates(items: list[Item]) -> None:
 
 def kpt_annotations(path: str) -> dict[str, str]:
     """The path and index annotations kpt gives a new item (legacy and internal)."""
-    out = {}
-    for prefix in ("", "internal."):
-        out[f"{prefix}config.kubernetes.io/path"] = path
-        out[f"{prefix}config.kubernetes.io/index"] = "0"
-    return out
+    return {f"{prefix}config.kubernetes.io/{key}": value for prefix in ("", "internal.")
+            for key, value in (("path", path), ("index", "0"))}

@@ -10,7 +10,7 @@ from fn import pipeline, resourcelist, selfcheck, yamlread
 from fn.config import Settings
 from fn.crdrows import BUILTIN
 from fn.fieldspecs import Table
-from fn.krm import Output
+from fn.krm import Output, keep_aliases
 from fn.linebreaks import BREAKS, newline
 from fn.locate import policy_for
 from fn.nodes import Mapping, is_null
@@ -63,10 +63,12 @@ class Stream:
         again.function_config = self.function_config
         return again
 
-    def render(self, new_items: list[dict], drop: list[resourcelist.Item]) -> str:
-        for item in drop:
+    def drop(self, items: list[resourcelist.Item]) -> None:
+        for item in items:
             start, end = self.spans[id(item)]
             self.editor.splice(start, end, "")
+
+    def render(self, new_items: list[dict]) -> str:
         out = self.editor.render()
         nl = newline(self.text)  # documents added break their lines as the stream does
         for data in new_items:
@@ -89,9 +91,12 @@ def process(read: Callable[[], Stream], s: Settings | None = None,
     r = pipeline.run(read, pipeline.MUTATE, s, environ, read_file)
     if r.failed:
         return Output("", r)
-    text = r.source.render(r.new_items, r.drop)  # type: ignore[union-attr]
+    source: Stream = r.source  # type: ignore[assignment]
+    source.drop(r.drop)
     try:
-        selfcheck.stream(r.source, r, text)
+        keep_aliases(source.editor, source.items)  # (once every edit is made)
+        text = source.render(r.new_items)
+        selfcheck.stream(source, r, text)
     except Problem as exc:
         r.results = [exc.result()]
         r.code = 1

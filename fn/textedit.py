@@ -40,6 +40,7 @@ class Editor:
         self.eof_break = False  # a line break was added after the text's unbroken last line
         self.newline = newline(text)  # inserted lines end like the input's (CRLF stays CRLF)
         self.aliases: list = []  # aliases the function may change unawares (fn.aliases)
+        self.grown: list[tuple[int, int]] = []  # (start, end): block collections given lines
         self.unaliased = False  # one of them was written out
 
     @property
@@ -55,6 +56,8 @@ class Editor:
         """Insert whole lines at ``pos`` (a line start, or the end of a text without a final
         line break), after the collection ``after`` if given."""
         text = self.newline.join(lines) + self.newline
+        if after is not None:  # (lines at its end are in it: fn.aliases asks)
+            self.grown.append((after.start, after.end))
         if pos > 0 and self.text[pos - 1] != "\n":
             line = self.text.rfind("\n", 0, pos) + 1
             last = self.text[line:pos]
@@ -143,7 +146,7 @@ class Editor:
                 new = " " + flow(value)
                 if "&" in self.text[colon + 1:v.start] and end > colon + 1:
                     colon = v.start - 1  # "key: &anchor ~": the anchor stays, with the value
-                    new = new[1:]
+                    new = new[1:] if v.end > v.start else new  # ("key: &anchor": a space)
                 if self.text[end - 1] == "\n":  # a block scalar: keep its last line break
                     new += self._break_before(end)
                 elif self.text[end:end + 1] == "#":  # "'x'#c": libyaml's comment, not ours
@@ -245,6 +248,7 @@ class Editor:
                                                     else "")
             self.insert(pos, line, line)
             self.emptied[id(seq)] = self.edits[-1]
+            self.grown.append((seq.start, seq.end))
 
     def _flow_insert(self, close: int, item: str) -> None:
         """Insert before a flow collection's closing bracket, after a comma if needed."""
