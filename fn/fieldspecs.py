@@ -242,8 +242,9 @@ NO_IMAGE_KINDS = frozenset({
     "PriorityClass", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service",
     "ServiceAccount", "StorageClass", "ValidatingWebhookConfiguration",
 })
-PAYLOAD_POLICY: dict[str, Policy] = {
-    "ConfigMap": {"data": {"license.yaml": ALL, "images.txt": ALL}},
+CONFIGMAP_PAYLOADS = ("license.yaml", "images.txt")  # keys of a ConfigMap the function reads
+PAYLOAD_POLICY: dict[str, Policy] = {  # (every value of a ConfigMap: fn.uncovered's data)
+    "ConfigMap": {"data": ALL},
     "Secret": {"type": ALL, "data": {".dockerconfigjson": ALL}},
 }
 

@@ -12,7 +12,7 @@ import sys
 
 from fn import locate, uncovered, yamlread
 from fn.crdrows import BUILTIN
-from fn.fieldspecs import GENERATED, SECRET_KINDS, Table, holds_no_image
+from fn.fieldspecs import CONFIGMAP_PAYLOADS, GENERATED, SECRET_KINDS, Table, holds_no_image
 from fn.nodes import Mapping, Node, Sequence, Skipped, is_null, string, to_python
 from fn.problems import Problem
 from fn.textedit import Editor
@@ -223,10 +223,13 @@ def identify(node: Node, editor: Editor, index: int, where: str,
         _read_annotations(item, meta, f"{where} ({kind} {name})")
     if _kept_whole(item, node):
         item.node = node  # type: ignore[assignment]
-    if not item.is_kptfile and not item.local_config and not (
-            (item.node is not None or holds_no_image(item.group, kind))
+    if item.is_kptfile or item.local_config:
+        return item
+    if not ((item.node is not None or holds_no_image(item.group, kind))
             and table.find(item.group, kind) is None):
         _locate(item, node, table, keep_read)
+    elif kind == "ConfigMap" and not item.group:  # its values: images no row covers?
+        item.suspects = uncovered.find(node, api, kind, _NO_SITES) or None
     return item
 
 
@@ -330,7 +333,8 @@ def _let_go(sites: list[locate.Site]) -> None:
 def _payload(configmap: Mapping) -> bool:
     """Whether a ConfigMap holds what the function may read: a license or an image list."""
     data = configmap.get("data")
-    return isinstance(data, Mapping) and bool(data.pairs)  # the read policy kept only those
+    return isinstance(data, Mapping) and any(data.get(key) is not None
+                                             for key in CONFIGMAP_PAYLOADS)
 
 
 def check_duplicates(items: list[Item]) -> None:

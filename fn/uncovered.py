@@ -87,6 +87,8 @@ def find(root: Mapping, api_version: str, kind: str, sites: list[Site],
         walk.named(container, path)
     if is_resource_list(root, api_version, kind, table):
         walk.entries(root, "", 1)
+    elif (group, kind) == ("", "ConfigMap"):
+        walk.data(root, "")
     return _noted(walk, notes)
 
 
@@ -143,6 +145,8 @@ class _Walk:
             at = f"{child(path, 'items')}[{i}]"
             if is_resource_list(entry, api, kind, self.table):
                 self.entries(entry, at, levels + 1)
+            elif (api, kind) == ("v1", "ConfigMap"):
+                self.data(entry, at)
             elif not is_k8s_group(group_of(api)):
                 walk = _Walk((group_of(api), kind), self.covered,
                              NOT_IMAGES.get((group_of(api), kind), set()))
@@ -188,6 +192,19 @@ class _Walk:
                     template(where)[self.levels:] not in self.skip) and self.fields:
                 self.covered.add(id(value))  # an alias of it is the same field, once
                 self.out.append(self._suspect(where, value.value, FIELD))
+
+    def data(self, configmap: Mapping, path: str) -> None:
+        """A ConfigMap's values that are, whole, an image with its registry and a tag or
+        digest (or any image, under a key that says so): controllers pull what their
+        ConfigMaps name (Knative's queue sidecar, Rook's CSI images), and no row covers
+        them unless the user writes one."""
+        values = configmap.get("data")
+        for key, value in values.items() if isinstance(values, Mapping) else ():
+            if isinstance(value, Scalar) and value.tag == STR and id(value) not in (
+                    self.covered) and _data_image(str(key.value), value.value):
+                self.covered.add(id(value))
+                self.out.append(self._suspect(child(child(path, "data"), str(key.value)),
+                                              value.value, FIELD))
 
     def listed(self, seq: Sequence, path: str) -> None:
         """The strings of a list of images (``images: [quay.io/a/b:1]``): no row can name
@@ -263,6 +280,14 @@ def _own_value(entry: Node) -> tuple[Scalar | None, Node | None]:
         if k.value == "value":
             found = (k, v)
     return found
+
+
+def _data_image(key: str, value: str) -> bool:
+    if len(value) > 1000 or not _WORD.fullmatch(value):
+        return False
+    host, _, rest = value.partition("/")
+    return bool(rest) and is_domain(host) and (
+        ":" in rest.rsplit("/", 1)[-1] or "@" in rest or "image" in key.lower())
 
 
 def _image_key(key: str) -> bool:
