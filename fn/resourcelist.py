@@ -198,17 +198,11 @@ def parse(text: str, policy: object, source: str, wide: object = ALL,
     try:
         return yamlread.read(text, policy, wide, refused, aliases)
     except yaml.YAMLError as exc:
-        raise Problem(f"{source} is not valid YAML{_where(exc)}") from None
+        raise Problem(f"{source} is not valid YAML{yamlread.where(exc)}") from None
     except yamlread.TooDeep:
         raise Problem(f"{source} is nested too deeply") from None
     except ValueError:
         raise Problem(f"{source} must be exactly one YAML document") from None
-
-
-def _where(exc: yaml.YAMLError) -> str:
-    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
-    return "" if mark is None else (
-        f" (line {mark.line + 1}, column {mark.column + 1}{': ' + problem if problem else ''})")
 
 
 def identify(node: Node, editor: Editor, index: int, where: str,

@@ -37,7 +37,7 @@ class Stream:
         try:
             docs = yamlread.documents(text, policy_for(table), aliases=noted)
         except yaml.YAMLError as exc:
-            raise Problem(f"{source} is not valid YAML{resourcelist._where(exc)}") from None
+            raise Problem(f"{source} is not valid YAML{yamlread.where(exc)}") from None
         except yamlread.TooDeep:
             raise Problem(f"{source} is nested too deeply") from None
         for n, (start, end, root) in enumerate(docs):

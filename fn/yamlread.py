@@ -35,7 +35,7 @@ from fn.yamlrules import (
 )
 
 __all__ = ["ALL", "MAX_DEPTH", "Policy", "Refused", "TooDeep", "documents", "read",
-           "strip_bom"]
+           "strip_bom", "where"]
 
 
 def _compiled():  # -> fn._yamlwalk, configured, or None
@@ -111,3 +111,8 @@ def read(text: str, policy: Policy = ALL, wide: Policy = ALL,
     return docs[0][2]
 
 
+def where(exc: Exception) -> str:
+    """" (line L, column C: problem)" of a YAML error, or "" when it has no mark."""
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    return "" if mark is None else (
+        f" (line {mark.line + 1}, column {mark.column + 1}{': ' + problem if problem else ''})")
