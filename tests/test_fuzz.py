@@ -531,7 +531,8 @@ def generated_valid(draw) -> tuple[str, dict]:
                 node = node.setdefault(key, {})
             node[path[-1]] = draw(podspec())
         elif kind == "ConfigMap":
-            item["data"] = {"image": "quay.io/acme/not-a-field:1"}
+            # (a value that is, whole, a private image is a warning: fn.uncovered)
+            item["data"] = {"note": "pull quay.io/acme/not-a-field:1 by hand"}
         else:
             item["spec"] = {"ports": [{"port": 80}]}
         items.append(item)
