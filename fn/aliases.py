@@ -1,12 +1,14 @@
 """An alias keeps what it stood for. The reader notes each alias that repeats a node it
 kept (``yamlread.documents(aliases=...)``). One that stands in a part the function does
-not read (a Deployment's ``nodeSelector``, a ConfigMap's data) is the editor's to keep:
-when an edit changes the node (an anchored image, ``&i quay.io/acme/api:1``), the alias
-would change with it, silently; it is written out instead, as the value it stood for. An
-anchored mapping or list that changed cannot be written out in one place: that is an
-error, which says where (the user writes it out). An alias where the function reads is
-one of its places (an image field, a container's words: they follow the image), or one
-that fn.selfcheck compares."""
+not read (a Deployment's ``nodeSelector``, a ConfigMap's data), in another item of the
+ResourceList than its node (one the function leaves), or outside the items (the
+functionConfig) is the editor's to keep: when an edit changes the node (an anchored image,
+``&i quay.io/acme/api:1``), the alias would change with it, silently; it is written out
+instead, as the value it stood for. An anchored mapping or list that changed cannot be
+written out in one place: that is an error, which says where (the user writes it out).
+Any other alias stands where the function reads, in the item of its node: one of the
+function's places (an image field, a container's words: they follow the image), or one
+that fn.selfcheck compares (a mismatch is an internal error, never a silent change)."""
 
 from __future__ import annotations
 
@@ -23,18 +25,19 @@ def to_keep(noted: list, items: list[Node] | None = None
     parts and, given a ResourceList's items (entries), of those where the function reads
     that stand in another item than their node, or outside the items (functionConfig);
     ``item`` is the index of the alias's item (-1: outside; None: no items given)."""
+    starts = [entry.start for entry in items] if items is not None else None
     out = []
     for node, start, end, skipped in noted:
-        at = _item_at(items, start)
-        if skipped or (items is not None and at != _item_at(items, node.start)):
+        at = _item_at(items, starts, start)
+        if skipped or (items is not None and at != _item_at(items, starts, node.start)):
             out.append((node, start, end, at, skipped))
     return out
 
 
-def _item_at(items: list[Node] | None, pos: int) -> int | None:
-    if items is None:
+def _item_at(items: list[Node] | None, starts: list[int] | None, pos: int) -> int | None:
+    if items is None or starts is None:
         return None
-    i = bisect_right([entry.start for entry in items], pos) - 1
+    i = bisect_right(starts, pos) - 1
     return i if i >= 0 and pos < items[i].end else -1
 
 
