@@ -8,7 +8,8 @@ instead, as the value it stood for. An anchored mapping or list that changed can
 written out in one place: that is an error, which says where (the user writes it out).
 Any other alias stands where the function reads, in the item of its node: one of the
 function's places (an image field, a container's words: they follow the image), or one
-that fn.selfcheck compares (a mismatch is an internal error, never a silent change)."""
+that fn.selfcheck compares: a mismatch is an error that names the alias (``blame``), never
+a silent change."""
 
 from __future__ import annotations
 
@@ -18,19 +19,22 @@ from fn.nodes import STR, Node, Scalar
 from fn.problems import Problem
 from fn.textedit import Editor, flow
 
+SKIPPED, ELSEWHERE, READ = "skipped", "elsewhere", "read"  # where an alias stands
 
-def to_keep(noted: list, items: list[Node] | None = None
-            ) -> list[tuple[Node, int, int, int | None, bool]]:
-    """Of the reader's notes, (node, start, end, item, skipped) of the aliases in skipped
-    parts and, given a ResourceList's items (entries), of those where the function reads
-    that stand in another item than their node, or outside the items (functionConfig);
-    ``item`` is the index of the alias's item (-1: outside; None: no items given)."""
+
+def places(noted: list, items: list[Node] | None = None
+           ) -> list[tuple[Node, int, int, int | None, str]]:
+    """The reader's notes as (node, start, end, item, where): ``where`` is SKIPPED (a part
+    the function does not read), ELSEWHERE (given a ResourceList's items (entries): in
+    another item than its node, or outside the items) or READ; ``item`` is the index of
+    the alias's item (-1: outside; None: no items given)."""
     starts = [entry.start for entry in items] if items is not None else None
     out = []
     for node, start, end, skipped in noted:
         at = _item_at(items, starts, start)
-        if skipped or (items is not None and at != _item_at(items, starts, node.start)):
-            out.append((node, start, end, at, skipped))
+        where = SKIPPED if skipped else ELSEWHERE if (
+            items is not None and at != _item_at(items, starts, node.start)) else READ
+        out.append((node, start, end, at, where))
     return out
 
 
@@ -44,22 +48,42 @@ def _item_at(items: list[Node] | None, starts: list[int] | None, pos: int) -> in
 def keep(editor: Editor, items: list) -> None:
     """Once every edit is made (items dropped, results written): write out each noted
     alias whose node an edit of ``editor`` changed, but those an edit replaced or removed,
-    and those where the function reads in an item it edited (``items``: an alias there may
-    be a place the function rewrote, an image field reached through it; fn.selfcheck
-    compares the item). Sets ``editor.unaliased``: fn.selfcheck compares the whole
-    output. Problem: an anchored mapping or list changed (it cannot be written out)."""
-    if not editor.aliases:
-        return
+    and those where the function reads in an item it edited (``items``): there, an alias
+    may be a place the function rewrote (an image field reached through it), and
+    fn.selfcheck compares the item. Sets ``editor.unaliased``: fn.selfcheck compares the
+    whole output. Problem: an anchored mapping or list changed (it cannot be written out)."""
     edited = {item.index for item in items if item.intents}
+    for node, start, end, _ in _unkept(editor, lambda where, item: where == SKIPPED or (
+            where == ELSEWHERE and item not in edited)):
+        editor.splice(start, end, _written_out(editor.text, node, start, end))
+        editor.unaliased = True
+
+
+def blame(editor: Editor) -> Problem | None:
+    """Why the output does not read back as meant, when an alias where the function reads
+    stands for a value it changed (a custom resource's ``note: *i`` beside its ``image:
+    &i``): the Problem that says where, or None."""
+    for _, start, end, _ in _unkept(editor, lambda where, item: where != SKIPPED):
+        return Problem(f"the alias {editor.text[start:end]} (line "
+                       f"{editor.text.count(chr(10), 0, start) + 1}) stands for a value the "
+                       "function changes, in a place where the function does not change it: "
+                       "write the value out there in place of the alias, and run again")
+    return None
+
+
+def _unkept(editor: Editor, which) -> list[tuple[Node, int, int, int | None]]:
+    """The noted aliases ``which(where, item)`` selects whose node an edit changed and
+    that no edit replaced or removed."""
     edits = sorted((start, end) for start, end, _, _ in editor.edits)
-    for node, start, end, item, skipped in editor.aliases:
-        if not skipped and item in edited:
+    out = []
+    for node, start, end, item, where in editor.aliases:
+        if not which(where, item):
             continue
         changed = _changed(edits, node.start, node.end) or (
             not isinstance(node, Scalar) and _grown(editor.grown, node))
-        if changed and not _changed(edits, start, end):  # (not replaced by an edit already)
-            editor.splice(start, end, _written_out(editor.text, node, start, end))
-            editor.unaliased = True
+        if changed and not _changed(edits, start, end):
+            out.append((node, start, end, item))
+    return out
 
 
 def _changed(edits: list[tuple[int, int]], start: int, end: int) -> bool:

@@ -66,9 +66,8 @@ def resource_list(text: str, environ: Mapping[str, str] | None = None,
     chunks = write(doc, doc.editor, run.results, run.new_items, run.drop)
     if doc.editor.edits:  # checked in slices: the output is never made whole unless it fails
         try:
-            keep_aliases(doc.editor, doc.items)
-            selfcheck.resource_list(
-                doc, run, lambda: "".join(_ending_with_newline(doc.editor.chunks())))
+            check_output(doc.editor, doc.items, lambda: selfcheck.resource_list(
+                doc, run, lambda: "".join(_ending_with_newline(doc.editor.chunks()))))
         except Problem as exc:
             run.results = [exc.result()]
             run.code = 1
@@ -76,12 +75,20 @@ def resource_list(text: str, environ: Mapping[str, str] | None = None,
     return Output(chunks, run)
 
 
-def keep_aliases(editor: Editor, items: list[Item]) -> None:
-    """fn.aliases, once every edit is made (loaded only when the reader noted aliases)."""
-    if editor.aliases:
-        from fn.aliases import keep
+def check_output(editor: Editor, items: list[Item], check: Callable[[], None]) -> None:
+    """Once every edit is made: the aliases that must keep what they stood for written out
+    (fn.aliases, loaded only when the reader noted aliases), then ``check`` (the
+    self-check); a failure an alias explains is said so, not as an internal error."""
+    if not editor.aliases:
+        check()
+        return
+    from fn import aliases
 
-        keep(editor, items)
+    aliases.keep(editor, items)
+    try:
+        check()
+    except Problem as exc:
+        raise aliases.blame(editor) or exc from None
 
 
 def failed(out: Output) -> Output:

@@ -152,9 +152,9 @@ def read(text: str, table: Table = BUILTIN) -> Document:  # table: see Document.
                         f"column {r.problem_mark.column + 1})") for r in refused] + c.problems
     items_node = _check_root(root)
     if noted:  # (aliases are rare: their module is loaded when there are some)
-        from fn.aliases import to_keep
+        from fn.aliases import places
 
-        editor.aliases = to_keep(noted, items_node.entries)
+        editor.aliases = places(noted, items_node.entries)
     results = root.get("results")  # type: ignore[union-attr]
     if results is not None and not isinstance(results, Sequence) and not is_null(results):
         problems.append(Problem("the ResourceList's results must be a list"))

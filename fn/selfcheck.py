@@ -102,7 +102,11 @@ def resource_list(doc, run, whole: Callable[[], str]) -> None:
 def _aliased(editor: Editor) -> bool:
     """Whether an alias was written out (item by item, the check reads no skipped part), or
     an alias in one item repeats a node of another (it reads only the items edited)."""
-    return editor.unaliased or any(not skipped for *_, skipped in editor.aliases)
+    if editor.unaliased or not editor.aliases:
+        return editor.unaliased
+    from fn.aliases import ELSEWHERE
+
+    return any(where == ELSEWHERE for *_, where in editor.aliases)
 
 
 def _fast(doc, run, out: Slices, shifts: Shifts) -> bool:

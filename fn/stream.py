@@ -10,7 +10,7 @@ from fn import pipeline, resourcelist, selfcheck, yamlread
 from fn.config import Settings
 from fn.crdrows import BUILTIN
 from fn.fieldspecs import Table
-from fn.krm import Output, keep_aliases
+from fn.krm import Output, check_output
 from fn.linebreaks import BREAKS, newline
 from fn.locate import policy_for
 from fn.nodes import Mapping, is_null
@@ -53,9 +53,9 @@ class Stream:
             self.spans[id(item)] = (start, end)
         resourcelist.check_duplicates(self.items)
         if noted:
-            from fn.aliases import to_keep
+            from fn.aliases import places
 
-            self.editor.aliases = to_keep(noted)
+            self.editor.aliases = places(noted)
 
     def reread(self, table: Table) -> Stream:
         """The same text read with the user's rows as well (``imageFields``)."""
@@ -93,12 +93,16 @@ def process(read: Callable[[], Stream], s: Settings | None = None,
         return Output("", r)
     source: Stream = r.source  # type: ignore[assignment]
     source.drop(r.drop)
+    text: list[str] = []
+
+    def check() -> None:
+        text.append(source.render(r.new_items))
+        selfcheck.stream(source, r, text[0])
+
     try:
-        keep_aliases(source.editor, source.items)  # (once every edit is made)
-        text = source.render(r.new_items)
-        selfcheck.stream(source, r, text)
+        check_output(source.editor, source.items, check)
     except Problem as exc:
         r.results = [exc.result()]
         r.code = 1
         return Output("", r)
-    return Output(text, r)
+    return Output(text[0], r)
