@@ -90,11 +90,21 @@ IN_POD_SPEC = ([FieldSpec("", "", split(p)) for p in POD_SPEC_IMAGES],
 # A user's row without a group holds for its kind in every group, as in kustomize's field
 # specs (built-in rows name theirs: "" is the core group).
 ANY_GROUP = "*"
-K8S_GROUPS = frozenset({"", "apps", "batch", "extensions", "autoscaling", "policy"})
+# Kubernetes' own API groups. Not every "*.k8s.io" group: custom resources live there too
+# (sparkoperator.k8s.io, gateway.networking.k8s.io, snapshot.storage.k8s.io), searched whole.
+K8S_GROUPS = frozenset({
+    "", "apps", "batch", "extensions", "autoscaling", "policy",
+    "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
+    "authentication.k8s.io", "authorization.k8s.io", "certificates.k8s.io",
+    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io", "networking.k8s.io",
+    "node.k8s.io", "rbac.authorization.k8s.io", "resource.k8s.io", "scheduling.k8s.io",
+    "storage.k8s.io", "storagemigration.k8s.io",
+})
 
 
 def is_k8s_group(group: str) -> bool:
-    return group in K8S_GROUPS or group.endswith(".k8s.io")
+    return group in K8S_GROUPS
 
 
 Rows = tuple[list[FieldSpec], list[FieldSpec]]

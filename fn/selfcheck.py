@@ -213,11 +213,15 @@ def stream(source, run, out: str) -> None:
     """Raise Problem unless the output stream reads as meant (every document compared),
     and as the function reads (a key given twice, which PyYAML lets pass, is refused)."""
     try:
-        type(source)(out, table=source.table)  # (fn.stream.Stream)
+        again = type(source)(out, table=source.table)  # (fn.stream.Stream)
     except Problem:
         raise fail("the output") from None
     try:
         old = [d for d in yaml.load_all(source.text, Loader=_loader()) if d is not None]
+    except yaml.YAMLError:  # valid YAML that PyYAML cannot build (a mapping as a key):
+        _reread(source, run, again)  # compared as the function reads its input
+        return
+    try:
         new = [d for d in yaml.load_all(out, Loader=_loader()) if d is not None]
     except yaml.YAMLError:
         raise fail("the output") from None

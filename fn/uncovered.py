@@ -194,10 +194,8 @@ class _Walk:
                 self.out.append(self._suspect(where, value.value, FIELD))
 
     def data(self, configmap: Mapping, path: str) -> None:
-        """A ConfigMap's values that are, whole, an image with its registry and a tag or
-        digest (or any image, under a key that says so): controllers pull what their
-        ConfigMaps name (Knative's queue sidecar, Rook's CSI images), and no row covers
-        them unless the user writes one."""
+        """A ConfigMap's values that are one image (``_data_image``): controllers pull what
+        their ConfigMaps name (Knative's queue sidecar, Rook's CSI images)."""
         values = configmap.get("data")
         for key, value in values.items() if isinstance(values, Mapping) else ():
             if isinstance(value, Scalar) and value.tag == STR and id(value) not in (
@@ -283,11 +281,14 @@ def _own_value(entry: Node) -> tuple[Scalar | None, Node | None]:
 
 
 def _data_image(key: str, value: str) -> bool:
+    """A ConfigMap value that is one image: with its registry and a tag or digest, or, under
+    a key ending in "image", any reference (Velero's ``image: velero/restore-helper:v1``)."""
     if len(value) > 1000 or not _WORD.fullmatch(value):
         return False
+    if key.lower().endswith("image"):
+        return True  # (what does not parse as a reference is left out: candidates)
     host, _, rest = value.partition("/")
-    return bool(rest) and is_domain(host) and (
-        ":" in rest.rsplit("/", 1)[-1] or "@" in rest or "image" in key.lower())
+    return bool(rest) and is_domain(host) and (":" in rest.rsplit("/", 1)[-1] or "@" in rest)
 
 
 def _image_key(key: str) -> bool:
