@@ -19,13 +19,13 @@ reference with a registry host is a NAMED suspect, decided and rewritten by ``fn
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from fn.classify import Verdict
 from fn.crdrows import BUILTIN, NOT_IMAGES
 from fn.fieldpath import child, keys, parent, template
 from fn.fieldspecs import Table, group_of, is_k8s_group, written
+from fn.imagekeys import WORD, data_image, image_key, images_key, split_image
 from fn.imageref import is_domain
 from fn.locate import Site, is_resource_list, too_deep
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, string
@@ -38,7 +38,6 @@ MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases
 SKIP_KEYS = frozenset({"metadata", "status"})
 FIELD, SPLIT, NAMED, LISTED = "field", "split", "named", "listed"  # a suspect's form
 NAMING_LISTS = ("args", "command", "env")  # a container's words (env: its values)
-_WORD = re.compile(r"[^\s=,;|'\"()\[\]{}]+")  # "--image=quay.io/a/b:1,x" -> "quay.io/a/b:1"
 
 
 class Suspect:
@@ -171,7 +170,7 @@ class _Walk:
             self.covered.add(id(node))
             if isinstance(node.get("image"), (Scalar, Mapping)):
                 self.named(node, path)
-            split = _split_image(node) if self.fields else None
+            split = split_image(node) if self.fields else None
             if split is None:
                 self.mapping(node, path, depth)
             elif template(path)[self.levels:] not in self.skip:
@@ -183,15 +182,27 @@ class _Walk:
                 for merged in node.merged():
                     self.node(merged, path, depth + 1)
                 continue
-            where = child(path, str(key.value))
-            if _images_key(key.value) and isinstance(value, Sequence) and self.fields:
+            name = str(key.value)
+            where = child(path, name)
+            if images_key(name) and isinstance(value, Sequence) and self.fields:
                 self.listed(value, where)
-            if not (_image_key(key.value) and isinstance(value, Scalar) and value.tag == STR):
+            elif images_key(name) and isinstance(value, Mapping):  # name -> image (Zalando's
+                for k, v in value.items():                          # sidecar_docker_images)
+                    self.field(child(where, str(k.value)), v)
+            if image_key(name) and isinstance(value, Mapping):  # an image volume's reference
+                self.field(child(where, "reference"), value.get("reference"))  # (CloudNativePG)
+            if image_key(name) and isinstance(value, Scalar):
+                self.field(where, value)
+            else:
                 self.node(value, where, depth + 1)
-            elif value.value and id(value) not in self.covered and (
-                    template(where)[self.levels:] not in self.skip) and self.fields:
-                self.covered.add(id(value))  # an alias of it is the same field, once
-                self.out.append(self._suspect(where, value.value, FIELD))
+
+    def field(self, where: str, value: Node | None) -> None:
+        """A string field that names one image, no row covering it: a suspect (once: an
+        alias of it is the same field)."""
+        if isinstance(value, Scalar) and value.tag == STR and value.value and self.fields and (
+                id(value) not in self.covered) and template(where)[self.levels:] not in self.skip:
+            self.covered.add(id(value))
+            self.out.append(self._suspect(where, value.value, FIELD))
 
     def data(self, configmap: Mapping, path: str) -> None:
         """A ConfigMap's values that are one image (``_data_image``): controllers pull what
@@ -199,7 +210,7 @@ class _Walk:
         values = configmap.get("data")
         for key, value in values.items() if isinstance(values, Mapping) else ():
             if isinstance(value, Scalar) and value.tag == STR and id(value) not in (
-                    self.covered) and _data_image(str(key.value), value.value):
+                    self.covered) and data_image(str(key.value), value.value):
                 self.covered.add(id(value))
                 self.out.append(self._suspect(child(child(path, "data"), str(key.value)),
                                               value.value, FIELD))
@@ -230,7 +241,7 @@ class _Walk:
             if value.tag == STR:
                 where = f"{path}.env[{i}].value" if key == "env" else f"{path}.{key}[{i}]"
                 self.out += [Suspect(*self.gk, where, m[0], NAMED, value, m.span(), aliased)
-                             for m in _WORD.finditer(value.value)
+                             for m in WORD.finditer(value.value)
                              if (host := m[0].partition("/"))[1] and is_domain(host[0])]
 
 
@@ -278,37 +289,6 @@ def _own_value(entry: Node) -> tuple[Scalar | None, Node | None]:
         if k.value == "value":
             found = (k, v)
     return found
-
-
-def _data_image(key: str, value: str) -> bool:
-    """A ConfigMap value that is one image: with its registry and a tag or digest, or, under
-    a key ending in "image", any reference (Velero's ``image: velero/restore-helper:v1``)."""
-    if len(value) > 1000 or not _WORD.fullmatch(value):
-        return False
-    if key.lower().endswith("image"):
-        return True  # (what does not parse as a reference is left out: candidates)
-    host, _, rest = value.partition("/")
-    return bool(rest) and is_domain(host) and (":" in rest.rsplit("/", 1)[-1] or "@" in rest)
-
-
-def _image_key(key: str) -> bool:
-    return key == "image" or (key.endswith("Image") and len(key) > 5)
-
-
-def _images_key(key: str) -> bool:
-    return key == "images" or (key.endswith("Images") and len(key) > 6)
-
-
-def _split_image(node: Mapping) -> str | None:
-    """``registry/repository:tag`` of a ``{registry?, repository, tag}`` mapping."""
-    repository, tag = node.get("repository"), node.get("tag")
-    if not isinstance(repository, Scalar) or not isinstance(tag, Scalar):
-        return None
-    if repository.tag != STR or not repository.value or not tag.value:
-        return None
-    registry = node.get("registry")
-    host = registry.value if isinstance(registry, Scalar) and registry.value else ""
-    return f"{host}/{repository.value}:{tag.value}" if host else f"{repository.value}:{tag.value}"
 
 
 def candidates(suspects: list, target) -> list:
