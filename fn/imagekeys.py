@@ -4,6 +4,7 @@ ConfigMap value that is one image, and the words of a container's args and env."
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fn.imageref import is_domain
@@ -12,12 +13,14 @@ from fn.nodes import STR, Mapping, Scalar
 WORD = re.compile(r"[^\s=,;|'\"()\[\]{}]+")  # "--image=quay.io/a/b:1,x" -> "quay.io/a/b:1"
 
 
+@functools.lru_cache(maxsize=4096)  # (the same few keys in every resource)
 def image_key(key: str) -> bool:
     """``image``, ``*Image``, ``*_image``, ``*-image``, ``imageName`` (CloudNativePG)."""
     k = key.lower().replace("_", "").replace("-", "")
     return k.endswith(("image", "imagename"))
 
 
+@functools.lru_cache(maxsize=4096)
 def images_key(key: str) -> bool:
     return key.lower().replace("_", "").replace("-", "").endswith("images")
 
