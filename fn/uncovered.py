@@ -1,8 +1,10 @@
 """Nothing uncovered is silent: image-like fields of custom resources that no row covers.
 
-A scalar field named ``image`` or ending in ``Image`` (``spec.foo.sidecarImage``), and a
-mapping with ``repository`` and ``tag`` (and maybe ``registry``, the Helm convention),
-anywhere in a custom resource except ``metadata`` and ``status``, is a *suspect* when no
+A scalar field whose key names one image (``fn.imagekeys``: ``image``, ``*Image``,
+``docker_image``, ``imageName``; a ``{reference}`` under one; a map's values under
+``*images``), and a mapping with ``repository`` and ``tag`` (and maybe ``registry``, the
+Helm convention), anywhere in a custom resource except ``metadata`` and ``status``, or a
+ConfigMap's value that is one image, is a *suspect* when no
 row of the table (``fn.crdrows``, the user's ``imageFields``) and no pod template found
 by ``fn.locate`` covers it, and no ``notImages`` row names it. A suspect whose image is
 private by the rules in force is reported: a warning naming the field and the
@@ -10,7 +12,8 @@ private by the rules in force is reported: a warning naming the field and the
 
 Only custom resources are searched: they are read whole. Built-in kinds are read along
 their rows only (``fn.locate.policy_for``), so nothing else of them is searched (their
-annotations, ConfigMap and Secret payloads, CRD schemas are never read as images).
+annotations, Secret payloads, CRD schemas are never read as images), but for a
+ConfigMap's values.
 
 A container (any mapping with an ``image``, in every kind) may also *name* images its
 program pulls, in its ``args``, ``command`` and ``env`` values: each word that is a
