@@ -262,3 +262,73 @@ def test_kustomize_style_image_fields_through_kustomize_and_kpt(kustomize, kpt, 
     assert all(p in text for p in proxied), text
     fleet = next(d for d in docs if d["kind"] == "Fleet")
     assert fleet["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "acme-registry"}]
+
+
+UNSEEN_RESOURCES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: api
+        image: &img quay.io/acme/api:1
+      nodeSelector:
+        built-from: *img
+---
+apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: pi, namespace: shop}
+spec: {type: Scala, mode: cluster, image: quay.io/acme/spark:4.0.4}
+---
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: db, namespace: shop}
+spec: {instances: 1, imageName: quay.io/acme/postgresql:18}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: config-deployment, namespace: shop}
+data: {queue-sidecar-image: quay.io/acme/queue:1.14.0}
+"""
+UNSEEN_FIELDS = {("SparkApplication", "spec.image"), ("Cluster", "spec.imageName"),
+                 ("ConfigMap", "data.queue-sidecar-image")}
+
+
+def test_aliases_and_unseen_images_through_kustomize_and_kpt(kustomize, kpt, fn_env,
+                                                             tmp_path):
+    """This stop's fixes through the real clients: an alias of a rewritten image in a field
+    the function does not read keeps its value; a custom resource in a *.k8s.io group that
+    is not Kubernetes' own, an imageName field and a ConfigMap value naming a private image
+    are warnings (kpt's results), and validate fails on what kustomize built."""
+    config = FIELD_SPEC_CONFIG.split("  imageFields:")[0]
+    kz = tmp_path / "kz"
+    kz.mkdir()
+    (kz / "resources.yaml").write_text(UNSEEN_RESOURCES)
+    (kz / "replicated-proxy.yaml").write_text(config)
+    (kz / "kustomization.yaml").write_text(
+        "resources:\n- resources.yaml\ntransformers:\n- replicated-proxy.yaml\n")
+    built = run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(kz)],
+                fn_env).stdout
+    docs = {d["kind"]: d for d in yaml.safe_load_all(built)}
+    pod = docs["Deployment"]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == "proxy.replicated.com/proxy/acme/quay.io/acme/api:1"
+    assert pod["nodeSelector"] == {"built-from": "quay.io/acme/api:1"}, built
+    checked = run(["replicated-proxy-fn", "validate", "--config",
+                   str(kz / "replicated-proxy.yaml"), "-"], fn_env, stdin=built, check=False)
+    assert checked.returncode == 1, checked.stdout
+    assert all(path in checked.stdout for _, path in UNSEEN_FIELDS), checked.stdout
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "resources.yaml").write_text(UNSEEN_RESOURCES)
+    (tmp_path / "fn-config.yaml").write_text(config)
+    run([kpt, "fn", "eval", str(pkg), "--exec", "replicated-proxy-fn", "--fn-config",
+         str(tmp_path / "fn-config.yaml"), "--results-dir", str(tmp_path / "results")], fn_env)
+    out = (pkg / "resources.yaml").read_text()
+    assert "built-from: *img" not in out and '"quay.io/acme/api:1"' in out, out
+    listed = yaml.safe_load((tmp_path / "results" / "results.yaml").read_text())["items"]
+    warned = {(r["resourceRef"]["kind"], r["field"]["path"]) for step in listed
+              for r in step.get("results", []) if r.get("severity") == "warning"}
+    assert warned >= UNSEEN_FIELDS, warned
