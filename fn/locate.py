@@ -54,15 +54,16 @@ def valid_namespace(namespace: str) -> bool:
 
 
 class ImageField:
-    __slots__ = ("alias_at", "merged_in", "node", "owner", "path")
+    __slots__ = ("alias_at", "block", "merged_in", "node", "owner", "path")
 
     def __init__(self, path: str, node: Scalar, owner: str, alias_at: int | None = None,
-                 merged_in: Mapping | None = None) -> None:
+                 merged_in: Mapping | None = None, block: bool = False) -> None:
         self.path = path      # "spec.template.spec.containers[0].image"
         self.node = node
         self.owner = owner    # "container api", "initContainer setup", "volume data"
         self.alias_at = alias_at  # "image: *a": where its key ends (the value is elsewhere)
         self.merged_in = merged_in  # "<<: *base" brings it: the mapping that gets its own
+        self.block = block    # the mapping whose key it is is a block one (fn.editwindows)
 
 
 class Site:
@@ -296,7 +297,7 @@ def _images(walker: Walker, path: tuple[str, ...]) -> Iterator[ImageField]:
             raise Problem("must be a string", field=field)
         alias_at = key.end if key is not None and value.start < key.end else None
         yield ImageField(field, value, _owner(owner_list, node, where, field), alias_at,
-                         node if key is None else None)
+                         node if key is None else None, not node.flow)
 
 
 def _owner(list_key: str | None, entry: Mapping, where: str, field: str) -> str:

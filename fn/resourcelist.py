@@ -7,7 +7,6 @@ as it came in, annotations, comments and all.
 
 from __future__ import annotations
 
-import marshal
 import sys
 
 from fn import locate, uncovered, yamlread
@@ -32,7 +31,7 @@ class Item:
     and Secrets (the license, the image list, pull secrets), ExternalSecrets and
     SealedSecrets keep their node: a large input is not held in memory as nodes."""
 
-    __slots__ = ("api_version", "as_read", "editor", "file_ref", "generated", "index",
+    __slots__ = ("api_version", "editor", "file_ref", "generated", "index",
                  "intents", "kind", "local_config", "name", "namespace", "node", "notes",
                  "offset", "origin", "problem", "sites", "suspects")
 
@@ -55,7 +54,6 @@ class Item:
         self.intents: list | None = None  # what its edits mean (fn.intents)
         self.offset = 0                   # where it starts in its text
         self.suspects: list | None = None  # image-like fields no row covers (fn.uncovered)
-        self.as_read: bytes | None = None  # a workload's kept parts as data (fn.selfcheck)
 
     @property
     def group(self) -> str:
@@ -121,8 +119,7 @@ class _Collector:
         at = self.seen
         self.seen += 1
         try:
-            item = identify(node, self.editor, len(self.items), f"items[{at}]", self.table,
-                            keep_read=not self.restarted)
+            item = identify(node, self.editor, len(self.items), f"items[{at}]", self.table)
         except Problem as exc:
             self.problems.append(exc)
             return node
@@ -206,10 +203,9 @@ def parse(text: str, policy: object, source: str, wide: object = ALL,
 
 
 def identify(node: Node, editor: Editor, index: int, where: str,
-             table: Table = BUILTIN, keep_read: bool = False) -> Item:
+             table: Table = BUILTIN) -> Item:
     """The Item for a resource's node: checks its identity, reads its annotations, finds
-    its image fields, and lets go of the node unless it is a ConfigMap or Secret (keeping,
-    with ``keep_read``, what was read of a workload as data, for fn.selfcheck)."""
+    its image fields, and lets go of the node unless it is a ConfigMap or Secret."""
     api, kind, name, namespace, meta = _identity(node, where, table)
     item = Item(editor, index, api, kind, name or "", namespace)
     item.offset = node.start
@@ -221,20 +217,11 @@ def identify(node: Node, editor: Editor, index: int, where: str,
         return item
     if not ((item.node is not None or holds_no_image(item.group, kind))
             and table.find(item.group, kind) is None):
-        _locate(item, node, table, keep_read)
+        _locate(item, node, table)
     elif kind == "ConfigMap" and not item.group:  # its values: images no row covers?
         item.suspects = uncovered.find(node, api, kind, _NO_SITES) or None
     return item
 
-
-
-def _as_read(node: Node) -> bytes | None:
-    """The node's tree as plain data, marshalled (small, and the strings it shares with
-    the nodes are not kept alive); None when it is not plain data (fn.nodes.plain)."""
-    try:
-        return marshal.dumps(yamlread.plain(node))
-    except ValueError:
-        return None
 
 
 def _kept_whole(item: Item, node: Node) -> bool:
@@ -246,13 +233,11 @@ def _kept_whole(item: Item, node: Node) -> bool:
         item.group == "kots.io" and kind in ("Application", "License"))
 
 
-def _locate(item: Item, node: Node, table: Table, keep_read: bool) -> None:
+def _locate(item: Item, node: Node, table: Table) -> None:
     try:
         notes: list[Problem] = []
         item.sites = locate.sites(node, item.api_version, item.kind, notes,  # type: ignore
                                   table) or _NO_SITES
-        if keep_read and item.node is None and any(s.images for s in item.sites):
-            item.as_read = _as_read(node)  # before _let_go prunes the tree
         item.suspects = uncovered.find(node, item.api_version, item.kind,  # type: ignore
                                        item.sites, notes, table) or None
         item.notes = notes or None

@@ -14,10 +14,9 @@ input and output are loaded and compared instead.
 from __future__ import annotations
 
 import copy
-import marshal
 from collections.abc import Callable
 
-from fn import resourcelist
+from fn import editwindows, resourcelist
 from fn.fieldpath import join
 from fn.intents import apply
 from fn.linebreaks import other_breaks
@@ -114,12 +113,44 @@ def _fast(doc, run, out: Slices, shifts: Shifts) -> bool:
     last = len(doc.items_node.entries) - 1
     if last in dropped and run.new_items:
         return False
+    pending: list = []  # workloads whose splices each read back on their own lines
     for item in doc.items:
-        edited = item.intents is not None or (
-            item.index == last and (run.new_items or dropped))
-        if edited and item.index not in dropped and not _item_ok(doc, run, out, shifts, item):
+        ends = bool(item.index == last and (run.new_items or dropped))
+        if (item.intents is None and not ends) or item.index in dropped:
+            continue
+        windows = _windows(doc, shifts, item, ends)
+        if windows is not None:
+            pending.append((item, windows))
+        elif not _item_ok(doc, run, out, shifts, item):
             return False
-    return _results(doc, run, out, shifts)
+        if len(pending) >= _BATCH and not _read_back(doc, run, out, shifts, pending):
+            return False
+    return _read_back(doc, run, out, shifts, pending) and _results(doc, run, out, shifts)
+
+
+_BATCH = 256  # workloads whose windows are read at once (what that reading holds: bounded)
+
+
+def _read_back(doc, run, out: Slices, shifts: Shifts, pending: list) -> bool:
+    """The windows of the pending workloads read as meant, or else each workload whole;
+    the list emptied."""
+    ok = not pending or editwindows.read_back([w for _, ws in pending for w in ws]) or all(
+        _item_ok(doc, run, out, shifts, item) for item, _ in pending)
+    pending.clear()
+    return ok
+
+
+def _windows(doc, shifts: Shifts, item, ends: bool) -> list | None:
+    """A workload's windows (fn.editwindows); None for the last item when items are added
+    after it or dropped, and for an item that is read whole (a ConfigMap, a Secret)."""
+    if ends or item.node is not None:
+        return None
+    text, node = doc.text, doc.items_node
+    a = dash_line(text, node, item.index)
+    b = (doc.editor.past_foot_comments(node) if item.index == len(node.entries) - 1 else
+         dash_line(text, node, item.index + 1))
+    return editwindows.of_item(text, item, editwindows.within(shifts.edits, shifts.starts,
+                                                              a, b))
 
 
 def _item_ok(doc, run, out: Slices, shifts: Shifts, item) -> bool:
@@ -245,19 +276,17 @@ def _fields(item) -> tuple[tuple, dict[str, str], dict[str, list[str] | None]]:
 def _same_kept(item, before: str, after: str, added: list[dict], policy: object) -> bool:
     """A workload's text after the change (and the items added after it), read by libyaml
     as the function reads input (the parts it keeps: identity, annotations, image fields,
-    pull secrets) and compared as data (``fn.nodes.plain``) with what was read of it before
-    (kept from the input's reading, or read again from ``before``) with the intents carried
-    out; the added items, their identity and payload."""
+    pull secrets) and compared as data (``fn.nodes.plain``) with ``before`` read so, the
+    intents carried out; the added items, their identity and payload. (Workloads whose
+    every change reads back on its own lines, fn.editwindows, come here only when one
+    does not.)"""
     policy = {"[]": policy}
     try:
         new = read(after, policy)
-        if item.as_read is not None:
-            was = marshal.loads(item.as_read)
-        else:
-            old = read(before, policy)
-            if len(old.entries) != 1:
-                return False
-            was = plain(old.entries[0])
+        old = read(before, policy)
+        if len(old.entries) != 1:
+            return False
+        was = plain(old.entries[0])
         if len(new.entries) != 1 + len(added):
             return False
         if plain(new.entries[0]) != apply(was, item.intents or []):
