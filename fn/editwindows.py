@@ -38,6 +38,7 @@ _LEAD = r"((?:[ ]*-[ ]+)*[ ]*)"  # spaces, and the "- " of compact list entries
 _DASHES = re.compile(_LEAD)
 _LINE_END = re.compile(r"[ \t]*(?:#[^\r\n]*)?\r?\n")  # after a value: a comment at most
 _QUIET_LINE = re.compile(r"[ \t]*(?:#[^\n]*)?\n")      # a blank line, or a comment
+_NAMING = re.compile(r"[&*]")  # an anchor or an alias: what it names lies outside the window
 
 
 @lru_cache(maxsize=256)
@@ -101,6 +102,7 @@ def _image(text: str, field, edit: Edit | None, meant: object) -> Window | None:
     lead = _key_line(leaf).fullmatch(text, line, start)
     nl = text.find("\n", end)
     if (lead is None or start == end or "\n" in new or "\n" in text[start:end] or nl < 0
+            or _NAMING.search(new) or new[:1] in ("|", ">")  # (a block scalar: later lines)
             or not _LINE_END.fullmatch(text, end, nl + 1)):
         return None
     entry = "-" + lead[1][1:].replace("-", " ") + text[lead.end(1):start] + new + text[end:nl + 1]
@@ -113,7 +115,7 @@ def _secret(text: str, site, inserts: dict[int, Edit], name: object) -> Window |
     base = site.base
     key, *deeper = site.rest
     pair = next(((k, v) for k, v in base.pairs if k.value == key), None)
-    if base.flow:
+    if base.flow or any(k.value == "<<" for k, _ in base.pairs):  # (a list merged in: kept)
         return None
     if pair is None:  # a new key (and the mappings on the way to the list)
         value: object = [{"name": name}]
@@ -150,11 +152,20 @@ def _inserted(text: str, pos: int, inserts: dict[int, Edit], column: int,
         return None
     new = edit[3]
     lines = new.split("\n")
-    if lines[-1] or len(lines[0]) - len(lines[0].lstrip(" ")) != column or any(
-            not line.strip() or len(line) - len(line.lstrip(" ")) < column
-            for line in lines[:-1]):
+    if (lines[-1] or _NAMING.search(new) or len(lines[0]) - len(lines[0].lstrip(" ")) != column
+            or any(not line.strip() or len(line) - len(line.lstrip(" ")) < column
+                   for line in lines[:-1])):
         return None
-    return pos, pos, "-" + new[1:], meant
+    after = _quiet_end(text, pos)
+    return pos, after, "-" + new[1:] + text[pos:after], meant
+
+
+def _quiet_end(text: str, pos: int) -> int:
+    """Past the blank lines and comments from ``pos`` (a block scalar the window ends with
+    would take those indented more as its own: the window reads them too)."""
+    while quiet := _QUIET_LINE.match(text, pos):
+        pos = quiet.end()
+    return pos
 
 
 def read_back(windows: list[Window]) -> bool:

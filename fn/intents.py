@@ -35,9 +35,27 @@ def apply(data: object, intents: list[tuple[str, Path, object]]) -> object:
         if op == "set":
             node[last] = value  # type: ignore[index]
             continue
-        current = node.get(last) if isinstance(node, dict) else None  # type: ignore[union-attr]
+        current = _get(node, last)
         if not current:
             node[last] = [{"name": value}]  # type: ignore[index]
         elif not any(isinstance(e, dict) and e.get("name") == value for e in current):
-            current.append({"name": value})
-    return data
+            node[last] = [*current, {"name": value}]  # type: ignore[index]  # (a list of
+    return data  # its own: one merged in, or that an alias shares, stays as it was)
+
+
+_MERGE = ("tag:yaml.org,2002:merge", "<<")  # a "<<" key, as fn.nodes.plain gives it
+
+
+def _get(node: object, key: object) -> object:
+    """The value at ``key``, its own or one a ``<<`` merge key brings (in read data,
+    fn.nodes.plain: a loader resolves merge keys itself)."""
+    if not isinstance(node, dict):
+        return None
+    if key in node:
+        return node[key]
+    merged = node.get(_MERGE)
+    for source in merged if isinstance(merged, list) else [merged]:
+        found = _get(source, key)
+        if found is not None:
+            return found
+    return None

@@ -6,9 +6,10 @@ its results are parsed and compared with what it meant to write. Any difference 
 internal error: the run fails with the input echoed, never with broken output and exit 0.
 
 Fast path: each edited item's text, cut at line starts, is parsed on its own (a block
-sequence entry is a YAML document by itself). Where that cannot work (flow style, aliases
-between items, line breaks other than LF/CRLF, a slice that does not parse), the whole
-input and output are loaded and compared instead.
+sequence entry is a YAML document by itself), or, for a workload, only the lines of each
+change (``fn.editwindows``). Where that cannot work (flow style, aliases between items,
+line breaks other than LF/CRLF in the input or in what the function writes, a slice that
+does not parse), the whole input and output are loaded and compared instead.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def resource_list(doc, run, whole: Callable[[], str]) -> None:
     except ValueError:
         raise fail("the output") from None
     if (doc.items_node.flow or doc.root.flow or not entries or other_breaks(doc.text)
-            or _aliased(doc.editor)
+            or other_breaks("".join(e[3] for e in shifts.edits)) or _aliased(doc.editor)
             or not _fast(doc, run, Slices(doc.editor.source, shifts), shifts)):
         _whole(doc, run, whole())
 

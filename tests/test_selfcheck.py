@@ -83,7 +83,16 @@ def _key_given_twice(original):
     return set_scalar
 
 
+def _document_end(original):
+    """A CR (a line break to libyaml) then "...": the rest of the output a second
+    document. Read whole, the output is refused; an item read on its own was not."""
+    def set_scalar(self, node, value):
+        original(self, node, value + "\r...")
+    return set_scalar
+
+
 FAULTS = {
+    "a document end after a CR": ("set_scalar", _document_end),
     "a key given twice": ("set_scalar", _key_given_twice),
     "splices that overlap": ("set_scalar", _overlapping),
     "a wrong image value": ("set_scalar", _wrong_value),
