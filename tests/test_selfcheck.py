@@ -298,3 +298,21 @@ def test_a_key_given_twice_is_stopped_in_stream_mode(monkeypatch):
     assert out.code == 1
     assert any("does not read back as intended" in r.message for r in out.results)
     assert out.stdout == ""
+
+
+_SCALARS = st.one_of(st.text(max_size=8), st.integers(-5, 10**6), st.booleans(), st.none())
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.dictionaries(st.sampled_from(["message", "severity", "field", "index", "tags"]),
+                       st.one_of(_SCALARS, st.dictionaries(st.text("abc", max_size=3),
+                                                           _SCALARS, max_size=3),
+                                 st.lists(_SCALARS, max_size=3)), min_size=1, max_size=4))
+def test_results_as_written_read_back_in_c_as_meant(data):
+    """Results are compared as fn.nodes.plain reads them (C), before to_python: written
+    by the editor's block writer, a result reads back as ``_as_read`` has it."""
+    from fn.textedit import block
+    from fn.yamlread import plain, read
+
+    text = "\n".join(block([data], 0)) + "\n"
+    assert plain(read(text).entries[0]) == selfcheck._as_read(data)
