@@ -121,17 +121,25 @@ def _secret(text: str, site, inserts: dict[int, Edit], name: object) -> Window |
         value: object = [{"name": name}]
         for k in reversed(deeper):
             value = {k: value}
-        return _inserted(text, base.end, inserts, _column(text, base, ""), {key: value})
+        return _inserted(text, _insert_at(text, base.end, inserts), inserts,
+                         _column(text, base, ""), {key: value})
     own = pair[1]
     if deeper or not isinstance(own, Sequence) or own.flow or own.start < pair[0].end:
         return None
-    pos = own.end
-    while pos not in inserts:  # past blank lines and comments after the last entry
+    return _inserted(text, _insert_at(text, own.end, inserts), inserts,
+                     _column(text, own, "-"), [{"name": name}])
+
+
+def _insert_at(text: str, end: int, inserts: dict[int, Edit]) -> int:
+    """Where lines are inserted after a collection that ends at ``end``: there, or past
+    the blank lines and comments after it (-1: nowhere)."""
+    pos = end
+    while pos not in inserts:
         quiet = _QUIET_LINE.match(text, pos)
         if quiet is None:
-            return None
+            return -1
         pos = quiet.end()
-    return _inserted(text, pos, inserts, _column(text, own, "-"), [{"name": name}])
+    return pos
 
 
 def _column(text: str, node: Mapping | Sequence, first: str) -> int:
@@ -148,7 +156,7 @@ def _inserted(text: str, pos: int, inserts: dict[int, Edit], column: int,
     """Whole lines inserted at a line start, each indented at least ``column``, the first
     exactly (a key, or "-", of the collection that ends, or goes on, there)."""
     edit = inserts.get(pos)
-    if edit is None or column < 0 or pos == 0 or text[pos - 1] != "\n":
+    if edit is None or column < 0 or pos <= 0 or text[pos - 1] != "\n":
         return None
     new = edit[3]
     lines = new.split("\n")

@@ -29,6 +29,7 @@ from fn.uncovered import NAMED
 from fn.yamlc import yaml
 from fn.yamlread import ALL, plain, read
 from fn.yamlrules import GIVEN_TWICE, Refused
+from fn.yamlwrite import as_read
 
 _LOADER: list = []
 
@@ -179,7 +180,7 @@ def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
 
     def check(entry: Node) -> Node:  # each entry compared as it is read, then let go of:
         i = len(found)  # the results of a large run are many (a node per character at most)
-        found.append(i < len(ours) and (plain(entry) == _as_read(ours[i]) or to_python(
+        found.append(i < len(ours) and (plain(entry) == as_read(ours[i]) or to_python(
             entry, [entry.end - entry.start + 1000]) == ours[i]))
         return Skipped(entry.start, entry.end)
 
@@ -189,23 +190,6 @@ def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
     except (yaml.YAMLError, ValueError):
         return False
     return len(found) == len(ours) and all(found)
-
-
-_TAGS = {bool: "bool", int: "int", type(None): "null"}
-
-
-def _as_read(data: object) -> object:
-    """Written data as fn.nodes.plain reads it back (a tag with the text of a scalar other
-    than a string), so that C compares results: what it does not match, to_python does."""
-    if isinstance(data, dict):
-        return {k: _as_read(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_as_read(v) for v in data]
-    if isinstance(data, str):
-        return data
-    text = "null" if data is None else str(data).lower() if isinstance(data, bool) else str(
-        data)
-    return ("tag:yaml.org,2002:" + _TAGS.get(type(data), "?"), text)
 
 
 def _reread_whole(doc, out: str):

@@ -175,8 +175,9 @@ class Editor:
             self.splice(mapping.end, mapping.end, f", {flow(key)}: {flow(value)}}}")  # list
         elif mapping.flow:
             self._flow_insert(mapping.end - 1, f"{flow(key)}: {flow(value)}")
-        else:
-            self.insert_lines(mapping.end, block({key: value}, mapping.indent), mapping)
+        else:  # (after the comments that end its last value, as an entry appended there)
+            self.insert_lines(self.past_foot_comments(mapping), block({key: value},
+                                                                      mapping.indent), mapping)
 
     def append(self, seq: Sequence, value: Data) -> None:
         if seq.flow:
@@ -187,11 +188,12 @@ class Editor:
                 self.edits.remove(emptied)  # it gets an entry again: no "[]"
             self.insert_lines(self.past_foot_comments(seq), block([value], seq.indent), seq)
 
-    def past_foot_comments(self, seq: Sequence) -> int:
-        """After the comments that end the last entry (indented more than its "-", such as
-        kpt's "  # [END my-app]"): a new entry goes after them, not between."""
+    def past_foot_comments(self, seq: Sequence | Mapping) -> int:
+        """After the comments that end the last entry (indented more than its "-", or than
+        a mapping's keys, such as kpt's "  # [END my-app]"): a new entry goes after them,
+        not between; so does a new key, after any entry appended to a list it ends with."""
         text, pos = self.text, seq.end
-        if not seq.entries or (pos > 0 and text[pos - 1] != "\n"):
+        if (isinstance(seq, Sequence) and not seq.entries) or (pos > 0 and text[pos - 1] != "\n"):
             return pos
         end = pos
         while end < len(text):

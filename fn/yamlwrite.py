@@ -94,3 +94,20 @@ def block(value: Data, indent: int) -> list[str]:
         else:
             out.append(f"{pad}- {scalar(v)}")
     return out
+
+
+_TAGS = {bool: "bool", int: "int", type(None): "null"}
+
+
+def as_read(data: Data) -> object:
+    """Data as ``block`` writes it and fn.nodes.plain reads it back: a scalar other than a
+    string as its tag and text (fn.selfcheck compares results so, in C)."""
+    if isinstance(data, dict):
+        return {k: as_read(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [as_read(v) for v in data]
+    if isinstance(data, str):
+        return data
+    text = "null" if data is None else str(data).lower() if isinstance(data, bool) else str(
+        data)
+    return ("tag:yaml.org,2002:" + _TAGS.get(type(data), "?"), text)

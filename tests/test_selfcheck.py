@@ -310,9 +310,9 @@ _SCALARS = st.one_of(st.text(max_size=8), st.integers(-5, 10**6), st.booleans(),
                                  st.lists(_SCALARS, max_size=3)), min_size=1, max_size=4))
 def test_results_as_written_read_back_in_c_as_meant(data):
     """Results are compared as fn.nodes.plain reads them (C), before to_python: written
-    by the editor's block writer, a result reads back as ``_as_read`` has it."""
-    from fn.textedit import block
+    by the editor's block writer, a result reads back as ``yamlwrite.as_read`` has it."""
     from fn.yamlread import plain, read
+    from fn.yamlwrite import as_read, block
 
     text = "\n".join(block([data], 0)) + "\n"
-    assert plain(read(text).entries[0]) == selfcheck._as_read(data)
+    assert plain(read(text).entries[0]) == as_read(data)

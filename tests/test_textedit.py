@@ -489,10 +489,14 @@ def test_append_after_a_final_block_scalar():
     assert load(e.render()) == {"s": ["x", "y"]}
 
 
-@pytest.mark.parametrize("text", ["m:\n  s:\n  - a\n", "m:\n  s:\n  - a", "m:\n  s:\n    - a\n"])
+@pytest.mark.parametrize("text", ["m:\n  s:\n  - a\n", "m:\n  s:\n  - a", "m:\n  s:\n    - a\n",
+                                  "m:\n  s:\n    - a\n      # end of a\n",
+                                  "m:\n  s:\n    - a\n      # end of a\n\n    # end of s\n"])
 def test_insertions_at_one_place_go_innermost_first(text):
     """The end of a sequence is also the end of the mappings around it: whatever order
-    the edits come in, the entry goes to the sequence and the keys to their mappings."""
+    the edits come in, the entry goes to the sequence and the keys to their mappings
+    (also past comments indented into the last entry: an entry goes after them, and so
+    do the keys, or a key would cut the list before its new entry)."""
     tree = yamlread.read(text)
     e = Editor(text)
     e.add_key(tree, "z", 1)
