@@ -53,6 +53,19 @@ def test_stream_example(fn_env):
     assert run(cmd, fn_env, cwd=REPO, stdin=src).stdout == first.stdout  # deterministic
 
 
+def kustomize_transform(kustomize: str, env: dict[str, str], folder: Path, resources: str,
+                        config: str) -> str:
+    """``kustomize build`` of ``resources`` with the function as its exec transformer
+    (``config``: the transformer's file), in a new ``folder``: the output."""
+    folder.mkdir()
+    (folder / "resources.yaml").write_text(resources)
+    (folder / "replicated-proxy.yaml").write_text(config)
+    (folder / "kustomization.yaml").write_text(
+        "resources:\n- resources.yaml\ntransformers:\n- replicated-proxy.yaml\n")
+    return run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(folder)],
+               env).stdout
+
+
 def test_kustomize_exec_transformer(kustomize, fn_env, tmp_path):
     cmd = [kustomize, "build", "--enable-alpha-plugins", "--enable-exec",
            str(EXAMPLES / "kustomize-exec")]
@@ -67,17 +80,11 @@ def test_kustomize_exec_transformer(kustomize, fn_env, tmp_path):
     assert run(cmd, fn_env).stdout == first.stdout
 
     # idempotent: kustomize again over its own output, with the same transformer
-    again = tmp_path / "again"
-    again.mkdir()
-    (again / "rendered.yaml").write_text(first.stdout)
-    (again / "kustomization.yaml").write_text(
-        "resources:\n- rendered.yaml\ntransformers:\n- replicated-proxy.yaml\n")
     config = yaml.safe_load((EXAMPLES / "kustomize-exec/replicated-proxy.yaml").read_text())
     config["spec"] = {"licenseID": LICENSE_ID, "appSlug": "acme",
                       "privateImages": config["spec"]["privateImages"]}
-    (again / "replicated-proxy.yaml").write_text(yaml.safe_dump(config))
-    assert run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(again)],
-               fn_env).stdout == first.stdout
+    assert kustomize_transform(kustomize, fn_env, tmp_path / "again", first.stdout,
+                               yaml.safe_dump(config)) == first.stdout
 
 
 def copy_package(tmp_path: Path, env: dict[str, str]) -> Path:
@@ -175,16 +182,11 @@ def test_kustomize_takes_default_and_no_namespace_as_one(kustomize, fn_env, tmp_
         f"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{n}\n{ns}"
         "spec:\n  containers:\n  - name: a\n    image: quay.io/acme/api:1\n"
         for n, ns in enumerate(["  namespace: default\n", ""]))
-    (tmp_path / "pods.yaml").write_text(pods)
-    (tmp_path / "kustomization.yaml").write_text(
-        "resources:\n- pods.yaml\ntransformers:\n- replicated-proxy.yaml\n")
     config = yaml.safe_load((EXAMPLES / "kustomize-exec/replicated-proxy.yaml").read_text())
     config["spec"] = {"licenseID": LICENSE_ID, "appSlug": "acme",
                       "privateImages": ["quay.io/acme/"]}
-    (tmp_path / "replicated-proxy.yaml").write_text(yaml.safe_dump(config))
-    out = run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(tmp_path)],
-              fn_env)
-    docs = load_all(out.stdout)
+    docs = load_all(kustomize_transform(kustomize, fn_env, tmp_path / "kz", pods,
+                                        yaml.safe_dump(config)))
     assert [d["kind"] for d in docs].count("Secret") == 1
     assert all(c["image"].startswith("proxy.replicated.com/proxy/acme/")
                for d in docs if d["kind"] == "Pod" for c in d["spec"]["containers"])
@@ -239,14 +241,8 @@ def test_kustomize_style_image_fields_through_kustomize_and_kpt(kustomize, kpt, 
     whose pod template the search still finds: every image goes through the proxy, with
     kustomize's exec transformer and with kpt fn eval."""
     proxied = [f"proxy.replicated.com/proxy/acme/quay.io/acme/{i}" for i in FIELD_SPEC_IMAGES]
-    kz = tmp_path / "kz"
-    kz.mkdir()
-    (kz / "resources.yaml").write_text(FIELD_SPEC_RESOURCES)
-    (kz / "replicated-proxy.yaml").write_text(FIELD_SPEC_CONFIG)
-    (kz / "kustomization.yaml").write_text(
-        "resources:\n- resources.yaml\ntransformers:\n- replicated-proxy.yaml\n")
-    built = run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(kz)],
-                fn_env).stdout
+    built = kustomize_transform(kustomize, fn_env, tmp_path / "kz", FIELD_SPEC_RESOURCES,
+                                FIELD_SPEC_CONFIG)
     assert all(p in built for p in proxied), built
     assert "image: quay.io" not in built and ": quay.io/acme/" not in built, built
 
@@ -304,13 +300,7 @@ def test_aliases_and_unseen_images_through_kustomize_and_kpt(kustomize, kpt, fn_
     are warnings (kpt's results), and validate fails on what kustomize built."""
     config = FIELD_SPEC_CONFIG.split("  imageFields:")[0]
     kz = tmp_path / "kz"
-    kz.mkdir()
-    (kz / "resources.yaml").write_text(UNSEEN_RESOURCES)
-    (kz / "replicated-proxy.yaml").write_text(config)
-    (kz / "kustomization.yaml").write_text(
-        "resources:\n- resources.yaml\ntransformers:\n- replicated-proxy.yaml\n")
-    built = run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(kz)],
-                fn_env).stdout
+    built = kustomize_transform(kustomize, fn_env, kz, UNSEEN_RESOURCES, config)
     docs = {d["kind"]: d for d in yaml.safe_load_all(built)}
     pod = docs["Deployment"]["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == "proxy.replicated.com/proxy/acme/quay.io/acme/api:1"
