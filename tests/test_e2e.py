@@ -322,3 +322,27 @@ def test_aliases_and_unseen_images_through_kustomize_and_kpt(kustomize, kpt, fn_
     warned = {(r["resourceRef"]["kind"], r["field"]["path"]) for step in listed
               for r in step.get("results", []) if r.get("severity") == "warning"}
     assert warned >= UNSEEN_FIELDS, warned
+
+
+def test_merge_key_pull_secrets_through_kpt(kpt, fn_env, tmp_path):
+    """kpt passes anchors and "<<" merge keys to the function as written: a pod spec whose
+    imagePullSecrets a merge key brings from an anchor kept beside it gets a list of its
+    own, the merged entry kept (a correct run ended in an internal error before)."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n"
+        "x-defaults: &defaults\n  imagePullSecrets:\n  - name: mysecret\nspec:\n"
+        "  <<: *defaults\n  containers:\n  - name: a\n    image: quay.io/acme/api:1\n")
+    config = tmp_path / "fn-config.yaml"
+    config.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+                      f"  licenseID: {LICENSE_ID}\n  appSlug: acme\n"
+                      "  privateImages: quay.io/acme/\n")
+    run([kpt, "fn", "eval", str(pkg), "--exec", "replicated-proxy-fn", "--fn-config",
+         str(config)], fn_env)
+    pod = yaml.safe_load((pkg / "pod.yaml").read_text())
+    assert pod["spec"]["imagePullSecrets"] == [{"name": "mysecret"},
+                                               {"name": "acme-registry"}]
+    assert pod["spec"]["containers"][0]["image"] == (
+        "proxy.replicated.com/proxy/acme/quay.io/acme/api:1")
+    assert pod["x-defaults"]["imagePullSecrets"] == [{"name": "mysecret"}]
