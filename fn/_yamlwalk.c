@@ -65,6 +65,32 @@ typedef struct {
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
+/* A scalar's text as a str. Short ASCII texts repeat (keys, "name", "true", a pull
+   secret's name): each is made once and shared (str is immutable), from a small table
+   whose slot a newer text takes over. Saves making, and later freeing, most strings. */
+#define SHARED_SLOTS 4096
+#define SHARED_MAX 40
+static PyObject *shared[SHARED_SLOTS];
+
+static PyObject *text_of(const yaml_char_t *s, size_t n) {
+    if (n > SHARED_MAX)
+        return PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "strict");
+    uint32_t h = 2166136261u;  /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] >= 128)
+            return PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "strict");
+        h = (h ^ s[i]) * 16777619u;
+    }
+    PyObject **slot = &shared[h & (SHARED_SLOTS - 1)];
+    if (*slot != NULL && PyUnicode_GET_LENGTH(*slot) == (Py_ssize_t)n
+            && memcmp(PyUnicode_DATA(*slot), s, n) == 0)
+        return Py_NewRef(*slot);
+    PyObject *v = PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "strict");
+    if (v != NULL)  /* (ASCII: one byte a character, as compared above) */
+        Py_XSETREF(*slot, Py_NewRef(v));
+    return v;
+}
+
 static PyObject *str_of(const yaml_char_t *s) {
     return PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)strlen((const char *)s), "strict");
 }
@@ -470,8 +496,7 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
 
 static PyObject *scalar(Walk *w, yaml_event_t *e, int anchored) {
     const yaml_char_t *t = e->data.scalar.tag;
-    PyObject *value = PyUnicode_DecodeUTF8((const char *)e->data.scalar.value,
-                                           (Py_ssize_t)e->data.scalar.length, "strict");
+    PyObject *value = text_of(e->data.scalar.value, e->data.scalar.length);
     if (value == NULL)
         return NULL;
     PyObject *tag;
@@ -681,8 +706,7 @@ static int mapping_pair(Walk *w, PyObject *m, PyObject *pairs, yaml_event_t *k,
     yaml_event_t v;
     int have_v = 0, rc = -1;
     if (simple) {
-        name = PyUnicode_DecodeUTF8((const char *)k->data.scalar.value,
-                                    (Py_ssize_t)k->data.scalar.length, "strict");
+        name = text_of(k->data.scalar.value, k->data.scalar.length);
         if (name == NULL)
             return -1;
     } else if ((key = complex_key(w, k, depth)) == NULL) {

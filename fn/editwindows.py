@@ -84,6 +84,8 @@ def _split(intents: list) -> tuple[dict, dict] | None:
 
 def _apart(windows: list[Window]) -> list[Window] | None:
     """The windows in order, when no two overlap or insert at one place."""
+    if len(windows) < 2:
+        return windows
     windows.sort(key=lambda w: (w[0], w[1]))
     for a, b in pairwise(windows):
         if a[1] > b[0] or a[0] == a[1] == b[0]:
@@ -114,9 +116,14 @@ def _secret(text: str, site, inserts: dict[int, Edit], name: object) -> Window |
     list (what fn.mutate.add_pull_secret does when nothing is in the way)."""
     base = site.base
     key, *deeper = site.rest
-    pair = next(((k, v) for k, v in base.pairs if k.value == key), None)
-    if base.flow or any(k.value == "<<" for k, _ in base.pairs):  # (a list merged in: kept)
+    if base.flow:
         return None
+    pair = None
+    for k, v in base.pairs:
+        if k.value == "<<":  # (a list merged in: kept)
+            return None
+        if pair is None and k.value == key:
+            pair = (k, v)
     if pair is None:  # a new key (and the mappings on the way to the list)
         value: object = [{"name": name}]
         for k in reversed(deeper):
@@ -160,10 +167,11 @@ def _inserted(text: str, pos: int, inserts: dict[int, Edit], column: int,
         return None
     new = edit[3]
     lines = new.split("\n")
-    if (lines[-1] or _NAMING.search(new) or len(lines[0]) - len(lines[0].lstrip(" ")) != column
-            or any(not line.strip() or len(line) - len(line.lstrip(" ")) < column
-                   for line in lines[:-1])):
+    if lines[-1] or _NAMING.search(new) or len(lines[0]) - len(lines[0].lstrip(" ")) != column:
         return None
+    for line in lines[:-1]:
+        if not line.strip() or len(line) - len(line.lstrip(" ")) < column:
+            return None
     after = _quiet_end(text, pos)
     return pos, after, "-" + new[1:] + text[pos:after], meant
 
@@ -178,18 +186,25 @@ def _quiet_end(text: str, pos: int) -> int:
 
 def read_back(windows: list[Window]) -> bool:
     """Whether every window reads as meant: all at once, as entries of one list, each
-    entry within its own window's text."""
-    body = "".join(w[2] for w in windows)
+    entry within its own window's text. Windows of the same text read the same (an entry
+    starts at column 0, where nothing before it reaches): each text is read once (most
+    pull-secret windows are alike)."""
+    meant: dict[str, list[object]] = {}
+    for window in windows:
+        meant.setdefault(window[2], []).append(window[3])
     try:
-        root = read(body, ALL)
+        root = read("".join(meant), ALL)
     except (yaml.YAMLError, ValueError, Refused, Problem):
         return False
-    if not isinstance(root, Sequence) or len(root.entries) != len(windows):
+    if not isinstance(root, Sequence) or len(root.entries) != len(meant):
         return False
     offset = 0
-    for window, entry in zip(windows, root.entries, strict=True):
-        end = offset + len(window[2])
-        if entry.start < offset or entry.end > end or plain(entry) != window[3]:
+    for (text, values), entry in zip(meant.items(), root.entries, strict=True):
+        end = offset + len(text)
+        if entry.start < offset or entry.end > end:
+            return False
+        value = plain(entry)
+        if any(value != v for v in values):
             return False
         offset = end
     return True

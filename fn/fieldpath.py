@@ -14,10 +14,12 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 
-from fn.nodes import Mapping, Sequence, is_null
+from fn.nodes import NULL, Mapping, Scalar, Sequence
 from fn.problems import Problem
 
+_STEP = re.compile(r'\[[0-9]+\]|\["(?:[^"\\]|\\.)*"\]')  # a list entry, or a quoted key
 _TOKEN = re.compile(r'([^.\[\]"]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
 
 
@@ -49,6 +51,42 @@ def parent(path: str) -> str:
     return join(keys(path)[:-1])
 
 
+@functools.lru_cache(maxsize=1024)  # a few rows, over many items
+def row_parts(path: tuple[str, ...]) -> tuple[tuple[str, ...], str, str | None, bool]:
+    """A row's mappings' path, its leaf key, what its owners are called after (the
+    innermost list's entry, "container", or None: no list on the way), and whether the
+    leaf stands in a path as it is (``child``)."""
+    *parents, leaf = path
+    owner_list = next((s[:-2] for s in reversed(parents) if s.endswith("[]")), None)
+    return (tuple(parents), leaf, None if owner_list is None else owner_list.removesuffix("s"),
+            child("", leaf) == leaf)
+
+
+def serves(image: str, scope: str, anchor: str) -> bool:
+    """An image at ``image`` runs in the pod of the site at ``anchor`` when it is under
+    the scope, and in the same entry of every list the anchor's path enters."""
+    if scope and not image.startswith((scope + ".", scope + '["')):
+        return False
+    for head, entry in _entered(anchor):
+        if image.startswith(head):
+            other = _STEP.match(image, len(head))
+            if other is not None and other[0][1] != '"' and other[0] != entry:
+                return False  # another entry of a list the anchor's path enters
+    return True
+
+
+@functools.lru_cache(maxsize=4096)  # the few paths of many items
+def _entered(anchor: str) -> tuple[tuple[str, str], ...]:
+    """(the path up to it, the entry) of each list entry the path ``anchor`` enters."""
+    return tuple((anchor[:m.start()], m[0]) for m in _STEP.finditer(anchor) if m[0][1] != '"')
+
+
+@functools.lru_cache(maxsize=4096)
+def joined(names: tuple[str, ...], path: str) -> str:
+    """``join``, one copy of each path: items share the few paths."""
+    return sys.intern(join(names, path))
+
+
 def template(path: str) -> tuple[str, ...]:
     """The path as field-spec segments: ``("spec", "containers[]", "image")`` (each list
     entered once, however nested)."""
@@ -71,8 +109,9 @@ class Walker:
     def at(self, segments: tuple[str, ...]) -> list[tuple[str, Mapping]]:
         found = self.found.get(segments)
         if found is None:
-            found = [below for path, node in self.at(segments[:-1])
-                     for below in step(node, segments[-1], path)]
+            above = self.at(segments[:-1])
+            found = step(above[0][1], segments[-1], above[0][0]) if len(above) == 1 else [
+                below for path, node in above for below in step(node, segments[-1], path)]
             self.found[segments] = found
         return found
 
@@ -81,12 +120,12 @@ def step(node: Mapping, segment: str, path: str) -> list[tuple[str, Mapping]]:
     """The mappings one segment below ``node``: its key's mapping, or a list's entries. A
     key without ``[]`` that holds a list is entered entry by entry, as kustomize's field
     specs do (``spec/nodes/image`` reads ``spec.nodes[0].image``, ...)."""
-    key = segment.removesuffix("[]")
+    key, listed, plain = _segment(segment)
     value = node.get(key)
-    if value is None or is_null(value):
+    if value is None or (isinstance(value, Scalar) and value.tag == NULL):
         return []
-    where = child(path, key)
-    if key == segment:
+    where = (f"{path}.{key}" if path else key) if plain else child(path, key)
+    if not listed:
         if isinstance(value, Sequence):
             return _entries(value, where, True)
         if not isinstance(value, Mapping):
@@ -95,6 +134,14 @@ def step(node: Mapping, segment: str, path: str) -> list[tuple[str, Mapping]]:
     if not isinstance(value, Sequence):
         raise Problem("must be a list", field=where)
     return _entries(value, where, False)
+
+
+@functools.lru_cache(maxsize=1024)  # the rows' few segments
+def _segment(segment: str) -> tuple[str, bool, bool]:
+    """A row's segment: its key, whether it enters a list (``[]``), whether the key
+    stands in a path as it is (``child``)."""
+    key = segment.removesuffix("[]")
+    return key, key != segment, child("", key) == key and bool(key)
 
 
 def _entries(seq: Sequence, where: str, nested: bool,

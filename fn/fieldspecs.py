@@ -132,6 +132,7 @@ class Table:
         self._with_any: dict[tuple[str, str], Rows | None] = {}
         self._policies: dict[tuple[str, str], Policy] = {}
         self._metadata: Policy = None
+        self._found: dict[tuple[str, str, str | None], Rows | None] = {}  # (find's)
 
     def policy(self, group: str, kind: str) -> Policy:
         """The read policy of a built-in kind's rows (None: no rows; made on first use).
@@ -175,7 +176,14 @@ class Table:
 
     def find(self, group: str, kind: str, version: str | None = None) -> Rows | None:
         """The kind's (image rows, pull-secret rows); with ``version``, only the rows
-        for every version and for that one."""
+        for every version and for that one (the same lists for every item: not to be
+        changed)."""
+        key = (group, kind, version)
+        if key not in self._found:
+            self._found[key] = self._find(group, kind, version)
+        return self._found[key]
+
+    def _find(self, group: str, kind: str, version: str | None) -> Rows | None:
         rows = self._rows(group, kind)
         if rows is None or version is None or not any(r.version for r in rows[0] + rows[1]):
             return rows

@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from fn.crdrows import BUILTIN
-from fn.fieldpath import Walker, child, join
+from fn.fieldpath import Walker, child, join, joined, row_parts, serves
 from fn.fieldspecs import (
     IN_POD_SPEC,
     NO_IMAGE_KINDS,
@@ -24,7 +24,6 @@ from fn.fieldspecs import (
     Table,
     group_of,
     is_k8s_group,
-    is_list,
     union,
     version_of,
 )
@@ -37,7 +36,6 @@ from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 SKIP_KEYS = frozenset({"metadata", "status"})
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases, a warning)
-_STEP = re.compile(r'\[[0-9]+\]|\["(?:[^"\\]|\\.)*"\]')  # a list entry, or a quoted key
 TOO_DEEP = f"nested more than {READ_DEPTH} levels deep: not searched further for images"
 
 
@@ -54,16 +52,18 @@ def valid_namespace(namespace: str) -> bool:
 
 
 class ImageField:
-    __slots__ = ("alias_at", "block", "merged_in", "node", "owner", "path")
+    __slots__ = ("alias_at", "block", "holder", "merged_in", "node", "owner", "path")
 
     def __init__(self, path: str, node: Scalar, owner: str, alias_at: int | None = None,
-                 merged_in: Mapping | None = None, block: bool = False) -> None:
+                 merged_in: Mapping | None = None, block: bool = False,
+                 holder: Mapping | None = None) -> None:
         self.path = path      # "spec.template.spec.containers[0].image"
         self.node = node
         self.owner = owner    # "container api", "initContainer setup", "volume data"
         self.alias_at = alias_at  # "image: *a": where its key ends (the value is elsewhere)
         self.merged_in = merged_in  # "<<: *base" brings it: the mapping that gets its own
         self.block = block    # the mapping whose key it is is a block one (fn.editwindows)
+        self.holder = holder  # that mapping, until the item is read (fn.uncovered)
 
 
 class Site:
@@ -216,6 +216,8 @@ def _search_or_apply(root: Mapping, api: str, kind: str, notes: list[Problem], t
 def _merged(found: list[Site], more: list[Site]) -> list[Site]:
     """The search's sites and the rows': a field both find is the search's, a list both
     find one site serving the images of both."""
+    if not found:  # (no search: the rows' sites as they are)
+        return more
     known = {_place(f): f for site in found for f in site.images}
     lists = {(id(site.base), site.rest): site for site in found if not site.bare}
     for site in more:
@@ -237,18 +239,17 @@ def _place(field: ImageField) -> tuple:
 def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
            secret_rows: list[FieldSpec]) -> list[Site]:
     walker = Walker(root, prefix)
-    images = list({_place(f): f for row in image_rows  # (a row given twice: once)
-                   for f in _images(walker, row.path)}.values())
+    images = _rows_images(walker, image_rows)
     out = []
     served: set[int] = set()
     for row in secret_rows:
         anchor = row.scope if row.anchor is None else row.anchor
         for anchor_path, node in walker.at(anchor):
-            scope_path = anchor_path if anchor == row.scope else join(
+            scope_path = anchor_path if anchor == row.scope else joined(
                 tuple(s.removesuffix("[]") for s in row.scope), prefix)
-            within = [f for f in images if _serves(f.path, scope_path, anchor_path)]
+            within = [f for f in images if serves(f.path, scope_path, anchor_path)]
             if within:
-                served.update(id(f) for f in within)
+                served.update(map(id, within))
                 out.append(_site(node, anchor_path, row.path[len(anchor):], within))
     loose = [f for f in images if id(f) not in served]
     if loose:
@@ -256,22 +257,8 @@ def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
     return out
 
 
-def _serves(image: str, scope: str, anchor: str) -> bool:
-    """An image at ``image`` runs in the pod of the site at ``anchor`` when it is under
-    the scope, and in the same entry of every list the anchor's path enters."""
-    if scope and not image.startswith((scope + ".", scope + '["')):
-        return False
-    for entry in _STEP.finditer(anchor):
-        head = anchor[:entry.start()]
-        if entry[0][1] != '"' and image.startswith(head):
-            other = _STEP.match(image, len(head))
-            if other is not None and other[0][1] != '"' and other[0] != entry[0]:
-                return False  # another entry of a list the anchor's path enters
-    return True
-
-
 def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageField]) -> Site:
-    full = sys.intern(join(keys, path))  # items share the few paths
+    full = joined(keys, path)
     for i, key in enumerate(keys[:-1]):
         value = node.get(key)
         if value is None or is_null(value):
@@ -283,30 +270,41 @@ def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageFie
 
 
 
-def _images(walker: Walker, path: tuple[str, ...]) -> Iterator[ImageField]:
+def _rows_images(walker: Walker, rows: list[FieldSpec]) -> list[ImageField]:
+    images: list[ImageField] = []
+    for row in rows:
+        images += _images(walker, row.path)
+    if len({f.path for f in images}) < len(images):  # (a row given twice: once)
+        images = list({_place(f): f for f in images}.values())
+    return images
+
+
+def _images(walker: Walker, path: tuple[str, ...]) -> list[ImageField]:
     """The string image fields at ``path``; the owner is named after the innermost list
     entry ("container api") or, with no list on the way, the field's path."""
-    *parents, leaf = path
-    owner_list = next((s[:-2] for s in reversed(parents) if is_list(s)), None)
-    for where, node in walker.at(tuple(parents)):
+    parents, leaf, owner_list, plain = row_parts(path)
+    out = []
+    for where, node in walker.at(parents):
         key, value = node.pair(leaf)
         if value is None or is_null(value):
             continue
-        field = sys.intern(child(where, leaf))  # items share the few paths
+        field = sys.intern(  # items share the few paths
+            (f"{where}.{leaf}" if where else leaf) if plain else child(where, leaf))
         if not isinstance(value, Scalar) or value.tag != STR:
             raise Problem("must be a string", field=field)
         alias_at = key.end if key is not None and value.start < key.end else None
-        yield ImageField(field, value, _owner(owner_list, node, where, field), alias_at,
-                         node if key is None else None, not node.flow)
+        out.append(ImageField(field, value, _owner(owner_list, node, where, field), alias_at,
+                              node if key is None else None, not node.flow, node))
+    return out
 
 
-def _owner(list_key: str | None, entry: Mapping, where: str, field: str) -> str:
-    if list_key is None:
+def _owner(entries: str | None, entry: Mapping, where: str, field: str) -> str:
+    if entries is None:
         return field
     name = entry.get("name")
     label = name.value if isinstance(name, Scalar) and name.tag == STR else (
         where.rsplit("[", 1)[-1].rstrip("]"))
-    return f"{list_key.removesuffix('s')} {label}"
+    return f"{entries} {label}"
 
 
 def _pod_spec(node: Mapping) -> bool | None:

@@ -73,8 +73,12 @@ def gather(items: list[Item], target: Target, license_item: Item | None) -> Plan
         if item.problem is not None:
             problems.append(item.problem.at(item.ref(), item.file()))
             continue
-        p.unseen += [note.at(item.ref(), item.file()) for note in item.notes or ()]
-        p.suspects += [(item, suspect) for suspect in item.suspects or ()]
+        if item.notes:
+            p.unseen += [note.at(item.ref(), item.file()) for note in item.notes]
+        if item.suspects:
+            p.suspects += [(item, suspect) for suspect in item.suspects]
+        if not item.sites:
+            continue
         seen: set[int] = set()  # an image served by two pull-secret lists is one use
         for site in item.sites:
             if not site.bare:
@@ -92,12 +96,18 @@ def _passed_over(item: Item, license_item: Item | None) -> bool:
         item.node is not None and item.group == "kots.io")
 
 
+_UNSETTLED = ("",)
+
+
 def candidates(p: Plan) -> list:
     """Settle what needs no verdict; the distinct references that need one."""
     target = p.target
     refs: dict = {}
+    settled_of: dict[str, tuple | None] = {}  # (a value in many resources: settled once)
     for use in p.uses:
-        settled = target.settle(use.value)
+        settled = settled_of.get(use.value, _UNSETTLED)
+        if settled is _UNSETTLED:
+            settled = settled_of[use.value] = target.settle(use.value)
         if settled is not None:
             use.new, use.why = settled
             use.on_target = use.new is None and target.on_target(use.value)

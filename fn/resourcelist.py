@@ -11,7 +11,14 @@ import sys
 
 from fn import locate, uncovered, yamlread
 from fn.crdrows import BUILTIN
-from fn.fieldspecs import CONFIGMAP_PAYLOADS, GENERATED, SECRET_KINDS, Table, holds_no_image
+from fn.fieldspecs import (
+    CONFIGMAP_PAYLOADS,
+    GENERATED,
+    SECRET_KINDS,
+    Table,
+    group_of,
+    holds_no_image,
+)
 from fn.nodes import Mapping, Node, Sequence, Skipped, is_null, string, to_python
 from fn.problems import Problem
 from fn.textedit import Editor
@@ -31,7 +38,7 @@ class Item:
     and Secrets (the license, the image list, pull secrets), ExternalSecrets and
     SealedSecrets keep their node: a large input is not held in memory as nodes."""
 
-    __slots__ = ("api_version", "editor", "file_ref", "generated", "index",
+    __slots__ = ("api_version", "editor", "file_ref", "generated", "group", "index",
                  "intents", "kind", "local_config", "name", "namespace", "node", "notes",
                  "offset", "origin", "problem", "sites", "suspects")
 
@@ -40,6 +47,7 @@ class Item:
         self.editor = editor
         self.index = index
         self.api_version = api_version
+        self.group = sys.intern(group_of(api_version))  # "" for the core group
         self.kind = kind
         self.name = name
         self.namespace = namespace
@@ -54,10 +62,6 @@ class Item:
         self.intents: list | None = None  # what its edits mean (fn.intents)
         self.offset = 0                   # where it starts in its text
         self.suspects: list | None = None  # image-like fields no row covers (fn.uncovered)
-
-    @property
-    def group(self) -> str:
-        return self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else ""
 
     def ref(self) -> dict[str, str]:
         out = {"apiVersion": self.api_version, "kind": self.kind, "name": self.name}
@@ -210,7 +214,7 @@ def identify(node: Node, editor: Editor, index: int, where: str,
     item = Item(editor, index, api, kind, name or "", namespace)
     item.offset = node.start
     if meta is not None:
-        _read_annotations(item, meta, f"{where} ({kind} {name})")
+        _read_annotations(item, meta, where, name)
     if _kept_whole(item, node):
         item.node = node  # type: ignore[assignment]
     if item.is_kptfile or item.local_config:
@@ -267,27 +271,27 @@ def _identity(node: Node, where: str, table: Table
     name = string(meta.get("name"))
     if not name and not listed:
         raise Problem(f"{where} ({kind}) has no metadata.name")
-    namespace = _namespace(meta, f"{where} ({kind} {name})")
+    namespace = _namespace(meta, where, kind, name)
     shared = sys.intern  # a few distinct values over many items: one copy of each
     return shared(api), shared(kind), name, shared(namespace) if namespace else None, meta
 
 
-def _namespace(meta: Mapping, where: str) -> str | None:
+def _namespace(meta: Mapping, where: str, kind: str, name: str | None) -> str | None:
     namespace = string(ns_node := meta.get("namespace"))
     if ns_node is not None and namespace is None and not is_null(ns_node):
-        raise Problem(f"{where} metadata.namespace must be a string")
+        raise Problem(f"{where} ({kind} {name}) metadata.namespace must be a string")
     if namespace and not locate.valid_namespace(namespace):
-        raise Problem(f"{where} metadata.namespace is not a valid namespace name (lowercase "
-                      "letters, digits and '-', at most 63)")
+        raise Problem(f"{where} ({kind} {name}) metadata.namespace is not a valid namespace "
+                      "name (lowercase letters, digits and '-', at most 63)")
     return namespace
 
 
-def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
+def _read_annotations(item: Item, meta: Mapping, where: str, name: str | None) -> None:
     annotations = meta.get("annotations")
     if annotations is None or is_null(annotations):
         return
     if not isinstance(annotations, Mapping):
-        raise Problem(f"{where} metadata.annotations must be a mapping")
+        raise Problem(f"{where} ({item.kind} {name}) metadata.annotations must be a mapping")
 
     # the read policy kept only those the function reads (and any a row names)
     found = {k.value: string(v) for k, v in annotations.pairs}
@@ -300,13 +304,16 @@ def _read_annotations(item: Item, meta: Mapping, where: str) -> None:
 
 
 def _let_go(sites: list[locate.Site]) -> None:
-    """Of each site's mapping, only the pull-secret key (and merge keys) is read again."""
-    sites = [site for site in sites if not site.bare]
-    keep: dict[int, set[str]] = {}
+    """Of each site's mapping, only the pull-secret key (and merge keys) is read again;
+    the mappings that hold image fields are no longer needed."""
+    keep: dict[int, tuple[Mapping, set[str]]] = {}
     for site in sites:
-        keep.setdefault(id(site.base), {"<<"}).add(site.rest[0])
-    for site in sites:
-        site.base.pairs = [p for p in site.base.pairs if p[0].value in keep[id(site.base)]]
+        for field in site.images:
+            field.holder = None
+        if site.rest:
+            keep.setdefault(id(site.base), (site.base, {"<<"}))[1].add(site.rest[0])
+    for base, keys in keep.values():
+        base.pairs = [p for p in base.pairs if p[0].value in keys]
 
 
 def _payload(configmap: Mapping) -> bool:

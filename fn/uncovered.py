@@ -34,13 +34,14 @@ from fn.locate import Site, is_resource_list, too_deep
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, string
 from fn.problems import InvalidReference, Problem
 from fn.results import WARNING
-from fn.textedit import first
 from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 
 MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases)
 SKIP_KEYS = frozenset({"metadata", "status"})
 FIELD, SPLIT, NAMED, LISTED = "field", "split", "named", "listed"  # a suspect's form
 NAMING_LISTS = ("args", "command", "env")  # a container's words (env: its values)
+_NAMING = frozenset(NAMING_LISTS)
+_NO_PATHS: frozenset[tuple[str, ...]] = frozenset()  # (a kind no notImages row names)
 
 
 class Suspect:
@@ -78,18 +79,21 @@ def find(root: Mapping, api_version: str, kind: str, sites: list[Site],
     resources are searched as the resources they are. What lies deeper than ``MAX_DEPTH``
     is not searched: a warning in ``notes`` says so."""
     group = group_of(api_version)
-    covered = {id(f.node) for site in sites for f in site.images}
+    gk = (group, kind)
     fields = not is_k8s_group(group)  # (a built-in kind is read only along its rows)
-    walk = _Walk((group, kind), covered, NOT_IMAGES.get((group, kind), set()), fields)
+    listed = not fields and is_resource_list(root, api_version, kind, table)
+    searched = fields or listed or gk == ("", "ConfigMap")  # (else: its containers' words)
+    covered = {id(f.node) for site in sites for f in site.images} if searched else set()
+    walk = _Walk(gk, covered, NOT_IMAGES.get(gk, _NO_PATHS), fields)
     walk.table = table
     if fields:
         walk.resource(root, "")
         return _noted(walk, notes)
-    for container, path in _holders(root, sites):  # the words of its containers
+    for container, path in _holders(sites):  # the words of its containers
         walk.named(container, path)
-    if is_resource_list(root, api_version, kind, table):
+    if listed:
         walk.entries(root, "", 1)
-    elif (group, kind) == ("", "ConfigMap"):
+    elif gk == ("", "ConfigMap"):
         walk.data(root, "")
     return _noted(walk, notes)
 
@@ -121,7 +125,8 @@ class _Walk:
     collection visited: an alias is walked once, so a "billion laughs" document stays
     linear), the notImages paths, and the suspects found."""
 
-    def __init__(self, gk: tuple[str, str], covered: set[int], skip: set[tuple[str, ...]],
+    def __init__(self, gk: tuple[str, str], covered: set[int],
+                 skip: set[tuple[str, ...]] | frozenset[tuple[str, ...]],
                  fields: bool = True) -> None:
         self.gk = gk
         self.covered = covered
@@ -248,15 +253,15 @@ class _Walk:
                              if (host := m[0].partition("/"))[1] and is_domain(host[0])]
 
 
-def _holders(root: Mapping, sites: list[Site]) -> Iterator[tuple[Mapping, str]]:
+def _holders(sites: list[Site]) -> Iterator[tuple[Mapping, str]]:
     """Each mapping that holds an image field (a container), once, with its path."""
     seen: set[int] = set()
-    for field in (f for site in sites for f in site.images):
-        path = parent(field.path)
-        node = field.merged_in or first(root, *keys(path))
-        if isinstance(node, Mapping) and id(node) not in seen:
-            seen.add(id(node))
-            yield node, path
+    for site in sites:
+        for field in site.images:
+            node = field.holder
+            if node is not None and id(node) not in seen:
+                seen.add(id(node))
+                yield node, parent(field.path)
 
 
 def _values(container: Mapping) -> list[tuple[str, int, Scalar, bool]]:
@@ -265,9 +270,9 @@ def _values(container: Mapping) -> list[tuple[str, int, Scalar, bool]]:
     it: a value that starts before its key ends, or an entry before the one it follows,
     stands elsewhere."""
     out: list[tuple[str, int, Scalar, bool]] = []
-    own = {k.value: (k, v) for k, v in container.pairs}  # (the last of a duplicate wins)
-    for key in NAMING_LISTS:
-        k, seq = container.pair(key) if "<<" in own else own.get(key, (None, None))
+    own = _naming_lists(container)
+    for key in NAMING_LISTS:  # (in this order)
+        k, seq = own.get(key, (None, None))
         if not isinstance(seq, Sequence):
             continue
         moved = k is None or seq.start < k.end
@@ -280,6 +285,18 @@ def _values(container: Mapping) -> list[tuple[str, int, Scalar, bool]]:
                 out.append((key, i, value, elsewhere or (key == "env" and (
                     vk is None or value.start < vk.end))))
     return out
+
+
+def _naming_lists(container: Mapping) -> dict[str, tuple[Scalar | None, Node | None]]:
+    """(key, value) of the container's args, command and env (``Mapping.pair`` when a
+    merge key is there)."""
+    own: dict[str, tuple[Scalar | None, Node | None]] = {}
+    for k, v in container.pairs:  # (the last of a duplicate wins)
+        if k.value in _NAMING:
+            own[k.value] = (k, v)
+        elif k.value == "<<":
+            return {key: container.pair(key) for key in NAMING_LISTS}
+    return own
 
 
 def _own_value(entry: Node) -> tuple[Scalar | None, Node | None]:

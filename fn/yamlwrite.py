@@ -25,6 +25,8 @@ Data = str | int | bool | None | list["Data"] | dict[str, "Data"]
 
 def scalar(value: str | int | bool | None, style: str = "") -> str:
     """A scalar as YAML text: plain when that reads back as the same string, else quoted."""
+    if value.__class__ is str and not style:  # (the most common: results, new keys)
+        return value if plain_ok(value) else _quoted(value)  # type: ignore[arg-type]
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -35,9 +37,14 @@ def scalar(value: str | int | bool | None, style: str = "") -> str:
         return "'" + value.replace("'", "''") + "'"
     if style != '"' and plain_ok(value):
         return value
-    import json
+    return _quoted(value)
 
-    return _escape(json.dumps(value, ensure_ascii=False))
+
+def _quoted(value: str) -> str:
+    """A double-quoted scalar: JSON's string (``json.dumps(value, ensure_ascii=False)``)."""
+    from json.encoder import encode_basestring
+
+    return _escape(encode_basestring(value))
 
 
 @functools.lru_cache(maxsize=4096)  # keys and values repeat over many results
@@ -69,7 +76,9 @@ def block(value: Data, indent: int) -> list[str]:
     out: list[str] = []
     if isinstance(value, dict):
         for k, v in value.items():
-            if isinstance(v, dict) and v:
+            if v.__class__ is str and not v.endswith("\n"):  # (no "|" block: see literal_ok)
+                out.append(f"{pad}{scalar(k)}: {scalar(v)}")
+            elif isinstance(v, dict) and v:
                 out.append(f"{pad}{scalar(k)}:")
                 out.extend(block(v, indent + 2))
             elif isinstance(v, list) and v:
@@ -102,10 +111,10 @@ _TAGS = {bool: "bool", int: "int", type(None): "null"}
 def as_read(data: Data) -> object:
     """Data as ``block`` writes it and fn.nodes.plain reads it back: a scalar other than a
     string as its tag and text (fn.selfcheck compares results so, in C)."""
-    if isinstance(data, dict):
-        return {k: as_read(v) for k, v in data.items()}
+    if isinstance(data, dict):  # (strings, most of all, as they are)
+        return {k: v if v.__class__ is str else as_read(v) for k, v in data.items()}
     if isinstance(data, list):
-        return [as_read(v) for v in data]
+        return [v if v.__class__ is str else as_read(v) for v in data]
     if isinstance(data, str):
         return data
     text = "null" if data is None else str(data).lower() if isinstance(data, bool) else str(

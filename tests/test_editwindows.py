@@ -244,6 +244,22 @@ def test_each_entry_is_read_within_its_own_window():
     assert not editwindows.read_back([(0, 0, "- x\n", "x"), (5, 5, "- 'y\n", "y")])
 
 
+def test_windows_of_one_text_are_read_once_and_each_must_mean_what_it_reads(monkeypatch):
+    """Windows of the same text read the same (each entry starts at column 0): the text is
+    read once, and every window of it must mean what that reading is."""
+    alike = "- imagePullSecrets:\n  - name: r\n"
+    meant = {"imagePullSecrets": [{"name": "r"}]}
+    bodies: list[str] = []
+    real = editwindows.read
+    monkeypatch.setattr(editwindows, "read", lambda text, policy: (bodies.append(text),
+                                                                   real(text, policy))[1])
+    assert editwindows.read_back([(0, 0, alike, meant), (40, 40, "- x\n", "x"),
+                                  (90, 90, alike, meant)])
+    assert bodies == [alike + "- x\n"]
+    assert not editwindows.read_back([(0, 0, alike, meant),
+                                      (90, 90, alike, {"imagePullSecrets": [{"name": "s"}]})])
+
+
 @pytest.mark.parametrize(("windows", "apart"), [
     ([(10, 20, "", 0), (0, 10, "", 0)], True),    # next to each other: in order
     ([(0, 10, "", 0), (10, 10, "", 0)], True),    # lines inserted right after

@@ -270,3 +270,17 @@ def test_get_is_the_same_on_generated_documents(text):
 ])
 def test_get_is_the_same_on_edges(text):
     same_get(text)
+
+
+def test_short_texts_are_made_once_and_each_reads_as_itself():
+    """fn._yamlwalk makes a short ASCII text once and shares it (keys and values repeat):
+    more distinct texts than its table holds, texts at and past the longest it shares,
+    non-ASCII, empty, all read as themselves, as the Python reader reads them."""
+    values = ([f"v{i}" for i in range(6000)] + ["x" * 40, "x" * 41, "é", "aé", "", "a b"]
+              + [f"v{i}" for i in range(0, 6000, 7)])
+    text = "".join(f"- k{i % 50}: '{v}'\n" for i, v in enumerate(values))
+    same(text)
+    root = yamlread.read(text, yamlread.ALL)
+    assert [m.pairs[0][1].value for m in root.entries] == values
+    first, again = root.entries[0].pairs[0][0].value, root.entries[50].pairs[0][0].value
+    assert first == again == "k0" and first is again  # one "k0" for both keys
