@@ -23,6 +23,11 @@ _STEP = re.compile(r'\[[0-9]+\]|\["(?:[^"\\]|\\.)*"\]')  # a list entry, or a qu
 _TOKEN = re.compile(r'([^.\[\]"]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
 
 
+def as_is(key: str) -> bool:
+    """Whether ``key`` stands in a path as it is (``child`` need not quote it)."""
+    return child("", key) == key
+
+
 def child(path: str, key: str) -> str:
     """The path of ``key`` in the mapping at ``path``."""
     if not key or "." in key or "[" in key or "]" in key or '"' in key:
@@ -59,7 +64,7 @@ def row_parts(path: tuple[str, ...]) -> tuple[tuple[str, ...], str, str | None, 
     *parents, leaf = path
     owner_list = next((s[:-2] for s in reversed(parents) if s.endswith("[]")), None)
     return (tuple(parents), leaf, None if owner_list is None else owner_list.removesuffix("s"),
-            child("", leaf) == leaf)
+            as_is(leaf))
 
 
 def serves(image: str, scope: str, anchor: str) -> bool:
@@ -141,7 +146,7 @@ def _segment(segment: str) -> tuple[str, bool, bool]:
     """A row's segment: its key, whether it enters a list (``[]``), whether the key
     stands in a path as it is (``child``)."""
     key = segment.removesuffix("[]")
-    return key, key != segment, child("", key) == key and bool(key)
+    return key, key != segment, as_is(key)
 
 
 def _entries(seq: Sequence, where: str, nested: bool,

@@ -279,11 +279,17 @@ def _identity(node: Node, where: str, table: Table
 def _namespace(meta: Mapping, where: str, kind: str, name: str | None) -> str | None:
     namespace = string(ns_node := meta.get("namespace"))
     if ns_node is not None and namespace is None and not is_null(ns_node):
-        raise Problem(f"{where} ({kind} {name}) metadata.namespace must be a string")
+        raise Problem(f"{_named(where, kind, name)} metadata.namespace must be a string")
     if namespace and not locate.valid_namespace(namespace):
-        raise Problem(f"{where} ({kind} {name}) metadata.namespace is not a valid namespace "
-                      "name (lowercase letters, digits and '-', at most 63)")
+        raise Problem(f"{_named(where, kind, name)} metadata.namespace is not a valid "
+                      "namespace name (lowercase letters, digits and '-', at most 63)")
     return namespace
+
+
+def _named(where: str, kind: str, name: str | None) -> str:
+    """"items[3] (Deployment api)": where a problem with a resource's metadata is (made
+    only for the message: identify runs for every item)."""
+    return f"{where} ({kind} {name})"
 
 
 def _read_annotations(item: Item, meta: Mapping, where: str, name: str | None) -> None:
@@ -291,7 +297,8 @@ def _read_annotations(item: Item, meta: Mapping, where: str, name: str | None) -
     if annotations is None or is_null(annotations):
         return
     if not isinstance(annotations, Mapping):
-        raise Problem(f"{where} ({item.kind} {name}) metadata.annotations must be a mapping")
+        raise Problem(f"{_named(where, item.kind, name)} metadata.annotations must be a "
+                      "mapping")
 
     # the read policy kept only those the function reads (and any a row names)
     found = {k.value: string(v) for k, v in annotations.pairs}

@@ -147,21 +147,26 @@ def _windows(doc, shifts: Shifts, item, ends: bool) -> list | None:
     after it or dropped, and for an item that is read whole (a ConfigMap, a Secret)."""
     if ends or item.node is not None:
         return None
+    a, b = _item_span(doc, item)
+    return editwindows.of_item(doc.text, item, editwindows.within(shifts.edits, shifts.starts,
+                                                                  a, b))
+
+
+def _item_span(doc, item) -> tuple[int, int]:
+    """Where an item's text starts (its "-" line) and ends (the next item's "-" line, or,
+    for the last, past the comments that end it), in the input."""
     text, node = doc.text, doc.items_node
     a = dash_line(text, node, item.index)
     b = (doc.editor.past_foot_comments(node) if item.index == len(node.entries) - 1 else
          dash_line(text, node, item.index + 1))
-    return editwindows.of_item(text, item, editwindows.within(shifts.edits, shifts.starts,
-                                                              a, b))
+    return a, b
 
 
 def _item_ok(doc, run, out: Slices, shifts: Shifts, item) -> bool:
     """One edited item (the last with the items added after it) reads as meant."""
-    text, node = doc.text, doc.items_node
-    last = item.index == len(node.entries) - 1
-    a = dash_line(text, node, item.index)
-    b = doc.editor.past_foot_comments(node) if last else dash_line(text, node, item.index + 1)
-    extra = run.new_items if last else []
+    text = doc.text
+    a, b = _item_span(doc, item)
+    extra = run.new_items if item.index == len(doc.items_node.entries) - 1 else []
     after = out[shifts.after(a):shifts.after(b)]
     if item.node is None:  # a workload: what the function reads of it
         return _same_kept(item, text[a:b], after, extra, doc.policy)
