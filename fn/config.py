@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from fn import crdrows, patterns
+from fn import crdrows, lazyre, patterns
 from fn.patterns import Pattern
 from fn.problems import Problem
 from fn.redacted import Redacted
@@ -17,16 +17,16 @@ TYPED_API_VERSION = "fn.replicated-proxy/v1alpha1"
 TYPED_KIND = "ReplicatedProxy"
 
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+DNS_SUBDOMAIN = lazyre.later(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # a DNS label: no "-" at an end
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
-HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*(?::{_PORT})?")
-HOST_OR_IPV6 = re.compile(rf"{HOST.pattern}|\[[0-9A-Fa-f:]+\](?::{_PORT})?")
+HOST = lazyre.later(rf"{_LABEL}(?:\.{_LABEL})*(?::{_PORT})?")
+HOST_OR_IPV6 = lazyre.later(rf"{HOST.pattern}|\[[0-9A-Fa-f:]+\](?::{_PORT})?")
 ON_PROBE_ERROR = ("private", "public", "error")
 MODES = ("mutate", "validate")
 SECRET_MODES = ("generate", "existing", "externalSecret", "sealed")  # fn.secretforms
 STORE_KINDS = ("SecretStore", "ClusterSecretStore")
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ENV_NAME = lazyre.later(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # A check: (value -> problem or None). Each returns what is wrong, in the user's words.
 def _matches(pattern: re.Pattern, what: str, limit: int = 253):
@@ -275,7 +275,7 @@ _FINISH = {
 }
 
 
-_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhd]?)")
+_DURATION = lazyre.later(r"([0-9]+(?:\.[0-9]+)?)([smhd]?)")
 
 
 def _number(text: str, duration: bool, path: str) -> float:

@@ -16,9 +16,9 @@ Assumes the operator's default template delimiters ``{{``/``}}`` (its
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 
+from fn import lazyre
 from fn.problems import Problem
 
 # served and storage in the operator's CRD (v2.9.0); v1beta1 is deprecated and not served
@@ -29,7 +29,7 @@ DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 LICENSE_KEY = "licenseID"
 STORE_KINDS = ("SecretStore", "ClusterSecretStore")
 
-_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?")
+_HOST = lazyre.later(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?")
 _AUTH_SLOT = "@AUTH@"  # cannot be a host, so it is only where the auth value goes
 _AUTH_EXPR = f'{{{{ $auth := printf "LICENSE_ID:%s" .{LICENSE_KEY} | b64enc }}}}'
 # local registry mode: the store holds the registry's login, as two properties of one key

@@ -16,10 +16,10 @@ address or an uppercase letter, none of which a path component may hold.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
 from collections import namedtuple
 
+from fn import lazyre
 from fn.problems import InvalidReference
 
 _ALNUM = r"[a-z0-9]+"
@@ -43,7 +43,7 @@ DOCKER_HUB = "docker.io"
 DOCKER_HUB_ALIASES = frozenset({"index.docker.io", "registry-1.docker.io"})
 DEFAULT_PORT = 443  # registries are reached over https: ":443" names the same registry
 LOCALHOST = "localhost"
-_IPV6 = re.compile(r"\[[a-f0-9:]+\]", re.ASCII)
+_IPV6 = lazyre.later(r"\[[a-f0-9:]+\]", re.ASCII)
 
 
 
@@ -91,6 +91,8 @@ def normalize_domain(domain: str) -> str:
         end = domain.index("]") + 1
         host, port = domain[:end].lower(), domain[end + 1:]
         try:
+            import ipaddress  # (IPv6 hosts are rare: imported when one comes)
+
             short = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
         except ValueError:
             short = host

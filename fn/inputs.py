@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fn import nodes, resourcelist
 from fn.config import Settings, load
 from fn.fieldspecs import Table
 from fn.problems import Problem
 from fn.stream import Stream
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAX_INPUT = 256 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -100,6 +103,8 @@ class Files:
 
 
 def _files(path: str) -> list[Path]:
+    from pathlib import Path  # (files are read by validate and explain only)
+
     p = Path(path)
     if p.is_dir():
         return sorted(f for f in p.rglob("*") if f.suffix in YAML_SUFFIXES and f.is_file()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 
+from fn import lazyre
+
 BREAKS = "\r\n\x85\u2028\u2029"
-_OTHER = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+_OTHER = lazyre.later("\r(?!\n)|[\x85\u2028\u2029]")
 _FIRST = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 

@@ -3,14 +3,14 @@ every image, public or private, moves to ``<host>/<namespace>/<last path compone
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
+from fn import lazyre
 from fn.imageref import DOMAIN, ImageRef
 from fn.problems import Problem
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_NAMESPACE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
+_NAMESPACE = lazyre.later(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 
 
 def parse_target(value: str) -> tuple[str, str]:

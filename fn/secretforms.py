@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from pathlib import Path
 from typing import NamedTuple
 
 from fn import externalsecret, secret
@@ -148,7 +147,8 @@ def sealing():
 
 def _read_cert(path: str | None) -> bytes:
     try:
-        return Path(path or "").read_bytes()
+        with open(path or ".", "rb") as f:  # (as Path("") reads ".")
+            return f.read()
     except OSError as exc:
         raise Problem(f"sealedSecretCert: cannot read {path}: {exc.strerror}",
                       field="sealedSecretCert") from None

@@ -5,16 +5,16 @@ JSON inside flow collections)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from itertools import pairwise
 
+from fn import lazyre
 from fn.linebreaks import as_lf, newline
 from fn.nodes import Mapping, Node, Scalar, Sequence
 from fn.yamlwrite import Data, block, flow, scalar
 
 __all__ = ["Data", "Editor", "block", "first", "flow", "scalar"]
-_ALIAS = re.compile(r"[ \t]*:[ \t]*(\*[^\s,\[\]{}]+)")  # ": *name", after a key
+_ALIAS = lazyre.later(r"[ \t]*:[ \t]*(\*[^\s,\[\]{}]+)")  # ": *name", after a key
 
 # The order of edits at one place (the third field; lower goes first): a block scalar's
 # header ("|" made "|-"), what fills the place ("key:" + " value"), a line break added

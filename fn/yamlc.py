@@ -22,22 +22,7 @@ from __future__ import annotations
 
 import sys
 
-
-class _LazyPattern:
-    """``re.compile(pattern, flags)``, compiled when first used. Each attribute it is
-    asked for is then kept on the instance, so later calls cost one lookup."""
-
-    __slots__ = ("__dict__", "_args")
-
-    def __init__(self, pattern: object, flags: int = 0) -> None:
-        self._args = (pattern, flags)
-
-    def __getattr__(self, name: str) -> object:
-        import re
-
-        value = getattr(re.compile(*self._args), name)
-        setattr(self, name, value)
-        return value
+from fn.lazyre import LazyPattern
 
 
 def _load() -> object:
@@ -76,7 +61,7 @@ def _load() -> object:
             for name in names:
                 setattr(pkg, name, getattr(mod, name))
         compile_now = re.compile
-        re.compile = _LazyPattern  # type: ignore[assignment]  # only while these run:
+        re.compile = LazyPattern  # type: ignore[assignment]  # only while these run:
         try:
             # what the C extension reads at import (its error classes), and the resolver
             import yaml.composer

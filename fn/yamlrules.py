@@ -5,8 +5,7 @@ refusals, and libyaml's errors as PyYAML's C parser raises them)."""
 
 from __future__ import annotations
 
-import re
-
+from fn import lazyre
 from fn.linebreaks import BREAKS
 from fn.yamlc import ScalarNode, YAMLError, safe_constructor, yaml
 
@@ -37,7 +36,7 @@ class Refused(YAMLError):
 
 _BREAKS = BREAKS  # what libyaml takes for line breaks
 _BLANKS = " \t" + _BREAKS
-_ANCHOR = re.compile("&[0-9A-Za-z_-]*")
+_ANCHOR = lazyre.later("&[0-9A-Za-z_-]*")
 STREAM_NAME = "<file>"  # what PyYAML's C parser names a stream read from a file object
 READER_ERROR, SCANNER_ERROR = 2, 3  # libyaml's yaml_error_type_t
 PYTHON_TAG = "tag:yaml.org,2002:python/"
