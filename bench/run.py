@@ -538,6 +538,10 @@ class Bench:
             )
             r["kpt_ratio"] = r["kpt_fn_s"] / r["kpt_cat_s"]
             r["kpt_ratio_cpu"] = r["kpt_fn_cpu_s"] / r["kpt_cat_cpu_s"]
+            # each run's own ratio (its kpt+fn and kpt+cat ran one after the other): their
+            # spread says how far the medians' ratio can be trusted on this machine
+            r["kpt_ratio_cpu_runs"] = [f / c for f, c in zip(
+                r["kpt_fn_cpu_runs_s"], r["kpt_cat_cpu_runs_s"], strict=True) if f and c]
             if r.get("fn_cpu_s") is not None:  # the function's own CPU is part of kpt+fn's:
                 # the ratio to expect were kpt to spend no more on it than on cat
                 r["kpt_ratio_cpu_least"] = 1 + r["fn_cpu_s"] / r["kpt_cat_cpu_s"]
@@ -758,6 +762,9 @@ def print_report(
                 f"; kpt+fn {r['kpt_fn_cpu_s']:.2f} s, kpt+cat {r['kpt_cat_cpu_s']:.2f} s, "
                 f"ratio {r['kpt_ratio_cpu']:.2f}"
             )
+            runs = r.get("kpt_ratio_cpu_runs") or []
+            if len(runs) > 1:
+                line += f" (each run: {min(runs):.2f} to {max(runs):.2f})"
             if "kpt_ratio_cpu_least" in r:
                 line += f" (1 + fn/kpt+cat: {r['kpt_ratio_cpu_least']:.3f})"
             if "kpt_replay_ratio_cpu" in r:

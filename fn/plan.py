@@ -131,7 +131,8 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
         try:
             use.new = p.target.rewrite(use.ref, verdict)
         except Problem as exc:  # cannot be moved: said, and an error when validating
-            p.unseen.append(exc.at(use.item.ref(), use.item.file()))
+            # (without its traceback: its frames would hold this run's verdicts)
+            p.unseen.append(exc.at(use.item.ref(), use.item.file()).with_traceback(None))
             exc.field = use.field.path
 
 

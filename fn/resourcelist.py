@@ -124,8 +124,8 @@ class _Collector:
         self.seen += 1
         try:
             item = identify(node, self.editor, len(self.items), f"items[{at}]", self.table)
-        except Problem as exc:
-            self.problems.append(exc)
+        except Problem as exc:  # (kept without its frames, which hold the item's nodes)
+            self.problems.append(exc.with_traceback(None))
             return node
         self.items.append(item)
         return node if item.node is not None else Skipped(node.start, node.end)
@@ -246,7 +246,7 @@ def _locate(item: Item, node: Node, table: Table) -> None:
                                        item.sites, notes, table) or None
         item.notes = notes or None
     except Problem as exc:
-        item.problem = exc
+        item.problem = exc.with_traceback(None)  # (its frames would hold the nodes)
     if item.node is None:
         _let_go(item.sites)
 
