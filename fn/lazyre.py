@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+_compile = re.compile  # (fn.yamlc stands LazyPattern in for re.compile while PyYAML imports)
+
 
 class LazyPattern:
     """``re.compile(pattern, flags)``, compiled when first used (``pattern`` is there
@@ -18,7 +20,9 @@ class LazyPattern:
         self._flags = flags
 
     def __getattr__(self, name: str) -> object:
-        value = getattr(re.compile(self.pattern, self._flags), name)
+        if name.startswith("__") or name in ("pattern", "_flags"):  # (copy, pickle: not
+            raise AttributeError(name)  # a pattern's; and no loop on a half-made one)
+        value = getattr(_compile(self.pattern, self._flags), name)
         setattr(self, name, value)
         return value
 

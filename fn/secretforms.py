@@ -147,8 +147,9 @@ def sealing():
 
 def _read_cert(path: str | None) -> bytes:
     try:
-        with open(path or ".", "rb") as f:  # (as Path("") reads ".")
-            return f.read()
+        from pathlib import Path  # (sealed mode only: not imported by every run)
+
+        return Path(path or "").read_bytes()
     except OSError as exc:
         raise Problem(f"sealedSecretCert: cannot read {path}: {exc.strerror}",
                       field="sealedSecretCert") from None

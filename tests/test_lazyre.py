@@ -44,6 +44,15 @@ def test_a_lazy_pattern_is_compiled_when_first_used_and_once() -> None:
     assert p.match is first and p.match("y") is None  # kept: one lookup from then on
 
 
+def test_a_lazy_pattern_copies_as_itself() -> None:
+    import copy
+    import pickle
+
+    p = lazyre.later(r"a+", re.IGNORECASE)
+    for again in (copy.copy(p), pickle.loads(pickle.dumps(p))):
+        assert again.pattern == "a+" and again.fullmatch("AA")
+
+
 def _run_in_bare_python(code: str, stdin: bytes) -> dict:
     """``code`` in ``python -S`` (no site hooks: an editable install's finder or other
     .pth files import pathlib and more before the function starts), fn from this tree."""
@@ -65,11 +74,13 @@ def test_a_krm_run_imports_and_compiles_only_what_it_uses() -> None:
         "sys.stdout = open(os.devnull, 'w')\n"
         "code = cli.main([])\n"
         "mods = sorted(sys.modules)\n"
-        "from fn import config, linebreaks, textedit, yamlrules, localregistry\n"
+        "from fn import config, externalsecret, imageref, linebreaks, localregistry\n"
+        "from fn import textedit, yamlrules\n"
         "compiled = [n for m, n in ((config, 'HOST'), (config, 'HOST_OR_IPV6'),\n"
         "            (config, 'ENV_NAME'), (config, 'DNS_SUBDOMAIN'), (config, '_DURATION'),\n"
         "            (linebreaks, '_OTHER'), (textedit, '_ALIAS'), (yamlrules, '_ANCHOR'),\n"
-        "            (localregistry, '_NAMESPACE')) if vars(getattr(m, n))]\n"
+        "            (localregistry, '_NAMESPACE'), (externalsecret, '_HOST'),\n"
+        "            (imageref, '_IPV6')) if vars(getattr(m, n))]\n"
         "import json\n"
         "print(json.dumps({'code': code, 'mods': mods, 'compiled': compiled}),\n"
         "      file=sys.stderr)\n")
