@@ -54,7 +54,7 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
         new_items, drop = _secrets(p, ps, items, namespaces, kpt_paths, results, s)
         drop += stale
         results += retarget.removed(stale, ps.name)
-    images = imagelist.lines(p)
+    images = imagelist.lines(p) if s.list_images else ""  # (made only for listImages)
     if s.list_images_configmap:
         images = imagelist.keep_in_item(p, items, s.list_images_configmap, new_items, kpt_paths)
     summary = _summary(p, ps, added, len(new_items), len(drop), secretforms.noun(s))

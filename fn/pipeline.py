@@ -41,7 +41,7 @@ MUTATE, VALIDATE, EXPLAIN = "mutate", "validate", "explain"
 
 class Run(Outcome):
     """An outcome, with what it came from: ``source`` (None: the input was unreadable),
-    ``plan`` (None: the run failed before deciding), ``code`` and ``mode``."""
+    ``plan`` (None: the run failed before deciding, or mutated), ``code`` and ``mode``."""
 
     def __init__(self, outcome: Outcome, code: int, mode: str, source: object = None,
                  p: plan.Plan | None = None, settings: Settings | None = None,
@@ -130,7 +130,8 @@ def _decide_and_act(source, s: Settings, mode: str, environ: Mapping[str, str],
         results = p.results + p.unseen_results(WARNING)
         return Run(Outcome(results), 0, mode, source, p, s, explain(p))
     outcome = mutate(p, items, s, kpt_paths=getattr(source, "kpt_paths", True))
-    return Run(outcome, 0, mode, source, p, s)
+    return Run(outcome, 0, mode, source, None, s)  # (its edits made, the plan is let go:
+    # only explain reads it again, and its uses are a fair part of a large run's memory)
 
 
 def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
