@@ -30,7 +30,7 @@ class Outcome:
         self.summary = summary             # first of the results: what kpt shows first
         self.new_items = new_items or []   # Secrets (and the image list ConfigMap)
         self.drop = drop or []             # generated items no longer needed
-        self.images = images               # "<original> <new>" lines, for skopeo copy
+        self.images = images               # "<original> <new>" lines, if listImages(ConfigMap)
 
 
 def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> Outcome:
