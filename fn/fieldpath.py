@@ -28,9 +28,10 @@ def as_is(key: str) -> bool:
     return child("", key) == key
 
 
-def child(path: str, key: str) -> str:
-    """The path of ``key`` in the mapping at ``path``."""
-    if not key or "." in key or "[" in key or "]" in key or '"' in key:
+def child(path: str, key: str, plain: bool = False) -> str:
+    """The path of ``key`` in the mapping at ``path`` (``plain``: the key is known to
+    stand as it is, ``as_is``: a row's key, checked once)."""
+    if not plain and (not key or "." in key or "[" in key or "]" in key or '"' in key):
         return f"{path}[{json.dumps(key)}]"
     return f"{path}.{key}" if path else key
 
@@ -129,7 +130,7 @@ def step(node: Mapping, segment: str, path: str) -> list[tuple[str, Mapping]]:
     value = node.get(key)
     if value is None or (isinstance(value, Scalar) and value.tag == NULL):
         return []
-    where = (f"{path}.{key}" if path else key) if plain else child(path, key)
+    where = child(path, key, plain)
     if not listed:
         if isinstance(value, Sequence):
             return _entries(value, where, True)

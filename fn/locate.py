@@ -288,8 +288,7 @@ def _images(walker: Walker, path: tuple[str, ...]) -> list[ImageField]:
         key, value = node.pair(leaf)
         if value is None or is_null(value):
             continue
-        field = sys.intern(  # items share the few paths
-            (f"{where}.{leaf}" if where else leaf) if plain else child(where, leaf))
+        field = sys.intern(child(where, leaf, plain))  # items share the few paths
         if not isinstance(value, Scalar) or value.tag != STR:
             raise Problem("must be a string", field=field)
         alias_at = key.end if key is not None and value.start < key.end else None

@@ -69,10 +69,14 @@ class Item:
             out["namespace"] = self.namespace
         return out
 
+    def file_at(self) -> tuple[str, int] | None:
+        """(path, index) of its file: kpt's annotations, else where it was read."""
+        return self.file_ref or self.origin
+
     def file(self) -> dict[str, str | int] | None:
         """Its file, as results name it (made when asked: a dict each would cost 180 bytes
         an item)."""
-        at = self.file_ref or self.origin
+        at = self.file_at()
         return {"path": at[0], "index": at[1]} if at is not None else None
 
     @property
@@ -225,7 +229,6 @@ def identify(node: Node, editor: Editor, index: int, where: str,
     elif kind == "ConfigMap" and not item.group:  # its values: images no row covers?
         item.suspects = uncovered.find(node, api, kind, _NO_SITES) or None
     return item
-
 
 
 def _kept_whole(item: Item, node: Node) -> bool:

@@ -173,8 +173,8 @@ def reconcile(job: Job, items: list[Item], namespaces: set[str | None], kpt_path
     spaces = spaces_for(job, namespaces, results)
     new: list[dict] = []
     drop: list[Item] = []
-    taken = Counter(at[0] for i in items if (at := i.file_ref or i.origin) is not None
-                    ) if kpt_paths else None  # (the path of each item's file: Item.file)
+    taken = Counter(at[0] for i in items if (at := i.file_at()) is not None
+                    ) if kpt_paths else None
     for name in job.names:
         if job.kind is not None:
             drop += _one_name(job, existing(items, job.kind, name), name, spaces, taken, new,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from json.encoder import encode_basestring  # (json: imported by fn.fieldpath anyway)
 
 from fn.nodes import STR, resolve
 
@@ -42,8 +43,6 @@ def scalar(value: str | int | bool | None, style: str = "") -> str:
 
 def _quoted(value: str) -> str:
     """A double-quoted scalar: JSON's string (``json.dumps(value, ensure_ascii=False)``)."""
-    from json.encoder import encode_basestring
-
     return _escape(encode_basestring(value))
 
 
