@@ -18,6 +18,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <structmember.h>
 #include <yaml.h>
 
@@ -141,19 +144,127 @@ static int is_all(PyObject *policy) {
     return PyUnicode_Compare(policy, H.ALL) == 0;
 }
 
-/* Where each slot of fn.nodes' classes (all __slots__) lives in their instances: nodes
-   are made here as their __init__ would make them, without running Python. */
-enum { O_START, O_END, O_TAG, O_STYLE, O_VALUE, O_INDENT, O_FLOW, O_ITEMS, O_COUNT };
-static Py_ssize_t OS[O_COUNT], OM[O_COUNT], OQ[O_COUNT], OK[O_COUNT];
+/* ---- the nodes' layouts -------------------------------------------------------------- */
 
-static void put(PyObject *obj, Py_ssize_t offset, PyObject *v) {  /* steals v */
-    PyObject **slot = (PyObject **)((char *)obj + offset);
-    Py_XSETREF(*slot, v);
+/* fn.nodes' classes are Python subclasses of these (adding methods, no slots): offsets
+   are C integers, not int objects (two a node, 32 bytes each in Python), and a Scalar
+   holds its three texts beside them. The walk makes nodes as their __init__ would. */
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t start, end;
+} NodeObject;
+
+typedef struct {
+    NodeObject node;
+    PyObject *style, *value, *tag;  /* tag: None until resolved (fn.nodes.Scalar.tag) */
+} ScalarObject;
+
+typedef struct {  /* a Mapping (items: its pairs) or a Sequence (items: its entries) */
+    NodeObject node;
+    Py_ssize_t indent;
+    PyObject *items, *tag;
+    char flow;
+} CollectionObject;
+
+#define NODE(o) ((NodeObject *)(o))
+#define SCALAR(o) ((ScalarObject *)(o))
+#define COLLECTION(o) ((CollectionObject *)(o))
+
+static void scalar_dealloc(PyObject *self) {
+    Py_CLEAR(SCALAR(self)->style);
+    Py_CLEAR(SCALAR(self)->value);
+    Py_CLEAR(SCALAR(self)->tag);
+    Py_TYPE(self)->tp_free(self);
 }
 
-static PyObject *slot(PyObject *obj, Py_ssize_t offset) {  /* borrowed */
-    return *(PyObject **)((char *)obj + offset);
+static int collection_traverse(PyObject *self, visitproc visit, void *arg) {
+    Py_VISIT(COLLECTION(self)->items);
+    Py_VISIT(COLLECTION(self)->tag);
+    return 0;
 }
+
+static int collection_clear(PyObject *self) {
+    Py_CLEAR(COLLECTION(self)->items);
+    Py_CLEAR(COLLECTION(self)->tag);
+    return 0;
+}
+
+static void collection_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    collection_clear(self);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyMemberDef node_members[] = {
+    {"start", T_PYSSIZET, offsetof(NodeObject, start), 0, "offset of its first character"},
+    {"end", T_PYSSIZET, offsetof(NodeObject, end), 0, "offset after it"},
+    {NULL}};
+
+static PyMemberDef scalar_members[] = {
+    {"style", T_OBJECT_EX, offsetof(ScalarObject, style), 0, NULL},
+    {"value", T_OBJECT_EX, offsetof(ScalarObject, value), 0, NULL},
+    {"_tag", T_OBJECT, offsetof(ScalarObject, tag), 0, NULL},
+    {NULL}};
+
+#define COLLECTION_MEMBERS(items_name) {                                                 \
+    {"indent", T_PYSSIZET, offsetof(CollectionObject, indent), 0, NULL},                 \
+    {items_name, T_OBJECT_EX, offsetof(CollectionObject, items), 0, NULL},               \
+    {"tag", T_OBJECT, offsetof(CollectionObject, tag), 0, NULL},                         \
+    {"flow", T_BOOL, offsetof(CollectionObject, flow), 0, NULL},                         \
+    {NULL}}
+
+static PyMemberDef mapping_members[] = COLLECTION_MEMBERS("pairs");
+static PyMemberDef sequence_members[] = COLLECTION_MEMBERS("entries");
+
+static PyTypeObject NodeType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fn._yamlwalk.Node",
+    .tp_basicsize = sizeof(NodeObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "fn.nodes.Node's layout: start and end",
+    .tp_members = node_members,
+    .tp_new = PyType_GenericNew,
+};
+
+static PyTypeObject ScalarType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fn._yamlwalk.Scalar",
+    .tp_basicsize = sizeof(ScalarObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "fn.nodes.Scalar's layout",
+    .tp_members = scalar_members,
+    .tp_dealloc = scalar_dealloc,
+    .tp_base = &NodeType,
+    .tp_new = PyType_GenericNew,
+};
+
+static PyTypeObject MappingType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fn._yamlwalk.Mapping",
+    .tp_basicsize = sizeof(CollectionObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "fn.nodes.Mapping's layout",
+    .tp_members = mapping_members,
+    .tp_dealloc = collection_dealloc,
+    .tp_traverse = collection_traverse,
+    .tp_clear = collection_clear,
+    .tp_base = &NodeType,
+    .tp_new = PyType_GenericNew,
+};
+
+static PyTypeObject SequenceType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fn._yamlwalk.Sequence",
+    .tp_basicsize = sizeof(CollectionObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "fn.nodes.Sequence's layout",
+    .tp_members = sequence_members,
+    .tp_dealloc = collection_dealloc,
+    .tp_traverse = collection_traverse,
+    .tp_clear = collection_clear,
+    .tp_base = &NodeType,
+    .tp_new = PyType_GenericNew,
+};
 
 static PyObject *alloc(PyObject *cls) {
     PyTypeObject *t = (PyTypeObject *)cls;
@@ -162,88 +273,40 @@ static PyObject *alloc(PyObject *cls) {
 
 static PyObject *new_scalar(Py_ssize_t start, Py_ssize_t end, PyObject *style,
                             PyObject *value, PyObject *tag) {
-    PyObject *s = PyLong_FromSsize_t(start), *e = PyLong_FromSsize_t(end);
-    PyObject *node = s && e ? alloc(H.Scalar) : NULL;
-    if (node == NULL) {
-        Py_XDECREF(s);
-        Py_XDECREF(e);
+    PyObject *node = alloc(H.Scalar);
+    if (node == NULL)
         return NULL;
-    }
-    put(node, OS[O_START], s);
-    put(node, OS[O_END], e);
-    put(node, OS[O_STYLE], Py_NewRef(style));
-    put(node, OS[O_VALUE], Py_NewRef(value));
-    put(node, OS[O_TAG], Py_NewRef(tag));
+    NODE(node)->start = start;
+    NODE(node)->end = end;
+    SCALAR(node)->style = Py_NewRef(style);
+    SCALAR(node)->value = Py_NewRef(value);
+    SCALAR(node)->tag = Py_NewRef(tag);
     return node;
 }
 
 static PyObject *new_skipped(Py_ssize_t start, Py_ssize_t end) {
-    PyObject *s = PyLong_FromSsize_t(start), *e = PyLong_FromSsize_t(end);
-    PyObject *node = s && e ? alloc(H.Skipped) : NULL;
-    if (node == NULL) {
-        Py_XDECREF(s);
-        Py_XDECREF(e);
-        return NULL;
+    PyObject *node = alloc(H.Skipped);
+    if (node != NULL) {
+        NODE(node)->start = start;
+        NODE(node)->end = end;
     }
-    put(node, OK[O_START], s);
-    put(node, OK[O_END], e);
     return node;
 }
 
-/* A Mapping (O = OM) or Sequence (OQ): start, end = start, indent, flow, [], tag None */
-static PyObject *new_collection(PyObject *cls, const Py_ssize_t *o, yaml_mark_t mark,
-                                int flow) {
-    PyObject *s = PyLong_FromSize_t(mark.index), *c = PyLong_FromSize_t(mark.column);
+/* A Mapping or Sequence: start, end = start, indent, flow, [], tag None */
+static PyObject *new_collection(PyObject *cls, yaml_mark_t mark, int flow) {
     PyObject *items = PyList_New(0);
-    PyObject *node = s && c && items ? alloc(cls) : NULL;
+    PyObject *node = items ? alloc(cls) : NULL;
     if (node == NULL) {
-        Py_XDECREF(s);
-        Py_XDECREF(c);
         Py_XDECREF(items);
         return NULL;
     }
-    put(node, o[O_START], Py_NewRef(s));
-    put(node, o[O_END], s);
-    put(node, o[O_INDENT], c);
-    put(node, o[O_FLOW], Py_NewRef(flow ? Py_True : Py_False));
-    put(node, o[O_ITEMS], items);
-    put(node, o[O_TAG], Py_NewRef(Py_None));
+    NODE(node)->start = NODE(node)->end = (Py_ssize_t)mark.index;
+    COLLECTION(node)->indent = (Py_ssize_t)mark.column;
+    COLLECTION(node)->flow = (char)(flow != 0);
+    COLLECTION(node)->items = items;
+    COLLECTION(node)->tag = Py_NewRef(Py_None);
     return node;
-}
-
-static int set_int(PyObject *obj, Py_ssize_t offset, Py_ssize_t v) {
-    PyObject *o = PyLong_FromSsize_t(v);
-    if (o == NULL)
-        return -1;
-    put(obj, offset, o);
-    return 0;
-}
-
-/* The offset of slot ``name`` of class ``cls``, or -1 (not a plain object slot). */
-static Py_ssize_t slot_offset(PyObject *cls, const char *name) {
-    PyObject *d = PyObject_GetAttrString(cls, name);
-    Py_ssize_t offset = -1;
-    if (d != NULL && Py_IS_TYPE(d, &PyMemberDescr_Type)) {
-        PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
-        if (m->type == T_OBJECT_EX && !(m->flags & READONLY))
-            offset = m->offset;
-    }
-    Py_XDECREF(d);
-    if (offset < 0) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_ImportError, "%R.%s is not a slot", cls, name);
-    }
-    return offset;
-}
-
-/* ``o``: the offsets of the slots named (NULL: a slot the class has not). */
-static int find_slots(PyObject *cls, Py_ssize_t *o, const char *const names[O_COUNT]) {
-    for (int i = 0; i < O_COUNT; i++) {
-        o[i] = -1;
-        if (names[i] != NULL && (o[i] = slot_offset(cls, names[i])) < 0)
-            return -1;
-    }
-    return 0;
 }
 
 static Py_ssize_t get_int(PyObject *obj, PyObject *name) {
@@ -633,7 +696,7 @@ static PyObject *sub_policy(PyObject *m, PyObject *policy, PyObject *pick, PyObj
 
 /* A key's value, from its slot when it is a Scalar (borrowed; NULL: not a Scalar). */
 static PyObject *key_value(PyObject *k) {
-    return Py_TYPE(k) == (PyTypeObject *)H.Scalar ? slot(k, OS[O_VALUE]) : NULL;
+    return Py_TYPE(k) == (PyTypeObject *)H.Scalar ? SCALAR(k)->value : NULL;
 }
 
 /* A key given twice (same value, same tag) among the pairs kept so far: 1, 0, or -1.
@@ -757,13 +820,14 @@ done:
     return rc;
 }
 
-/* A collection's end (slot O_END): after its bracket (flow), or the start of the line
-   after its last content (block: where a new last key or entry goes). */
-static int close_node(Walk *w, PyObject *node, const Py_ssize_t *o, int flow,
-                      const yaml_event_t *end, Py_ssize_t last) {
+/* A collection's end: after its bracket (flow), or the start of the line after its
+   last content (block: where a new last key or entry goes). */
+static int close_node(Walk *w, PyObject *node, int flow, const yaml_event_t *end,
+                      Py_ssize_t last) {
     Py_ssize_t at = flow ? (Py_ssize_t)end->end_mark.index : after(w, last);
-    if (at < 0 || set_int(node, o[O_END], at) < 0)
+    if (at < 0)
         return -1;
+    NODE(node)->end = at;
     if (flow)
         w->last = at;
     return 0;
@@ -772,16 +836,16 @@ static int close_node(Walk *w, PyObject *node, const Py_ssize_t *o, int flow,
 static PyObject *mapping(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
     int flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
     const yaml_char_t *tag = e->data.mapping_start.tag;
-    PyObject *m = new_collection(H.Mapping, OM, e->start_mark, flow);
+    PyObject *m = new_collection(H.Mapping, e->start_mark, flow);
     if (m == NULL)
         return NULL;
-    PyObject *pairs = Py_NewRef(slot(m, OM[O_ITEMS]));
+    PyObject *pairs = Py_NewRef(COLLECTION(m)->items);
     if (tag != NULL && strcmp((const char *)tag, "!") != 0
             && strcmp((const char *)tag, "tag:yaml.org,2002:map") != 0) {
         PyObject *t = str_of(tag);
         if (t == NULL)
             goto fail;
-        put(m, OM[O_TAG], t);
+        Py_SETREF(COLLECTION(m)->tag, t);
     }
     int keep_all = is_all(policy);
     PyObject *pick = PyCallable_Check(policy) && !PyDict_Check(policy) ? policy : NULL;
@@ -789,16 +853,15 @@ static PyObject *mapping(Walk *w, yaml_event_t *e, PyObject *policy, int depth) 
         PyErr_SetString(PyExc_TypeError, "a read policy is ALL, a dict, a callable or None");
         goto fail;
     }
-    if (!flow && (e->data.mapping_start.anchor != NULL || tag != NULL)
-            && set_int(m, OM[O_INDENT], (Py_ssize_t)e->end_mark.column) < 0)
-        goto fail;
+    if (!flow && (e->data.mapping_start.anchor != NULL || tag != NULL))
+        COLLECTION(m)->indent = (Py_ssize_t)e->end_mark.column;
     Py_ssize_t last = (Py_ssize_t)e->start_mark.index;
     for (;;) {
         yaml_event_t k;
         if (next(w, &k) < 0)
             goto fail;
         if (k.type == YAML_MAPPING_END_EVENT) {
-            int rc = close_node(w, m, OM, flow, &k, last);
+            int rc = close_node(w, m, flow, &k, last);
             Y.event_delete(&k);
             if (rc < 0)
                 goto fail;
@@ -819,17 +882,17 @@ fail:
 static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth) {
     int flow = e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
     const yaml_char_t *tag = e->data.sequence_start.tag;
-    PyObject *s = new_collection(H.Sequence, OQ, e->start_mark, flow);
+    PyObject *s = new_collection(H.Sequence, e->start_mark, flow);
     if (s == NULL)
         return NULL;
-    PyObject *entries = Py_NewRef(slot(s, OQ[O_ITEMS]));
+    PyObject *entries = Py_NewRef(COLLECTION(s)->items);
     PyObject *sub = NULL, *then = NULL;
     if (tag != NULL && strcmp((const char *)tag, "!") != 0
             && strcmp((const char *)tag, "tag:yaml.org,2002:seq") != 0) {
         PyObject *t = str_of(tag);
         if (t == NULL)
             goto fail;
-        put(s, OQ[O_TAG], t);
+        Py_SETREF(COLLECTION(s)->tag, t);
     }
     if (is_all(policy)) {
         sub = Py_NewRef(H.ALL);
@@ -849,8 +912,7 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
         Py_ssize_t at = (Py_ssize_t)e->end_mark.index, col = (Py_ssize_t)e->end_mark.column;
         Py_ssize_t len = PyUnicode_GET_LENGTH(w->text);
         int dash = at < len && PyUnicode_READ_CHAR(w->text, at) == '-';
-        if (set_int(s, OQ[O_INDENT], col - !dash) < 0)
-            goto fail;
+        COLLECTION(s)->indent = col - !dash;
     }
     Py_ssize_t last = (Py_ssize_t)e->start_mark.index;
     for (;;) {
@@ -858,7 +920,7 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
         if (next(w, &v) < 0)
             goto fail;
         if (v.type == YAML_SEQUENCE_END_EVENT) {
-            int rc = close_node(w, s, OQ, flow, &v, last);
+            int rc = close_node(w, s, flow, &v, last);
             Y.event_delete(&v);
             if (rc < 0)
                 goto fail;
@@ -1038,21 +1100,12 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
         return NULL;
     if (find_libyaml(libyaml) < 0)
         return NULL;
-    if (!PyType_Check(o[0]) || !PyType_Check(o[1]) || !PyType_Check(o[2])
-            || !PyType_Check(o[3])) {
-        PyErr_SetString(PyExc_TypeError, "the node classes must be classes");
-        return NULL;
-    }
-    /* start, end, tag, style, value, indent, flow, items */
-    static const char *const scalar[O_COUNT] = {"start", "end", "_tag", "style", "value"};
-    static const char *const mapping[O_COUNT] = {"start", "end", "tag", NULL, NULL, "indent",
-                                                 "flow", "pairs"};
-    static const char *const sequence[O_COUNT] = {"start", "end", "tag", NULL, NULL,
-                                                  "indent", "flow", "entries"};
-    static const char *const skipped[O_COUNT] = {"start", "end"};
-    if (find_slots(o[0], OS, scalar) < 0 || find_slots(o[1], OM, mapping) < 0
-            || find_slots(o[2], OQ, sequence) < 0 || find_slots(o[3], OK, skipped) < 0)
-        return NULL;
+    PyTypeObject *layouts[4] = {&ScalarType, &MappingType, &SequenceType, &NodeType};
+    for (int i = 0; i < 4; i++)
+        if (!PyType_Check(o[i]) || !PyType_IsSubtype((PyTypeObject *)o[i], layouts[i])) {
+            PyErr_Format(PyExc_ImportError, "%R is not made on %s", o[i], layouts[i]->tp_name);
+            return NULL;
+        }
     memset(H.maybe_not_str, 0, sizeof H.maybe_not_str);
     for (const unsigned char *c = (const unsigned char *)maybe; *c; c++)
         if (*c < 128)
@@ -1078,6 +1131,99 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
     Py_RETURN_NONE;
 }
 
+/* ---- read_text: the input, read once ---------------------------------------------- */
+
+/* Whether n bytes are all ASCII (eight at a time). */
+static int all_ascii(const unsigned char *p, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    uint64_t high = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        high |= v;
+    }
+    for (; i < n; i++)
+        high |= p[i];
+    return (high & 0x8080808080808080ull) == 0;
+}
+
+static Py_ssize_t read_some(int fd, unsigned char *into, Py_ssize_t n) {
+    for (;;) {
+        Py_ssize_t got;
+        Py_BEGIN_ALLOW_THREADS
+        got = (Py_ssize_t)read(fd, into, (size_t)n);
+        Py_END_ALLOW_THREADS
+        if (got >= 0 || errno != EINTR)
+            return got;
+        if (PyErr_CheckSignals() < 0)
+            return -2;
+    }
+}
+
+/* read_text(fd, limit) -> str when what fd gives up to its end (at most limit bytes) is
+   ASCII, read straight into the str: no bytes object beside it (which, decoded, doubles
+   the input at its peak). Otherwise bytes, for Python to decode and report on (more than
+   ``limit`` bytes: limit + 1 of them, to say it is too large). */
+static PyObject *read_text(PyObject *self, PyObject *args) {
+    int fd;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "in", &fd, &limit) || limit < 0)
+        return limit < 0 ? PyErr_Format(PyExc_ValueError, "limit < 0") : NULL;
+    Py_ssize_t cap = 1 << 16, n = 0;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0)
+        cap = (Py_ssize_t)st.st_size + 1;  /* a file: its size, and one to see its end */
+    if (cap > limit + 1)
+        cap = limit + 1;
+    PyObject *u = PyUnicode_New(cap, 127);
+    if (u == NULL)
+        return NULL;
+    for (;;) {
+        if (n == cap) {
+            if (cap > limit)
+                break;  /* limit + 1 bytes: too large (said by the caller) */
+            Py_ssize_t more = cap > limit / 2 ? limit + 1 : cap * 2;
+            if (PyUnicode_Resize(&u, more) < 0)
+                return NULL;
+            cap = more;
+        }
+        unsigned char *data = PyUnicode_1BYTE_DATA(u);
+        Py_ssize_t got = read_some(fd, data + n, cap - n);
+        if (got < 0) {
+            Py_DECREF(u);
+            return got == -2 ? NULL : PyErr_SetFromErrno(PyExc_OSError);
+        }
+        if (got == 0)
+            break;
+        if (!all_ascii(data + n, got)) {  /* read on as bytes, for Python to decode */
+            n += got;
+            PyObject *b = PyBytes_FromStringAndSize((const char *)data, n);
+            Py_DECREF(u);
+            while (b != NULL && n <= limit) {
+                Py_ssize_t room = PyBytes_GET_SIZE(b) - n;
+                if (room == 0 && _PyBytes_Resize(&b, n > limit / 2 ? limit + 1 : n * 2) < 0)
+                    return NULL;
+                room = PyBytes_GET_SIZE(b) - n;
+                got = read_some(fd, (unsigned char *)PyBytes_AS_STRING(b) + n, room);
+                if (got < 0) {
+                    Py_DECREF(b);
+                    return got == -2 ? NULL : PyErr_SetFromErrno(PyExc_OSError);
+                }
+                if (got == 0)
+                    break;
+                n += got;
+            }
+            if (b != NULL && _PyBytes_Resize(&b, n) < 0)
+                return NULL;
+            return b;
+        }
+        n += got;
+    }
+    if (PyUnicode_Resize(&u, n) < 0)
+        return NULL;
+    return u;
+}
+
 /* ---- plain: fn.nodes.plain in C ---------------------------------------------------- */
 
 #define PLAIN_DEPTH 400  /* aliases can nest what MAX_DEPTH bounds (and fn.nodes.plain,
@@ -1090,12 +1236,12 @@ static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
     }
     PyTypeObject *t = Py_TYPE(node);
     if (t == (PyTypeObject *)H.Scalar) {
-        PyObject *value = slot(node, OS[O_VALUE]), *tag = slot(node, OS[O_TAG]);
-        if (value == NULL || tag == NULL || (tag != Py_None && !PyUnicode_Check(tag))) {
+        PyObject *value = SCALAR(node)->value, *tag = SCALAR(node)->tag;
+        if (value == NULL || (tag != NULL && tag != Py_None && !PyUnicode_Check(tag))) {
             PyErr_SetString(PyExc_ValueError, "a node not read whole");
             return NULL;
         }
-        if (tag == Py_None) {  /* resolved when asked: ask (fn.nodes.Scalar.tag) */
+        if (tag == NULL || tag == Py_None) {  /* resolved when asked (fn.nodes.Scalar.tag) */
             PyObject *resolved = PyObject_GetAttr(node, H.s_tag);
             if (resolved == NULL)
                 return NULL;
@@ -1119,19 +1265,18 @@ static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
     }
     if (t == (PyTypeObject *)H.Skipped)
         return Py_NewRef(Py_Ellipsis);
-    const Py_ssize_t *o = t == (PyTypeObject *)H.Mapping ? OM
-                          : t == (PyTypeObject *)H.Sequence ? OQ : NULL;
-    if (o == NULL) {
+    int is_seq = t == (PyTypeObject *)H.Sequence;
+    if (!is_seq && t != (PyTypeObject *)H.Mapping) {
         PyErr_Format(PyExc_TypeError, "not a node: %R", node);
         return NULL;
     }
-    PyObject *tag = slot(node, o[O_TAG]), *items = slot(node, o[O_ITEMS]);
-    if (tag != Py_None || items == NULL || !PyList_Check(items)) {
+    PyObject *tag = COLLECTION(node)->tag, *items = COLLECTION(node)->items;
+    if ((tag != NULL && tag != Py_None) || items == NULL || !PyList_Check(items)) {
         PyErr_SetString(PyExc_ValueError, "a tagged collection");
         return NULL;
     }
     Py_ssize_t n = PyList_GET_SIZE(items);
-    if (o == OQ) {
+    if (is_seq) {
         PyObject *out = PyList_New(n);
         for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
             PyObject *e = plain_of(PyList_GET_ITEM(items, i), budget, depth + 1);
@@ -1165,7 +1310,7 @@ static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
 /* Whether a key Scalar names a string (quoted, or its tag is str: fn.nodes.Mapping.get):
    1, 0, or -1. */
 static int names_string(PyObject *k) {
-    PyObject *style = slot(k, OS[O_STYLE]), *tag = slot(k, OS[O_TAG]);
+    PyObject *style = SCALAR(k)->style, *tag = SCALAR(k)->tag;
     if (style != NULL && PyUnicode_Check(style) && PyUnicode_GET_LENGTH(style) > 0)
         return 1;
     if (tag == H.STR)
@@ -1181,7 +1326,8 @@ static int names_string(PyObject *k) {
 /* m.get(key): the value of a string key (the last, if given twice), or what a "<<" merge
    key brings (then fn.nodes.Mapping.get in Python is asked), or None. */
 static PyObject *mapping_get(PyObject *self, PyObject *const *args, Py_ssize_t n) {
-    PyObject *pairs = slot(self, OM[O_ITEMS]);
+    PyObject *pairs = Py_TYPE(self) == (PyTypeObject *)H.Mapping ? COLLECTION(self)->items
+                                                                  : NULL;
     if (n != 1 || !PyUnicode_Check(args[0]) || pairs == NULL || !PyList_Check(pairs))
         goto python;
     PyObject *key = args[0], *found = NULL;
@@ -1191,7 +1337,7 @@ static PyObject *mapping_get(PyObject *self, PyObject *const *args, Py_ssize_t n
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2
                 || Py_TYPE(PyTuple_GET_ITEM(pair, 0)) != (PyTypeObject *)H.Scalar)
             goto python;
-        PyObject *k = PyTuple_GET_ITEM(pair, 0), *name = slot(k, OS[O_VALUE]);
+        PyObject *k = PyTuple_GET_ITEM(pair, 0), *name = SCALAR(k)->value;
         if (name == NULL || !PyUnicode_Check(name))
             goto python;
         if (name == key || PyUnicode_Compare(name, key) == 0) {
@@ -1249,6 +1395,8 @@ static PyMethodDef methods[] = {
      "plain(node) -> a read tree as data to compare (fn.nodes.plain)"},
     {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL,
      "walk(text, lines, policy, refused) -> [(start, end, root)]: fn.yamlread's reader"},
+    {"read_text", (PyCFunction)read_text, METH_VARARGS,
+     "read_text(fd, limit) -> str (ASCII, read in place) or bytes (to decode)"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
      "configure(**hooks): the node classes and callbacks (fn.yamlread gives them)"},
     {NULL, NULL, 0, NULL},
@@ -1261,5 +1409,14 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__yamlwalk(void) {
-    return PyModule_Create(&module);
+    PyTypeObject *types[4] = {&NodeType, &ScalarType, &MappingType, &SequenceType};
+    const char *names[4] = {"Node", "Scalar", "Mapping", "Sequence"};
+    for (int i = 0; i < 4; i++)
+        if (PyType_Ready(types[i]) < 0)
+            return NULL;
+    PyObject *m = PyModule_Create(&module);
+    for (int i = 0; m != NULL && i < 4; i++)
+        if (PyModule_AddObjectRef(m, names[i], (PyObject *)types[i]) < 0)
+            Py_CLEAR(m);
+    return m;
 }

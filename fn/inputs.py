@@ -19,14 +19,29 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def read_input(stream, name: str) -> str:
-    data = stream.read(MAX_INPUT + 1)
+    """All of a binary stream nothing was read from yet, as text."""
+    data = _read_all(stream)
     if len(data) > MAX_INPUT:
         raise Problem(f"{name}: input larger than {MAX_INPUT // (1024 * 1024)} MiB")
+    if isinstance(data, str):
+        return data
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Problem(f"{name}: input is not UTF-8 text (bad byte at offset {exc.start})"
                       ) from None
+
+
+def _read_all(stream) -> bytes | str:
+    """Up to MAX_INPUT + 1 bytes; a str when they are ASCII and the compiled reader read
+    them from the stream's file straight into it (no bytes object beside the text)."""
+    try:
+        from fn._yamlwalk import read_text
+
+        fd = stream.fileno()
+    except (ImportError, AttributeError, OSError, ValueError):  # not built; not a file
+        return stream.read(MAX_INPUT + 1)
+    return read_text(fd, MAX_INPUT)
 
 
 def read_config(path: str) -> object:

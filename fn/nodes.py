@@ -33,18 +33,40 @@ def resolve(value: str) -> str:
     return tag
 
 
-class Node:
-    __slots__ = ("end", "start")
+try:  # the layouts: C integers for offsets where fn._yamlwalk is built (smaller)
+    from fn._yamlwalk import Mapping as _MappingLayout
+    from fn._yamlwalk import Node as _NodeLayout
+    from fn._yamlwalk import Scalar as _ScalarLayout
+    from fn._yamlwalk import Sequence as _SequenceLayout
+except ImportError:  # the same slots in Python
+    class _NodeLayout:  # type: ignore[no-redef]
+        __slots__ = ("end", "start")
+
+    class _ScalarLayout(_NodeLayout):  # type: ignore[no-redef]
+        __slots__ = ("_tag", "style", "value")
+
+    class _MappingLayout(_NodeLayout):  # type: ignore[no-redef]
+        __slots__ = ("flow", "indent", "pairs", "tag")
+
+    class _SequenceLayout(_NodeLayout):  # type: ignore[no-redef]
+        __slots__ = ("entries", "flow", "indent", "tag")
+
+
+class Node(_NodeLayout):
+    __slots__ = ()
 
     start: int
     end: int
 
 
-class Scalar(Node):
+class Scalar(_ScalarLayout, Node):
     """A scalar. ``style``: "" plain, "'" or '"' quoted, "|" or ">" block.
     ``tag`` is resolved (YAML 1.1, as PyYAML's safe loader does) when first read."""
 
-    __slots__ = ("_tag", "style", "value")
+    __slots__ = ()
+    style: str
+    value: str
+    _tag: str | None
 
     def __init__(self, start: int, end: int, style: str, value: str, tag: str | None) -> None:
         self.start = start
@@ -69,11 +91,15 @@ def _is_merge_key(key: Scalar) -> bool:
     return key.value == "<<" and not key.style and key.tag == MERGE
 
 
-class Mapping(Node):
+class Mapping(_MappingLayout, Node):
     """A mapping holding the pairs its read policy kept. ``end``: where a new last key
     goes (block style: the start of the line after its content) or the offset after '}'."""
 
-    __slots__ = ("flow", "indent", "pairs", "tag")
+    __slots__ = ()
+    indent: int
+    flow: bool
+    pairs: list[tuple[Scalar, Node]]
+    tag: str | None
 
     def __init__(self, start: int, indent: int, flow: bool) -> None:
         self.start = start
@@ -130,10 +156,14 @@ class Mapping(Node):
         return iter(self.pairs)
 
 
-class Sequence(Node):
+class Sequence(_SequenceLayout, Node):
     """A sequence. ``end``: where a new last entry goes (block) or the offset after ']'."""
 
-    __slots__ = ("entries", "flow", "indent", "tag")
+    __slots__ = ()
+    indent: int
+    flow: bool
+    entries: list[Node]
+    tag: str | None
 
     def __init__(self, start: int, indent: int, flow: bool) -> None:
         self.start = start
