@@ -20,7 +20,10 @@ def intend(item: object, op: str, path: Path, value: object) -> None:
     intents = item.intents  # type: ignore[attr-defined]
     if intents is None:
         intents = item.intents = []  # type: ignore[attr-defined]
-    intents.append((op, path, value))
+    intent = (op, path, value)
+    if op == "secret":  # the same on every PodSpec: one tuple for all
+        intent = item.editor.shared.setdefault(intent, intent)  # type: ignore[attr-defined]
+    intents.append(intent)
 
 
 def apply(data: object, intents: list[tuple[str, Path, object]]) -> object:

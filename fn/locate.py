@@ -303,7 +303,7 @@ def _owner(entries: str | None, entry: Mapping, where: str, field: str) -> str:
     name = entry.get("name")
     label = name.value if isinstance(name, Scalar) and name.tag == STR else (
         where.rsplit("[", 1)[-1].rstrip("]"))
-    return f"{entries} {label}"
+    return sys.intern(f"{entries} {label}")  # (containers are named alike: one copy)
 
 
 def _pod_spec(node: Mapping) -> bool | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 ERROR, WARNING, INFO = "error", "warning", "info"
 MESSAGE_LIMIT = 1000  # characters of a message (results) or a line (stderr)
 NAME_LIMIT = 120      # characters of a name or path quoted in a line
@@ -37,7 +39,7 @@ class Result:
                  resource_ref: dict[str, str] | None = None, field: dict[str, str] | None = None,
                  file: dict[str, str | int] | None = None, tags: dict[str, str] | None = None
                  ) -> None:
-        self.message = printable(message)
+        self.message = sys.intern(printable(message))  # (many say the same: one copy)
         self.severity = severity
         self.resource_ref = resource_ref
         self.field = field
@@ -45,8 +47,6 @@ class Result:
         self.tags = tags
         self.rule = ""  # the kind of finding (a SARIF rule id; not in KRM results)
         self.offset: tuple[str, int] | None = None  # (its text, offset): file:line:column
-        self.rule = ""        # what kind of finding (SARIF rule id; not in KRM results)
-        self.offset: tuple[str, int] | None = None  # (source text, offset): file:line
 
     def __repr__(self) -> str:
         return f"Result({self.severity}: {self.message!r})"

@@ -199,7 +199,7 @@ def _one_name(job: Job, found: dict[str | None, Item], name: str, spaces: list[s
             path = _free_path(job.kind, name, ns, taken) if taken is not None else None
             new.append(BUILD[job.form](job, name, ns, path))
             continue
-        path = item.file_ref[0] if taken is not None and item.file_ref else None
+        path = item.file_path if taken is not None else None
         said, replacement = KEEP[job.form](job, item, name, ns, path)
         results += said
         if replacement is not None:

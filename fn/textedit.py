@@ -41,7 +41,9 @@ class Editor:
         self.newline = newline(text)  # inserted lines end like the input's (CRLF stays CRLF)
         self.aliases: list = []  # aliases the function may change unawares (fn.aliases)
         self.grown: list[tuple[int, int]] = []  # (start, end): block collections given lines
+        #                                        (noted when there are aliases, set first)
         self.unaliased = False  # one of them was written out
+        self.shared: dict = {}  # what every PodSpec gets alike (lines, intents): one copy
 
     @property
     def changed(self) -> bool:
@@ -56,8 +58,9 @@ class Editor:
         """Insert whole lines at ``pos`` (a line start, or the end of a text without a final
         line break), after the collection ``after`` if given."""
         text = self.newline.join(lines) + self.newline
-        if after is not None:  # (lines at its end are in it: fn.aliases asks)
-            self.grown.append((after.start, after.end))
+        text = self.shared.setdefault(text, text)  # ("- name: <secret>" on every PodSpec)
+        if after is not None and self.aliases:  # (lines at its end are in it: fn.aliases
+            self.grown.append((after.start, after.end))  # asks, when there are aliases)
         if pos > 0 and self.text[pos - 1] != "\n":
             line = self.text.rfind("\n", 0, pos) + 1
             last = self.text[line:pos]
@@ -250,7 +253,8 @@ class Editor:
                                                     else "")
             self.insert(pos, line, line)
             self.emptied[id(seq)] = self.edits[-1]
-            self.grown.append((seq.start, seq.end))
+            if self.aliases:
+                self.grown.append((seq.start, seq.end))
 
     def _flow_insert(self, close: int, item: str) -> None:
         """Insert before a flow collection's closing bracket, after a comma if needed."""
