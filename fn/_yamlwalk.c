@@ -170,10 +170,25 @@ typedef struct {  /* a Mapping (items: its pairs) or a Sequence (items: its entr
 #define SCALAR(o) ((ScalarObject *)(o))
 #define COLLECTION(o) ((CollectionObject *)(o))
 
-static void scalar_dealloc(PyObject *self) {
+/* (Its fields hold texts, but a Python subclass is collected all the same: it says what
+   it holds, as the collections do.) */
+static int scalar_traverse(PyObject *self, visitproc visit, void *arg) {
+    Py_VISIT(SCALAR(self)->style);
+    Py_VISIT(SCALAR(self)->value);
+    Py_VISIT(SCALAR(self)->tag);
+    return 0;
+}
+
+static int scalar_clear(PyObject *self) {
     Py_CLEAR(SCALAR(self)->style);
     Py_CLEAR(SCALAR(self)->value);
     Py_CLEAR(SCALAR(self)->tag);
+    return 0;
+}
+
+static void scalar_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    scalar_clear(self);
     Py_TYPE(self)->tp_free(self);
 }
 
@@ -230,10 +245,12 @@ static PyTypeObject ScalarType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fn._yamlwalk.Scalar",
     .tp_basicsize = sizeof(ScalarObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "fn.nodes.Scalar's layout",
     .tp_members = scalar_members,
     .tp_dealloc = scalar_dealloc,
+    .tp_traverse = scalar_traverse,
+    .tp_clear = scalar_clear,
     .tp_base = &NodeType,
     .tp_new = PyType_GenericNew,
 };
@@ -1160,18 +1177,52 @@ static Py_ssize_t read_some(int fd, unsigned char *into, Py_ssize_t n) {
     }
 }
 
+/* A buffer of n bytes grown for more: twice as large, at most limit + 1. */
+static Py_ssize_t grown(Py_ssize_t n, Py_ssize_t limit) {
+    return n > limit / 2 ? limit + 1 : n * 2;
+}
+
+/* The input as bytes, ``n`` of them (1 or more) read already into ``head``: read on up to
+   its end or limit + 1 bytes. (A new object of its own, which resizing needs: not the
+   one-byte bytes PyBytes_FromStringAndSize shares.) */
+static PyObject *read_bytes(int fd, const unsigned char *head, Py_ssize_t n,
+                            Py_ssize_t limit) {
+    PyObject *b = PyBytes_FromStringAndSize(NULL, n > limit ? n : grown(n, limit));
+    if (b == NULL)
+        return NULL;
+    memcpy(PyBytes_AS_STRING(b), head, (size_t)n);
+    while (n <= limit) {
+        if (n == PyBytes_GET_SIZE(b) && _PyBytes_Resize(&b, grown(n, limit)) < 0)
+            return NULL;  /* (b freed) */
+        Py_ssize_t got = read_some(fd, (unsigned char *)PyBytes_AS_STRING(b) + n,
+                                   PyBytes_GET_SIZE(b) - n);
+        if (got < 0) {
+            Py_DECREF(b);
+            return got == -2 ? NULL : PyErr_SetFromErrno(PyExc_OSError);
+        }
+        if (got == 0)
+            break;
+        n += got;
+    }
+    return _PyBytes_Resize(&b, n) < 0 ? NULL : b;
+}
+
 /* read_text(fd, limit) -> str when what fd gives up to its end (at most limit bytes) is
    ASCII, read straight into the str: no bytes object beside it (which, decoded, doubles
    the input at its peak). Otherwise bytes, for Python to decode and report on (more than
-   ``limit`` bytes: limit + 1 of them, to say it is too large). */
+   ``limit`` bytes: limit + 1 of them, to say it is too large). The fd is read from where
+   it stands (a Python stream over it must not have read ahead). */
 static PyObject *read_text(PyObject *self, PyObject *args) {
     int fd;
     Py_ssize_t limit;
-    if (!PyArg_ParseTuple(args, "in", &fd, &limit) || limit < 0)
-        return limit < 0 ? PyErr_Format(PyExc_ValueError, "limit < 0") : NULL;
+    if (!PyArg_ParseTuple(args, "in", &fd, &limit))
+        return NULL;
+    if (limit < 0 || limit >= PY_SSIZE_T_MAX / 2)
+        return PyErr_Format(PyExc_ValueError, "read_text: limit out of range");
     Py_ssize_t cap = 1 << 16, n = 0;
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0)
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0
+            && st.st_size < PY_SSIZE_T_MAX / 2)
         cap = (Py_ssize_t)st.st_size + 1;  /* a file: its size, and one to see its end */
     if (cap > limit + 1)
         cap = limit + 1;
@@ -1182,10 +1233,11 @@ static PyObject *read_text(PyObject *self, PyObject *args) {
         if (n == cap) {
             if (cap > limit)
                 break;  /* limit + 1 bytes: too large (said by the caller) */
-            Py_ssize_t more = cap > limit / 2 ? limit + 1 : cap * 2;
-            if (PyUnicode_Resize(&u, more) < 0)
+            cap = grown(cap, limit);
+            if (PyUnicode_Resize(&u, cap) < 0) {
+                Py_DECREF(u);  /* (left as it was) */
                 return NULL;
-            cap = more;
+            }
         }
         unsigned char *data = PyUnicode_1BYTE_DATA(u);
         Py_ssize_t got = read_some(fd, data + n, cap - n);
@@ -1196,31 +1248,16 @@ static PyObject *read_text(PyObject *self, PyObject *args) {
         if (got == 0)
             break;
         if (!all_ascii(data + n, got)) {  /* read on as bytes, for Python to decode */
-            n += got;
-            PyObject *b = PyBytes_FromStringAndSize((const char *)data, n);
+            PyObject *b = read_bytes(fd, data, n + got, limit);
             Py_DECREF(u);
-            while (b != NULL && n <= limit) {
-                Py_ssize_t room = PyBytes_GET_SIZE(b) - n;
-                if (room == 0 && _PyBytes_Resize(&b, n > limit / 2 ? limit + 1 : n * 2) < 0)
-                    return NULL;
-                room = PyBytes_GET_SIZE(b) - n;
-                got = read_some(fd, (unsigned char *)PyBytes_AS_STRING(b) + n, room);
-                if (got < 0) {
-                    Py_DECREF(b);
-                    return got == -2 ? NULL : PyErr_SetFromErrno(PyExc_OSError);
-                }
-                if (got == 0)
-                    break;
-                n += got;
-            }
-            if (b != NULL && _PyBytes_Resize(&b, n) < 0)
-                return NULL;
             return b;
         }
         n += got;
     }
-    if (PyUnicode_Resize(&u, n) < 0)
+    if (PyUnicode_Resize(&u, n) < 0) {
+        Py_DECREF(u);
         return NULL;
+    }
     return u;
 }
 

@@ -258,15 +258,18 @@ def _apply(root: Mapping, prefix: str, image_rows: list[FieldSpec],
 
 
 def _site(node: Mapping, path: str, keys: tuple[str, ...], images: list[ImageField]) -> Site:
-    full = joined(keys, path)
+    full = sys.intern(joined(keys, path))  # (items share the few paths, and their keys)
     for i, key in enumerate(keys[:-1]):
         value = node.get(key)
         if value is None or is_null(value):
-            return Site(full, node, keys[i:], images)
+            return Site(full, node, _KEYS.setdefault(keys[i:], keys[i:]), images)
         if not isinstance(value, Mapping):
             raise Problem("must be a mapping", field=join(keys[:i + 1], path))
         node = value
-    return Site(full, node, keys[-1:], images)
+    return Site(full, node, _KEYS.setdefault(keys[-1:], keys[-1:]), images)
+
+
+_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}  # the keys a site's rows name: few
 
 
 

@@ -36,6 +36,7 @@ class Outcome:
 def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> Outcome:
     namespaces = secret_namespaces(p, s.namespaces)
     results = p.results + p.unseen_results(WARNING) + unserved(p)
+    p.unseen = []  # (results now; its Problems, 500 bytes each, are not kept beside them)
     edited: set[int] = set()
     _rewrite_images(p, s, results, edited)
     named.rewrite(p.suspects, p.target.verb, results, edited)
@@ -64,6 +65,7 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
 def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) -> None:
     limit = s.max_info_results or len(p.uses)
     listed = 0
+    said: dict[str, str] = {}  # why -> message: uses that say the same share one copy
     for use in p.uses:
         if use.new is None:
             continue
@@ -86,7 +88,9 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) ->
             edited.add(id(field.node))
             use.item.editor.set_scalar(field.node, use.new)
         if listed < limit:
-            results.append(use.result(f"{p.target.verb} ({use.why})", INFO))
+            message = said.get(use.why) or said.setdefault(use.why,
+                                                            f"{p.target.verb} ({use.why})")
+            results.append(use.result(message, INFO))
         listed += 1
     if listed > limit:
         results.append(Result(f"{listed - limit} more image references changed (not listed: "

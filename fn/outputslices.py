@@ -4,6 +4,7 @@ the input and the splices (``Slices``), for fn.selfcheck's item-by-item reading.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 
 
@@ -11,12 +12,15 @@ class Shifts:
     """Output offsets for input offsets, from the editor's splices."""
 
     def __init__(self, edits: list[tuple[int, int, int, str]]) -> None:
-        self.edits = sorted(edits)
-        self.starts = [e[0] for e in self.edits]
-        self.sums = [0]
-        for start, end, _, new in self.edits:
-            self.sums.append(self.sums[-1] + len(new) - (end - start))
-        self.new_ends: list[int] | None = None  # where each splice's text ends (made on use)
+        """``edits``: in text order (fn.textedit.Editor.ordered)."""
+        self.edits = edits
+        self.starts = [e[0] for e in edits]
+        self.sums = array("q", [0])  # (C integers: an int object each would be 4x that)
+        total = 0
+        for start, end, _, new in edits:
+            total += len(new) - (end - start)
+            self.sums.append(total)
+        self.new_ends: array | None = None  # where each splice's text ends (made on use)
 
     def before(self, pos: int) -> int:
         """Where ``pos`` is in the output, before anything inserted at ``pos``."""
@@ -33,8 +37,8 @@ class Shifts:
         """The output from ``lo`` to ``hi`` (output offsets; None: its end), made of
         ``source`` and the splices (as fn.textedit.Editor.chunks makes the whole)."""
         if self.new_ends is None:
-            self.new_ends = [s + d + len(new) for (s, _, _, new), d in zip(
-                self.edits, self.sums, strict=False)]
+            self.new_ends = array("q", (s + d + len(new) for (s, _, _, new), d in zip(
+                self.edits, self.sums, strict=False)))
         hi = len(source) + self.sums[-1] if hi is None else hi
         i = bisect_right(self.new_ends, lo)  # the first splice whose text ends after lo
         src = self.edits[i - 1][1] if i else 0  # where the input goes on before it

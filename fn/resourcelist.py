@@ -40,7 +40,7 @@ class Item:
 
     __slots__ = ("api_version", "editor", "file_index", "file_path", "generated", "group",
                  "index", "intents", "kind", "local_config", "name", "namespace", "node",
-                 "notes", "offset", "origin", "problem", "sites", "suspects")
+                 "notes", "origin", "problem", "sites", "span", "suspects")
 
     def __init__(self, editor: Editor, index: int, api_version: str, kind: str, name: str,
                  namespace: str | None) -> None:
@@ -61,7 +61,7 @@ class Item:
         self.problem: Problem | None = None
         self.notes: list[Problem] | None = None  # warnings found while locating images
         self.intents: list | None = None  # what its edits mean (fn.intents)
-        self.offset = 0                   # where it starts in its text
+        self.span: Node | None = None  # where it is in its text: its node, or a Skipped
         self.suspects: list | None = None  # image-like fields no row covers (fn.uncovered)
 
     def ref(self) -> dict[str, str]:
@@ -133,7 +133,7 @@ class _Collector:
             self.problems.append(exc.with_traceback(None))
             return node
         self.items.append(item)
-        return node if item.node is not None else Skipped(node.start, node.end)
+        return item.span  # type: ignore[return-value]
 
     def restart(self, node: Node) -> Node:
         if not self.restarted:
@@ -217,11 +217,11 @@ def identify(node: Node, editor: Editor, index: int, where: str,
     its image fields, and lets go of the node unless it is a ConfigMap or Secret."""
     api, kind, name, namespace, meta = _identity(node, where, table)
     item = Item(editor, index, api, kind, name or "", namespace)
-    item.offset = node.start
     if meta is not None:
         _read_annotations(item, meta, where, name)
     if _kept_whole(item, node):
         item.node = node  # type: ignore[assignment]
+    item.span = node if item.node is not None else Skipped(node.start, node.end)
     if item.is_kptfile or item.local_config:
         return item
     if not ((item.node is not None or holds_no_image(item.group, kind))
@@ -291,8 +291,7 @@ def _namespace(meta: Mapping, where: str, kind: str, name: str | None) -> str | 
 
 
 def _named(where: str, kind: str, name: str | None) -> str:
-    """"items[3] (Deployment api)": where a problem with a resource's metadata is (made
-    only for the message: identify runs for every item)."""
+    """"items[3] (Deployment api)", made only for a message (identify runs for every item)."""
     return f"{where} ({kind} {name})"
 
 
@@ -303,7 +302,6 @@ def _read_annotations(item: Item, meta: Mapping, where: str, name: str | None) -
     if not isinstance(annotations, Mapping):
         raise Problem(f"{_named(where, item.kind, name)} metadata.annotations must be a "
                       "mapping")
-
     # the read policy kept only those the function reads (and any a row names)
     found = {k.value: string(v) for k, v in annotations.pairs}
     path = found.get(PATH_ANNOTATIONS[0]) or found.get(PATH_ANNOTATIONS[1])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 ERROR, WARNING, INFO = "error", "warning", "info"
 MESSAGE_LIMIT = 1000  # characters of a message (results) or a line (stderr)
 NAME_LIMIT = 120      # characters of a name or path quoted in a line
@@ -39,7 +37,7 @@ class Result:
                  resource_ref: dict[str, str] | None = None, field: dict[str, str] | None = None,
                  file: dict[str, str | int] | None = None, tags: dict[str, str] | None = None
                  ) -> None:
-        self.message = sys.intern(printable(message))  # (many say the same: one copy)
+        self.message = printable(message)
         self.severity = severity
         self.resource_ref = resource_ref
         self.field = field

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import threading
+import time
 
 import pytest
 
@@ -14,8 +16,9 @@ from fn import _yamlwalk, inputs  # (built by .ci/run's install: test_yamlwalk s
 from fn.problems import Problem
 
 
-def _piped(data: bytes, chunk: int = 4096):
-    """A pipe's read end; a thread writes ``data`` into it in chunks, then closes it."""
+def _piped(data: bytes, chunk: int = 4096, pause: float = 0):
+    """A pipe's read end; a thread writes ``data`` into it in chunks (``pause`` seconds
+    after each, so that each is a read of its own), then closes it."""
     r, w = os.pipe()
 
     def write() -> None:
@@ -23,6 +26,7 @@ def _piped(data: bytes, chunk: int = 4096):
             with os.fdopen(w, "wb", buffering=0) as f:
                 for i in range(0, len(data), chunk):
                     f.write(data[i:i + chunk])
+                    time.sleep(pause)
         except BrokenPipeError:  # the reader stopped at its limit
             pass
 
@@ -72,6 +76,30 @@ def test_read_text_stops_one_past_the_limit(data):
     with _piped(data, chunk=700) as stream:
         got = _yamlwalk.read_text(stream.fileno(), 1000)
     assert len(got) == 1001  # (bytes, or ASCII text: one byte a character)
+
+
+@pytest.mark.parametrize("data", ["\u00e9: x\n".encode(), "\u65e5: x\n".encode()])
+def test_a_first_read_of_one_byte_not_ascii(data):
+    """The bytes go on from that one byte (a new object: not Python's shared one-byte
+    bytes, which cannot be resized)."""
+    with _piped(data, chunk=1, pause=0.05) as stream:
+        assert inputs.read_input(stream, "stdin") == data.decode()
+
+
+@pytest.mark.parametrize("data", [b"\xff", b"a\xff"])
+def test_one_bad_byte_is_named(data, tmp_path):
+    path = tmp_path / "in.yaml"
+    path.write_bytes(data)
+    with open(path, "rb") as f, pytest.raises(Problem) as exc:
+        inputs.read_input(f, "stdin")
+    assert exc.value.message.endswith(f"(bad byte at offset {len(data) - 1})")
+
+
+def test_a_limit_out_of_range_is_refused():
+    with pytest.raises(ValueError):
+        _yamlwalk.read_text(0, -1)
+    with pytest.raises(ValueError):
+        _yamlwalk.read_text(0, sys.maxsize)
 
 
 def test_bad_utf8_names_the_offset_as_before(tmp_path):
