@@ -49,12 +49,13 @@ def classify(refs: list[ImageRef], s: Settings) -> tuple[dict[ImageRef, Verdict]
     """Verdicts for all references (probing the undecided ones at once)."""
     verdicts: dict[ImageRef, Verdict] = {}
     undecided: list[ImageRef] = []
+    alike: dict[Verdict, Verdict] = {}  # (many references, few verdicts: one of each)
     for ref in refs:
         v = by_rules(ref, s)
         if v is None:
             undecided.append(ref)
         else:
-            verdicts[ref] = v
+            verdicts[ref] = alike.setdefault(v, v)
     results: list[Result] = []
     if undecided:
         probed, results = _probe(undecided, s)

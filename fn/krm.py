@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from fn import pipeline, resourcelist, selfcheck
@@ -33,7 +34,7 @@ class Output:
         return self._text
 
     def write_to(self, out: io.TextIOBase) -> None:
-        """Write the text in pieces of about 256 KB, whatever buffering ``out`` has (with
+        """Write the text in pieces of about 64 KB, whatever buffering ``out`` has (with
         PYTHONUNBUFFERED, each write would be a system call: one per chunk)."""
         if self._text is not None:
             out.write(self._text)
@@ -50,7 +51,7 @@ class Output:
         self._chunks = None
 
 
-_BATCH = 1 << 18
+_BATCH = 1 << 16  # (a batch is held three times as it is written: its pieces, joined, encoded)
 
 
 def resource_list(text: str, environ: Mapping[str, str] | None = None,
@@ -110,11 +111,11 @@ def write(doc: Document, editor: Editor, results: list[Result],
     for data in new_items:
         editor.append(doc.items_node, data)
     if results:
-        _write_results(doc, editor, [r.to_data() for r in results])
+        _write_results(doc, editor, (r.to_data() for r in results))  # (one at a time)
     return _ending_with_newline(editor.chunks())
 
 
-def _write_results(doc: Document, editor: Editor, data: list) -> None:
+def _write_results(doc: Document, editor: Editor, data: Iterator[dict]) -> None:
     """Append to the root's own results list; a list that is not the root's own (an alias,
     a ``<<`` merge key) is copied into a new one, so that nothing else changes."""
     own = next(((k, v) for k, v in doc.root.pairs if k.value == "results"), None)
@@ -127,7 +128,7 @@ def _write_results(doc: Document, editor: Editor, data: list) -> None:
     earlier = to_python(before) if isinstance(before, Sequence) else []
     if own is None:
         doc.results_at = ("add", doc.root)
-        editor.add_key(doc.root, "results", [*earlier, *data])  # type: ignore[list-item]
+        editor.add_list(doc.root, "results", itertools.chain(earlier, data))  # type: ignore
     else:
         editor.set_value(doc.root, "results", [*earlier, *data])  # type: ignore[list-item]
 

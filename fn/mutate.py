@@ -37,7 +37,7 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     namespaces = secret_namespaces(p, s.namespaces)
     results = p.results + p.unseen_results(WARNING) + unserved(p)
     p.unseen = []  # (results now; its Problems, 500 bytes each, are not kept beside them)
-    edited: set[int] = set()
+    edited: set = set()  # the nodes (and places) edited: each once (no id()s: an int each)
     _rewrite_images(p, s, results, edited)
     named.rewrite(p.suspects, p.target.verb, results, edited)
     ps = p.target.pull_secret
@@ -82,10 +82,10 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) ->
             if ("alias", field.alias_at) not in edited:  # (an offset in the one text)
                 edited.add(("alias", field.alias_at))
                 use.item.editor.replace_alias(field.alias_at, scalar(use.new))
-        elif id(field.node) in edited:  # "&a" used again in the same item: one edit
+        elif field.node in edited:  # "&a" used again in the same item: one edit
             continue
         else:
-            edited.add(id(field.node))
+            edited.add(field.node)
             use.item.editor.set_scalar(field.node, use.new)
         if listed < limit:
             message = said.get(use.why) or said.setdefault(use.why,
@@ -97,14 +97,14 @@ def _rewrite_images(p: Plan, s: Settings, results: list[Result], edited: set) ->
                               f"maxInfoResults is {limit}; 0 lists all)", INFO))
 
 
-def _add_pull_secrets(p: Plan, ps: PullSecret | None, edited: set[int]) -> int:
+def _add_pull_secrets(p: Plan, ps: PullSecret | None, edited: set) -> int:
     if ps is None:
         return 0
     added = 0
     for item, site in p.sites:
-        if id(site.base) in edited:
+        if site.base in edited:
             continue
-        edited.add(id(site.base))
+        edited.add(site.base)
         try:
             added += add_pull_secret(item, site, ps.name)
         except Problem as exc:

@@ -156,12 +156,12 @@ def result(item, s: Suspect, message: str, severity: str, rule: str = "") -> Res
 def rewrite(suspects: list, verb: str, results: list[Result], edited: set) -> None:
     """Each word to rewrite replaced in its scalar (the scalar written once), with an info
     result; a word that is an image field's own value only says so (``fn.intents``)."""
-    scalars: dict[int, tuple[object, list[Suspect]]] = {}
+    scalars: dict[object, tuple[object, list[Suspect]]] = {}  # node -> (item, words)
     for item, s in suspects:
         if s.form == NAMED and s.follows is not None:
             intend(item, "set", s.path, s.follows)
         elif s.form == NAMED and s.new is not None:
-            scalars.setdefault(id(s.node), (item, []))[1].append(s)
+            scalars.setdefault(s.node, (item, []))[1].append(s)
     for key, (item, words) in scalars.items():
         if key in edited:
             continue

@@ -3,6 +3,8 @@ verdict on it, every pull-secret site that serves an image."""
 
 from __future__ import annotations
 
+import copy
+
 from fn.classify import Verdict
 from fn.locate import ImageField, Site
 from fn.problems import InvalidReference, Problem, Problems
@@ -122,18 +124,28 @@ def candidates(p: Plan) -> list:
 
 
 def decide(p: Plan, verdicts: dict, why: str = "") -> None:
-    """Each use's new reference from its verdict (``why`` when the target gives none)."""
+    """Each use's new reference from its verdict (``why`` when the target gives none).
+    A reference in many uses is rewritten once: its uses share the new text."""
+    default = Verdict(True, why)
+    news: dict = {}  # ref -> its new reference, or the Problem that says it cannot move
     for use in p.uses:
         if use.ref is None:
             continue
-        verdict: Verdict = verdicts.get(use.ref) or Verdict(True, why)
+        verdict: Verdict = verdicts.get(use.ref) or default
         use.why = verdict.why
-        try:
-            use.new = p.target.rewrite(use.ref, verdict)
-        except Problem as exc:  # cannot be moved: said, and an error when validating
-            # (without its traceback: its frames would hold this run's verdicts)
-            p.unseen.append(exc.at(use.item.ref(), use.item.file()).with_traceback(None))
-            exc.field = use.field.path
+        new = news.get(use.ref, _UNSETTLED)
+        if new is _UNSETTLED:
+            try:
+                new = p.target.rewrite(use.ref, verdict)
+            except Problem as exc:  # cannot be moved: said, and an error when validating
+                new = exc.with_traceback(None)  # (its frames would hold the verdicts)
+            news[use.ref] = new
+        if isinstance(new, Problem):  # one of its own for each use (its place)
+            problem = copy.copy(new).at(use.item.ref(), use.item.file())
+            problem.field = use.field.path
+            p.unseen.append(problem)
+        else:
+            use.new = new
 
 
 def rewritten(p: Plan) -> list[Use]:

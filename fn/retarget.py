@@ -53,13 +53,13 @@ def stale_secrets(items: list[Item], names: tuple[str, ...]) -> list[Item]:
 
 
 def rename(sites: list[tuple[Item, Site]], stale: set[str], name: str,
-           edited: set[int]) -> list[Result]:
+           edited: set) -> list[Result]:
     """Entries naming a stale Secret get ``name``; the sites done are added to ``edited``
     (so that the pull secret is not appended to them as well)."""
     out = []
     for item, site in sites:
         node = site.node()
-        if not stale or id(site.base) in edited or not isinstance(node, Sequence):
+        if not stale or site.base in edited or not isinstance(node, Sequence):
             continue
         try:
             names = site.names() or []
@@ -68,7 +68,7 @@ def rename(sites: list[tuple[Item, Site]], stale: set[str], name: str,
         if not stale.intersection(names):
             continue
         _rename_in(item, site, node, names, stale, name)
-        edited.add(id(site.base))
+        edited.add(site.base)
         out.append(Result(f"pull secret {', '.join(sorted(stale.intersection(names)))} "
                           f"replaced by {name}", INFO, item.ref(),
                           {"path": site.path}, item.file()))

@@ -175,18 +175,19 @@ def _item_ok(doc, run, out: Slices, shifts: Shifts, item) -> bool:
 
 def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
     where = doc.results_at
-    ours = [r.to_data() for r in run.results]
+    ours = iter(run.results)  # (each made data when compared: they are many in a large run)
     if where is None:
-        return not ours
+        return not run.results
     how, node = where
     text = (out[shifts.before(node.end):shifts.after(node.end)] if how == "append" else
             out[shifts.before(node.end):])
     found: list[bool] = []
 
     def check(entry: Node) -> Node:  # each entry compared as it is read, then let go of:
-        i = len(found)  # the results of a large run are many (a node per character at most)
-        found.append(i < len(ours) and (plain(entry) == as_read(ours[i]) or to_python(
-            entry, [entry.end - entry.start + 1000]) == ours[i]))
+        r = next(ours, None)  # the results of a large run are many (a node per character
+        data = r.to_data() if r is not None else None  # at most)
+        found.append(data is not None and (plain(entry) == as_read(data) or to_python(
+            entry, [entry.end - entry.start + 1000]) == data))
         return Skipped(entry.start, entry.end)
 
     policy: dict = {"[]": ALL, "then": check}
@@ -194,7 +195,7 @@ def _results(doc, run, out: Slices, shifts: Shifts) -> bool:
         read(text, policy if how == "append" else {"results": policy})
     except (yaml.YAMLError, ValueError):
         return False
-    return len(found) == len(ours) and all(found)
+    return len(found) == len(run.results) and all(found)
 
 
 def _reread_whole(doc, out: str):

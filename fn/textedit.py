@@ -5,7 +5,7 @@ JSON inside flow collections)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
 from fn import lazyre
@@ -57,7 +57,9 @@ class Editor:
     def insert_lines(self, pos: int, lines: list[str], after: Node | None = None) -> None:
         """Insert whole lines at ``pos`` (a line start, or the end of a text without a final
         line break), after the collection ``after`` if given."""
-        text = self.newline.join(lines) + self.newline
+        lines.append("")  # (ends with a line break: one join, no copy of all of it after)
+        text = self.newline.join(lines)
+        lines.pop()
         text = self.shared.setdefault(text, text)  # ("- name: <secret>" on every PodSpec)
         if after is not None and self.aliases:  # (lines at its end are in it: fn.aliases
             self.grown.append((after.start, after.end))  # asks, when there are aliases)
@@ -181,6 +183,19 @@ class Editor:
         else:  # (after the comments that end its last value, as an entry appended there)
             self.insert_lines(self.past_foot_comments(mapping), block({key: value},
                                                                       mapping.indent), mapping)
+
+    def add_list(self, mapping: Mapping, key: str, entries: Iterable[Data]) -> None:
+        """``add_key(mapping, key, list(entries))``, each entry written as it comes (a long
+        list of results is never all data and all lines at once) when in block style."""
+        if mapping.flow:
+            self.add_key(mapping, key, list(entries))
+            return
+        lines = [f"{' ' * mapping.indent}{scalar(key)}:"]
+        for entry in entries:
+            lines += block([entry], mapping.indent)
+        if len(lines) == 1:
+            lines[0] += " []"
+        self.insert_lines(self.past_foot_comments(mapping), lines, mapping)
 
     def append(self, seq: Sequence, value: Data) -> None:
         if seq.flow:

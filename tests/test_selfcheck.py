@@ -258,8 +258,8 @@ def test_results_written_other_than_meant_are_stopped(monkeypatch, earlier, faul
     original = krm._write_results
     calls = []
 
-    def write_results(doc, editor, data):
-        original(doc, editor, RESULT_FAULTS[fault](data) if not calls else data)
+    def write_results(doc, editor, data):  # (data comes one result at a time)
+        original(doc, editor, iter(RESULT_FAULTS[fault](list(data))) if not calls else data)
         calls.append(doc.results_at[0])
 
     monkeypatch.setattr(krm, "_write_results", write_results)
