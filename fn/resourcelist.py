@@ -75,8 +75,7 @@ class Item:
         return (self.file_path, self.file_index) if self.file_path else self.origin
 
     def file(self) -> dict[str, str | int] | None:
-        """Its file, as results name it (made when asked: a dict each would cost 180 bytes
-        an item)."""
+        """Its file, as results name it (made when asked: 180 bytes a dict)."""
         at = self.file_at()
         return {"path": at[0], "index": at[1]} if at is not None else None
 
@@ -244,8 +243,8 @@ def _kept_whole(item: Item, node: Node) -> bool:
 def _locate(item: Item, node: Node, table: Table) -> None:
     try:
         notes: list[Problem] = []
-        item.sites = locate.sites(node, item.api_version, item.kind, notes,  # type: ignore
-                                  table) or _NO_SITES
+        item.sites = tuple(locate.sites(node, item.api_version, item.kind,  # type: ignore
+                                        notes, table)) or _NO_SITES  # (a list: 40 B more)
         item.suspects = uncovered.find(node, item.api_version, item.kind,  # type: ignore
                                        item.sites, notes, table) or None
         item.notes = notes or None
@@ -313,17 +312,18 @@ def _read_annotations(item: Item, meta: Mapping, where: str, name: str | None) -
     item.generated = found.get(GENERATED) == "true"
 
 
-def _let_go(sites: list[locate.Site]) -> None:
+def _let_go(sites: tuple[locate.Site, ...]) -> None:
     """Of each site's mapping, only the pull-secret key (and merge keys) is read again;
-    the mappings that hold image fields are no longer needed."""
+    the mappings that hold image fields are no longer needed. (Kept as tuples: read only.)"""
     keep: dict[int, tuple[Mapping, set[str]]] = {}
     for site in sites:
+        site.images = tuple(site.images)  # type: ignore[assignment]
         for field in site.images:
             field.holder = None
         if site.rest:
             keep.setdefault(id(site.base), (site.base, {"<<"}))[1].add(site.rest[0])
     for base, keys in keep.values():
-        base.pairs = [p for p in base.pairs if p[0].value in keys]
+        base.pairs = [p for p in base.pairs if p[0].value in keys] or ()  # type: ignore
 
 
 def _payload(configmap: Mapping) -> bool:
