@@ -1365,12 +1365,13 @@ static int names_string(PyObject *k) {
 static PyObject *mapping_get(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     PyObject *pairs = Py_TYPE(self) == (PyTypeObject *)H.Mapping ? COLLECTION(self)->items
                                                                   : NULL;
-    if (n != 1 || !PyUnicode_Check(args[0]) || pairs == NULL || !PyList_Check(pairs))
+    if (n != 1 || !PyUnicode_Check(args[0]) || pairs == NULL
+            || !(PyList_Check(pairs) || PyTuple_Check(pairs)))  /* (a tuple once let go) */
         goto python;
     PyObject *key = args[0], *found = NULL;
     int merge = 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pairs); i++) {
-        PyObject *pair = PyList_GET_ITEM(pairs, i);
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(pairs); i++) {
+        PyObject *pair = PySequence_Fast_GET_ITEM(pairs, i);
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2
                 || Py_TYPE(PyTuple_GET_ITEM(pair, 0)) != (PyTypeObject *)H.Scalar)
             goto python;

@@ -3,8 +3,6 @@ verdict on it, every pull-secret site that serves an image."""
 
 from __future__ import annotations
 
-import copy
-
 from fn.classify import Verdict
 from fn.locate import ImageField, Site
 from fn.problems import InvalidReference, Problem, Problems
@@ -141,7 +139,7 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
                 new = exc.with_traceback(None)  # (its frames would hold the verdicts)
             news[use.ref] = new
         if isinstance(new, Problem):  # one of its own for each use (its place)
-            problem = copy.copy(new).at(use.item.ref(), use.item.file())
+            problem = new.again().at(use.item.ref(), use.item.file())
             problem.field = use.field.path
             p.unseen.append(problem)
         else:

@@ -36,6 +36,12 @@ class Problem(Exception):
             self.field = prefix + ("" if self.field.startswith("[") else ".") + self.field
         return self
 
+    def again(self) -> Problem:
+        """The same problem, to be placed elsewhere (``at``): copy.copy, without its cost."""
+        other = type(self).__new__(type(self), *self.args)
+        other.__dict__.update(self.__dict__)
+        return other
+
     def result(self) -> Result:
         r = Result(self.message, self.severity, self.resource,
                    {"path": self.field} if self.field else None, self.file)
