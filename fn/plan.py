@@ -27,10 +27,10 @@ class Use:
         self.why = ""
 
     def result(self, message: str, severity: str, rule: str = "") -> Result:
-        r = Result(message, severity, self.item.ref(),
+        r = Result(message, severity, self.item,  # type: ignore[arg-type]
                    {"path": self.field.path, "currentValue": self.value,
                     **({"proposedValue": self.new} if self.new else {})},
-                   self.item.file())
+                   self.item)  # type: ignore[arg-type]
         r.rule = rule
         r.offset = (self.item.editor.text, self.field.node.start)
         return r
@@ -71,10 +71,10 @@ def gather(items: list[Item], target: Target, license_item: Item | None) -> Plan
         if _passed_over(item, license_item):
             continue
         if item.problem is not None:
-            problems.append(item.problem.at(item.ref(), item.file()))
+            problems.append(item.problem.at(item, item))  # type: ignore[arg-type]
             continue
         if item.notes:
-            p.unseen += [note.at(item.ref(), item.file()) for note in item.notes]
+            p.unseen += [note.at(item, item) for note in item.notes]  # type: ignore
         if item.suspects:
             p.suspects += [(item, suspect) for suspect in item.suspects]
         if not item.sites:
@@ -139,7 +139,7 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
                 new = exc.with_traceback(None)  # (its frames would hold the verdicts)
             news[use.ref] = new
         if isinstance(new, Problem):  # one of its own for each use (its place)
-            problem = new.again().at(use.item.ref(), use.item.file())
+            problem = new.again().at(use.item, use.item)  # type: ignore[arg-type]
             problem.field = use.field.path
             p.unseen.append(problem)
         else:

@@ -29,7 +29,8 @@ class Problem(Exception):
 
     def at(self, resource: dict[str, str] | None, file: dict[str, str | int] | None,
            prefix: str = "") -> Problem:
-        """The same problem, placed on a resource (and its field under ``prefix``)."""
+        """The same problem, placed on a resource (and its field under ``prefix``): dicts,
+        or the item they are of (see fn.results.Result)."""
         self.resource = self.resource or resource
         self.file = self.file or file
         if prefix and self.field:

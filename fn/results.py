@@ -30,8 +30,11 @@ def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 
 class Result:
-    __slots__ = ("field", "file", "message", "offset", "resource_ref", "rule", "severity",
-                 "tags")
+    """``resource_ref`` and ``file``: dicts, or the item they are of (fn.resourcelist.Item:
+    its ``ref()`` and ``file()``, made when read, so that the many results of a large run
+    do not hold two dicts each until they are written)."""
+
+    __slots__ = ("_file", "_ref", "field", "message", "offset", "rule", "severity", "tags")
 
     def __init__(self, message: str, severity: str = INFO,
                  resource_ref: dict[str, str] | None = None, field: dict[str, str] | None = None,
@@ -39,9 +42,9 @@ class Result:
                  ) -> None:
         self.message = printable(message)
         self.severity = severity
-        self.resource_ref = resource_ref
+        self._ref: object = resource_ref
         self.field = field
-        self.file = file
+        self._file: object = file
         self.tags = tags
         self.rule = ""  # the kind of finding (a SARIF rule id; not in KRM results)
         self.offset: tuple[str, int] | None = None  # (its text, offset): file:line:column
@@ -49,14 +52,32 @@ class Result:
     def __repr__(self) -> str:
         return f"Result({self.severity}: {self.message!r})"
 
+    @property
+    def resource_ref(self) -> dict[str, str] | None:
+        r = self._ref
+        return r if r is None or isinstance(r, dict) else r.ref()  # type: ignore[attr-defined]
+
+    @resource_ref.setter
+    def resource_ref(self, value: dict[str, str] | None) -> None:
+        self._ref = value
+
+    @property
+    def file(self) -> dict[str, str | int] | None:
+        f = self._file
+        return f if f is None or isinstance(f, dict) else f.file()  # type: ignore[attr-defined]
+
+    @file.setter
+    def file(self, value: dict[str, str | int] | None) -> None:
+        self._file = value
+
     def to_data(self) -> dict:
         out: dict = {"message": self.message, "severity": self.severity}
-        if self.resource_ref:
-            out["resourceRef"] = self.resource_ref
+        if ref := self.resource_ref:
+            out["resourceRef"] = ref
         if self.field:
             out["field"] = self.field
-        if self.file:
-            out["file"] = self.file
+        if file := self.file:
+            out["file"] = file
         if self.tags:
             out["tags"] = self.tags
         return out
@@ -64,8 +85,8 @@ class Result:
     def line(self) -> str:
         """One line for a person: ``[error] apps/v1/Deployment shop/api: message``."""
         where = ""
-        if self.resource_ref:
-            r = {k: printable(str(v), NAME_LIMIT) for k, v in self.resource_ref.items()}
+        if ref := self.resource_ref:
+            r = {k: printable(str(v), NAME_LIMIT) for k, v in ref.items()}
             ns = f"{r['namespace']}/" if r.get("namespace") else ""
             where = f" {r.get('apiVersion', '')}/{r.get('kind', '')} {ns}{r.get('name', '')}"
             if self.field:
