@@ -126,6 +126,7 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
     A reference in many uses is rewritten once: its uses share the new text."""
     default = Verdict(True, why)
     news: dict = {}  # ref -> its new reference, or the Problem that says it cannot move
+    said: dict[str, str] = {}
     for use in p.uses:
         if use.ref is None:
             continue
@@ -137,6 +138,8 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
                 new = p.target.rewrite(use.ref, verdict)
             except Problem as exc:  # cannot be moved: said, and an error when validating
                 new = exc.with_traceback(None)  # (its frames would hold the verdicts)
+                new.message = said.setdefault(new.message, new.message)  # (a registry's
+                new.args = (new.message,)  # references all say the same: one copy)
             news[use.ref] = new
         if isinstance(new, Problem):  # one of its own for each use (its place)
             problem = new.again().at(use.item, use.item)  # type: ignore[arg-type]
