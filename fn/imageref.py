@@ -141,19 +141,13 @@ def parse(ref: str) -> ImageRef:
     if len(name) > NAME_MAX:
         raise InvalidReference(f"repository name longer than {NAME_MAX} characters")
     domain, path = split_domain(name)
-    return ImageRef(ref, name, _shared(tag), digest, _shared(domain), path)
+    if len(_SHARED) < 4096:  # one copy of each registry and tag (of the first 4,096)
+        domain = _SHARED.setdefault(domain, domain)
+        tag = tag if tag is None else _SHARED.setdefault(tag, tag)
+    return ImageRef(ref, name, tag, digest, domain, path)
 
 
 _SHARED: dict[str, str] = {}  # registries and tags: many references, few of them
-
-
-def _shared(text: str | None) -> str | None:
-    """One copy of a text many references hold (of the first 4,096 such texts)."""
-    if text is None:
-        return None
-    if len(_SHARED) < 4096:
-        return _SHARED.setdefault(text, text)
-    return _SHARED.get(text, text)
 
 
 def _lower_path(ref: str) -> str:

@@ -44,12 +44,14 @@ def _walk(node: object, found: set[str], depth: int) -> None:
 
 
 def redact(results: list[Result], secrets: set[str]) -> None:
+    if not secrets:
+        return
     for r in results:
+        ref = r.resource_ref  # (read once: it may be made from the result's item)
         for secret in secrets:
             if secret in r.message:
                 r.message = r.message.replace(secret, REDACTED)
             if r.field and any(secret in str(v) for v in r.field.values()):
                 r.field = {k: str(v).replace(secret, REDACTED) for k, v in r.field.items()}
-            if r.resource_ref and any(secret in v for v in r.resource_ref.values()):
-                r.resource_ref = {k: v.replace(secret, REDACTED)
-                                  for k, v in r.resource_ref.items()}
+            if ref and any(secret in v for v in ref.values()):
+                ref = r.resource_ref = {k: v.replace(secret, REDACTED) for k, v in ref.items()}
