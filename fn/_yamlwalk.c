@@ -1308,15 +1308,16 @@ static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
         return NULL;
     }
     PyObject *tag = COLLECTION(node)->tag, *items = COLLECTION(node)->items;
-    if ((tag != NULL && tag != Py_None) || items == NULL || !PyList_Check(items)) {
+    if ((tag != NULL && tag != Py_None) || items == NULL
+            || !(PyList_Check(items) || PyTuple_Check(items))) {  /* (a tuple once let go) */
         PyErr_SetString(PyExc_ValueError, "a tagged collection");
         return NULL;
     }
-    Py_ssize_t n = PyList_GET_SIZE(items);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
     if (is_seq) {
         PyObject *out = PyList_New(n);
         for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-            PyObject *e = plain_of(PyList_GET_ITEM(items, i), budget, depth + 1);
+            PyObject *e = plain_of(PySequence_Fast_GET_ITEM(items, i), budget, depth + 1);
             if (e == NULL)
                 Py_CLEAR(out);
             else
@@ -1326,7 +1327,7 @@ static PyObject *plain_of(PyObject *node, Py_ssize_t *budget, int depth) {
     }
     PyObject *out = PyDict_New();
     for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-        PyObject *pair = PyList_GET_ITEM(items, i);
+        PyObject *pair = PySequence_Fast_GET_ITEM(items, i);
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
             PyErr_SetString(PyExc_ValueError, "a node not read whole");
             Py_CLEAR(out);

@@ -86,7 +86,7 @@ def run(read: Callable[[], object], mode: str | None = None,
         run = _decide_and_act(source, s, mode, environ or {}, read_file)
     except (Problem, Problems) as exc:
         run = Run(Outcome(results_of(exc)), 1, mode or MUTATE, source, settings=s)
-    secrecy.redact(run.results, _secrets(source, s, environ or {}))
+    secrecy.redact(run.results, _secrets(source, s, environ or {}), run.rows)
     return run
 
 

@@ -43,15 +43,31 @@ def _walk(node: object, found: set[str], depth: int) -> None:
             _walk(value, found, depth + 1)
 
 
-def redact(results: list[Result], secrets: set[str]) -> None:
+def redact(results: list[Result], secrets: set[str], rows: list[dict] | None = None) -> None:
+    """Every license ID out of the results (message, field, resource and file: a name or a
+    kpt path may hold one) and out of explain's ``rows``."""
     if not secrets:
         return
     for r in results:
-        ref = r.resource_ref  # (read once: it may be made from the result's item)
+        ref, file = r.resource_ref, r.file  # (read once: they may be made from its item)
         for secret in secrets:
             if secret in r.message:
                 r.message = r.message.replace(secret, REDACTED)
-            if r.field and any(secret in str(v) for v in r.field.values()):
-                r.field = {k: str(v).replace(secret, REDACTED) for k, v in r.field.items()}
-            if ref and any(secret in v for v in ref.values()):
-                ref = r.resource_ref = {k: v.replace(secret, REDACTED) for k, v in ref.items()}
+            if (field := _without(r.field, secret)) is not None:
+                r.field = field
+            if (new := _without(ref, secret)) is not None:
+                ref = r.resource_ref = new
+            if (new := _without(file, secret)) is not None:
+                file = r.file = new
+    for i, row in enumerate(rows or []):
+        for secret in secrets:
+            if (new := _without(row, secret)) is not None:
+                row = rows[i] = new
+
+
+def _without(data: dict | None, secret: str) -> dict | None:
+    """``data`` with ``secret`` replaced in its values; None when none holds it."""
+    if not data or not any(secret in str(v) for v in data.values()):
+        return None
+    return {k: str(v).replace(secret, REDACTED) if secret in str(v) else v
+            for k, v in data.items()}

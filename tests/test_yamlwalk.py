@@ -284,3 +284,18 @@ def test_short_texts_are_made_once_and_each_reads_as_itself():
     assert [m.pairs[0][1].value for m in root.entries] == values
     first, again = root.entries[0].pairs[0][0].value, root.entries[50].pairs[0][0].value
     assert first == again == "k0" and first is again  # one "k0" for both keys
+
+
+def test_pairs_let_go_as_a_tuple_read_alike():
+    """A site's mapping keeps its pairs as a tuple once read (fn.resourcelist._let_go):
+    Mapping.get and plain, in C and in Python, read it as they read the list."""
+    for pairs in (lambda m: tuple(m.pairs), lambda m: ()):
+        m = yamlread.read("a: 1\nb: [x]\n<<: {c: d}\n")
+        m.pairs = pairs(m)
+        assert yamlread.plain(m) == nodes.plain(m)
+        for key in ("a", "b", "c", "z"):
+            assert plain_or_none(m.get(key)) == plain_or_none(m.get_in_python(key))
+
+
+def plain_or_none(node: object) -> object:
+    return None if node is None else nodes.plain(node)
