@@ -12,6 +12,7 @@ from fn.problems import Problem
 from fn.resourcelist import Document, Item
 from fn.results import Result
 from fn.textedit import Editor
+from fn.yamlread import ALL
 
 
 class Output:
@@ -125,7 +126,11 @@ def _write_results(doc: Document, editor: Editor, data: Iterator[dict]) -> None:
             editor.append(own[1], d)
         return
     before = own[1] if own is not None else doc.root.get("results")
-    earlier = to_python(before) if isinstance(before, Sequence) else []
+    try:
+        earlier = to_python(before) if isinstance(before, Sequence) else []
+    except ValueError:  # a "<<" merge key brings them, read past like the root's own: now
+        earlier = to_python(resourcelist.parse(doc.text, {"results": ALL}, "input")
+                            .get("results"))  # type: ignore[union-attr]
     if own is None:
         doc.results_at = ("add", doc.root)
         editor.add_list(doc.root, "results", itertools.chain(earlier, data))  # type: ignore

@@ -101,14 +101,14 @@ class Document:
         self.table: Table = BUILTIN  # the rows it was read with
 
     def reread(self, table: Table) -> Document:
-        """The same text read with other rows: the functionConfig, which brings the
-        user's rows, comes after the items, which were read with the built-in ones."""
+        """The same text read with the user's rows (the functionConfig comes last)."""
         return read(self.text, table)
 
 
-def _root_policy(items_policy: object, take: object) -> dict:
-    return {"apiVersion": ALL, "kind": ALL, "items": {"[]": items_policy, "then": take},
-            "functionConfig": ALL, "results": {"[]": None}}
+def _root_policy(items_policy: object, take: object, rest: object = None) -> object:
+    keys = {"apiVersion": ALL, "kind": ALL, "items": {"[]": items_policy, "then": take},
+            "functionConfig": ALL, "results": {"[]": None}}  # (rest: any other key's, such
+    return keys if rest is None else lambda _, key: keys.get(key, rest)  # as "x: &r")
 
 
 class _Collector:
@@ -152,7 +152,7 @@ def read(text: str, table: Table = BUILTIN) -> Document:  # table: see Document.
     policy = locate.policy_for(table)
     noted: list = []
     root = parse(text, _root_policy(policy, c.take), "input",
-                 wide=_root_policy(ALL, c.restart), refused=refused, aliases=noted)
+                 wide=_root_policy(ALL, c.restart, ALL), refused=refused, aliases=noted)
     problems = [Problem(f"input has {r.problem} (line {r.problem_mark.line + 1}, "
                         f"column {r.problem_mark.column + 1})") for r in refused] + c.problems
     items_node = _check_root(root)
