@@ -255,33 +255,21 @@ static PyTypeObject ScalarType = {
     .tp_new = PyType_GenericNew,
 };
 
-static PyTypeObject MappingType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "fn._yamlwalk.Mapping",
-    .tp_basicsize = sizeof(CollectionObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "fn.nodes.Mapping's layout",
-    .tp_members = mapping_members,
-    .tp_dealloc = collection_dealloc,
-    .tp_traverse = collection_traverse,
-    .tp_clear = collection_clear,
-    .tp_base = &NodeType,
-    .tp_new = PyType_GenericNew,
-};
+#define COLLECTION_TYPE(name, members) {                                                \
+    PyVarObject_HEAD_INIT(NULL, 0)                                                       \
+    .tp_name = "fn._yamlwalk." name,                                                     \
+    .tp_basicsize = sizeof(CollectionObject),                                            \
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,           \
+    .tp_doc = "fn.nodes." name "'s layout",                                              \
+    .tp_members = members,                                                               \
+    .tp_dealloc = collection_dealloc,                                                    \
+    .tp_traverse = collection_traverse,                                                  \
+    .tp_clear = collection_clear,                                                        \
+    .tp_base = &NodeType,                                                                \
+    .tp_new = PyType_GenericNew}
 
-static PyTypeObject SequenceType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "fn._yamlwalk.Sequence",
-    .tp_basicsize = sizeof(CollectionObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "fn.nodes.Sequence's layout",
-    .tp_members = sequence_members,
-    .tp_dealloc = collection_dealloc,
-    .tp_traverse = collection_traverse,
-    .tp_clear = collection_clear,
-    .tp_base = &NodeType,
-    .tp_new = PyType_GenericNew,
-};
+static PyTypeObject MappingType = COLLECTION_TYPE("Mapping", mapping_members);
+static PyTypeObject SequenceType = COLLECTION_TYPE("Sequence", sequence_members);
 
 static PyObject *alloc(PyObject *cls) {
     PyTypeObject *t = (PyTypeObject *)cls;

@@ -107,8 +107,8 @@ class Document:
 
 def _root_policy(items_policy: object, take: object, rest: object = None) -> object:
     keys = {"apiVersion": ALL, "kind": ALL, "items": {"[]": items_policy, "then": take},
-            "functionConfig": ALL, "results": {"[]": None}}  # (rest: any other key's, such
-    return keys if rest is None else lambda _, key: keys.get(key, rest)  # as "x: &r")
+            "functionConfig": ALL, "results": {"[]": None}}
+    return keys if rest is None else lambda _, key: keys.get(key, rest)  # rest: any other key's
 
 
 class _Collector:
