@@ -43,6 +43,12 @@ class Output:
         batch: list[str] = []
         size = 0
         for chunk in self._chunks or ():
+            if len(chunk) > _BATCH:  # (the results of a large run: one edit of megabytes)
+                out.write("".join(batch))
+                batch, size = [], 0
+                for at in range(0, len(chunk), _BATCH):
+                    out.write(chunk[at:at + _BATCH])
+                continue
             batch.append(chunk)
             size += len(chunk)
             if size >= _BATCH:
@@ -52,7 +58,8 @@ class Output:
         self._chunks = None
 
 
-_BATCH = 1 << 16  # (a batch is held three times as it is written: its pieces, joined, encoded)
+_BATCH = 1 << 16  # a batch is held three times as it is written (its pieces, joined,
+# encoded), and so is a longer chunk's slice: never a whole chunk of megabytes three times
 
 
 def resource_list(text: str, environ: Mapping[str, str] | None = None,

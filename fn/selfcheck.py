@@ -95,9 +95,15 @@ def resource_list(doc, run, whole: Callable[[], str]) -> None:
     except ValueError:
         raise fail("the output") from None
     if (doc.items_node.flow or doc.root.flow or not entries or other_breaks(doc.text)
-            or other_breaks("".join(e[3] for e in shifts.edits)) or _aliased(doc.editor)
+            or _written_breaks(shifts.edits) or _aliased(doc.editor)
             or not _fast(doc, run, Slices(doc.editor.source, shifts), shifts)):
         _whole(doc, run, whole())
+
+
+def _written_breaks(edits: list) -> bool:
+    """Whether what the function writes has a line break other than LF and CR LF (each
+    splice on its own: a large run's results are one splice of megabytes, never copied)."""
+    return any(other_breaks(new) for *_, new in edits if "\r" in new or not new.isascii())
 
 
 def _aliased(editor: Editor) -> bool:

@@ -316,3 +316,13 @@ def test_results_as_written_read_back_in_c_as_meant(data):
 
     text = "\n".join(block([data], 0)) + "\n"
     assert plain(read(text).entries[0]) == as_read(data)
+
+
+@pytest.mark.parametrize(("written", "other"), [
+    ("a\nb\n", False), ("a\r\nb\r\n", False), ("a\rb", True), ("a\x85b", True),
+    ("\u2028", True), ("caf\u00e9\n", False), ("tail\r", True)])
+def test_what_is_written_is_checked_for_other_line_breaks_splice_by_splice(written, other):
+    """Each splice on its own (a large run's results are one splice of megabytes: joining
+    them all held a copy of them at the peak), one taking the check to the slow path."""
+    edits = [(0, 0, 0, "plain\n"), (5, 5, 1, written)]
+    assert selfcheck._written_breaks(edits) is other
