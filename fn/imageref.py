@@ -141,13 +141,15 @@ def parse(ref: str) -> ImageRef:
     if len(name) > NAME_MAX:
         raise InvalidReference(f"repository name longer than {NAME_MAX} characters")
     domain, path = split_domain(name)
-    if len(_SHARED) < 4096:  # one copy of each registry and tag (of the first 4,096)
-        domain = _SHARED.setdefault(domain, domain)
-        tag = tag if tag is None else _SHARED.setdefault(tag, tag)
+    if len(_SHARED) < 4096:  # one copy of each registry, tag, name and path (of the first
+        domain = _SHARED.setdefault(domain, domain)  # 4,096): an image's many tags share
+        tag = tag if tag is None else _SHARED.setdefault(tag, tag)  # its name and path
+        name = _SHARED.setdefault(name, name)
+        path = _SHARED.setdefault(path, path)
     return ImageRef(ref, name, tag, digest, domain, path)
 
 
-_SHARED: dict[str, str] = {}  # registries and tags: many references, few of them
+_SHARED: dict[str, str] = {}  # registries, tags, names: many references, few of them
 
 
 def _lower_path(ref: str) -> str:
