@@ -25,9 +25,10 @@ def is_list(text: str) -> bool:
                for line in text.splitlines() if line.strip())
 
 
-def lines(p: Plan, before: str = "") -> str:
-    moved = [*(u for u in p.uses if u.new is not None), *(s for _, s in p.named())]
-    return merge("\n".join(f"{_source(m)} {m.new}" for m in moved), before)
+def moved(p: Plan) -> str:
+    """``<source> <new>`` of each image the plan moves, unsorted (``merge`` sorts)."""
+    uses = [*(u for u in p.uses if u.new is not None), *(s for _, s in p.named())]
+    return "\n".join(f"{_source(m)} {m.new}" for m in uses)
 
 
 def _source(use: Use) -> str:  # (or a word a container names, fn.uncovered.Suspect)
@@ -37,12 +38,13 @@ def _source(use: Use) -> str:  # (or a word a container names, fn.uncovered.Susp
     return use.value
 
 
-def keep_in_item(p: Plan, items: list[Item], name: str, new_items: list[dict],
+def keep_in_item(moved: str, items: list[Item], name: str, new_items: list[dict],
                  kpt_paths: bool) -> str:
-    """Keep the image list in a local-config ConfigMap item: update it, or add it."""
+    """Keep the image list (``moved``: the run's lines, fn.imagelist.moved) in a
+    local-config ConfigMap item: update it, or add it."""
     found = [i for i in items if i.kind == "ConfigMap" and i.group == "" and i.name == name]
     if not found:
-        images = lines(p)
+        images = merge(moved)
         new_items.append(_configmap(name, images, kpt_paths))
         return images
     data = found[0].node.get("data") if found[0].node is not None else None
@@ -50,7 +52,7 @@ def keep_in_item(p: Plan, items: list[Item], name: str, new_items: list[dict],
     if not isinstance(node, Scalar) or node.tag != "tag:yaml.org,2002:str":
         raise Problem(f"listImagesConfigMap: ConfigMap {name} has no data {KEY}",
                       resource=found[0].ref(), file=found[0].file())
-    images = lines(p, node.value)
+    images = merge(moved, node.value)
     if images != node.value:
         found[0].editor.set_scalar(node, images)
         intend(found[0], "set", ("data", KEY), images)

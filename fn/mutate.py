@@ -37,8 +37,12 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
     namespaces = secret_namespaces(p, s.namespaces)
     results = p.results + p.unseen_results(WARNING) + unserved(p)
     p.unseen = []  # (results now; its Problems, 500 bytes each, are not kept beside them)
+    moved = imagelist.moved(p) if s.list_images or s.list_images_configmap else ""
+    said = _uses_said(p)
+    p.target.refs.clear()  # (decided: the parsed references go with the uses, below)
     edited: set = set()  # the nodes (and places) edited: each once (no id()s: an int each)
     _rewrite_images(p, s, results, edited)
+    p.uses = []  # edited, counted, listed: let go before the pull secrets' edits are made
     named.rewrite(p.suspects, p.target.verb, results, edited)
     ps = p.target.pull_secret
     stale = (retarget.stale_secrets(items, secretforms.names(s, ps.name))
@@ -55,10 +59,11 @@ def mutate(p: Plan, items: list[Item], s: Settings, kpt_paths: bool = True) -> O
         new_items, drop = _secrets(p, ps, items, namespaces, kpt_paths, results, s)
         drop += stale
         results += retarget.removed(stale, ps.name)
-    images = imagelist.lines(p) if s.list_images else ""  # (made only for listImages)
+    images = imagelist.merge(moved) if s.list_images else ""  # (made only for listImages)
     if s.list_images_configmap:
-        images = imagelist.keep_in_item(p, items, s.list_images_configmap, new_items, kpt_paths)
-    summary = _summary(p, ps, added, len(new_items), len(drop), secretforms.noun(s))
+        images = imagelist.keep_in_item(moved, items, s.list_images_configmap, new_items,
+                                        kpt_paths)
+    summary = _summary(said, p, ps, added, len(new_items), len(drop), secretforms.noun(s))
     return Outcome([summary, *results], new_items, drop, images, summary)
 
 
@@ -174,16 +179,20 @@ def _secrets(p: Plan, ps: PullSecret, items: list[Item], namespaces: set[str | N
     return secretforms.reconcile(job, items, namespaces, kpt_paths, results)
 
 
-def _summary(p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int,
-             noun: str = "Secrets") -> Result:
+def _uses_said(p: Plan) -> str:
+    """What the summary says of the image references (said before they are let go)."""
     changed = rewritten(p)
+    words = len(p.named())
+    return (f"{len(changed)} of {count(len(p.uses), 'image references')} rewritten to use "
+            f"{p.target.where} "
+            f"({len({u.value for u in changed})} distinct, in "
+            f"{count(len({id(u.item) for u in changed}), 'resources')})"
+            f"{f' and {words} named in container args or env' if words else ''}")
+
+
+def _summary(said: str, p: Plan, ps: PullSecret | None, added: int, new: int, dropped: int,
+             noun: str = "Secrets") -> Result:
     secret_note = (f"pull secret {ps.name} added to {added} of {count(len(p.sites), 'PodSpecs')}"
                    if ps else "no pull secret (none configured)")
-    words = len(p.named())
-    return Result(
-        f"{len(changed)} of {count(len(p.uses), 'image references')} rewritten to use "
-        f"{p.target.where} "
-        f"({len({u.value for u in changed})} distinct, in "
-        f"{count(len({id(u.item) for u in changed}), 'resources')})"
-        f"{f' and {words} named in container args or env' if words else ''}; {secret_note}; "
-        f"{count(new, noun)} added, {dropped} removed{p.note}", INFO)
+    return Result(f"{said}; {secret_note}; {count(new, noun)} added, {dropped} removed{p.note}",
+                  INFO)

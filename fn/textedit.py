@@ -191,8 +191,8 @@ class Editor:
             self.add_key(mapping, key, list(entries))
             return
         lines = [f"{' ' * mapping.indent}{scalar(key)}:"]
-        for entry in entries:
-            lines += block([entry], mapping.indent)
+        for entry in entries:  # (an entry's lines joined at once: not a str a line for all)
+            lines.append(self.newline.join(block([entry], mapping.indent)))
         if len(lines) == 1:
             lines[0] += " []"
         self.insert_lines(self.past_foot_comments(mapping), lines, mapping)
