@@ -50,7 +50,7 @@ def positions(run: Run) -> dict[int, tuple[str, int, int]]:
         f = item.file()
         if f:
             starts[(f.get("path"), f.get("index"), item.kind, item.name)] = (
-                item.editor.text, item.span.start)
+                item.editor.text, item.start)
     out = {}
     for r in run.results:
         f, ref = r.file or {}, r.resource_ref or {}

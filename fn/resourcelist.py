@@ -33,14 +33,15 @@ LOCAL_CONFIG = "config.kubernetes.io/local-config"
 _NO_SITES: tuple = ()  # what most items have: one shared, and nothing can be added to it
 
 
-class Item:
+class Item(Skipped):
     """One resource, as the function needs it: identity, file, PodSpecs. Only ConfigMaps
     and Secrets (the license, the image list, pull secrets), ExternalSecrets and
-    SealedSecrets keep their node: a large input is not held in memory as nodes."""
+    SealedSecrets keep their node: a large input is not held in memory as nodes. The others
+    stand for their own entry in the items list: a Skipped node of their span (start, end)."""
 
     __slots__ = ("api_version", "editor", "file_index", "file_path", "generated", "group",
                  "index", "intents", "kind", "local_config", "name", "namespace", "node",
-                 "notes", "origin", "problem", "sites", "span", "suspects")
+                 "notes", "origin", "problem", "sites", "suspects")
 
     def __init__(self, editor: Editor, index: int, api_version: str, kind: str, name: str,
                  namespace: str | None) -> None:
@@ -61,7 +62,6 @@ class Item:
         self.problem: Problem | None = None
         self.notes: list[Problem] | None = None  # warnings found while locating images
         self.intents: list | None = None  # what its edits mean (fn.intents)
-        self.span: Node | None = None  # where it is in its text: its node, or a Skipped
         self.suspects: list | None = None  # image-like fields no row covers (fn.uncovered)
 
     def ref(self) -> dict[str, str]:
@@ -132,7 +132,7 @@ class _Collector:
             self.problems.append(exc.with_traceback(None))
             return node
         self.items.append(item)
-        return item.span  # type: ignore[return-value]
+        return item if item.node is None else item.node  # (its entry in the items list)
 
     def restart(self, node: Node) -> Node:
         if not self.restarted:
@@ -220,7 +220,7 @@ def identify(node: Node, editor: Editor, index: int, where: str,
         _read_annotations(item, meta, where, name)
     if _kept_whole(item, node):
         item.node = node  # type: ignore[assignment]
-    item.span = node if item.node is not None else Skipped(node.start, node.end)
+    item.start, item.end = node.start, node.end
     if item.is_kptfile or item.local_config:
         return item
     if not ((item.node is not None or holds_no_image(item.group, kind))
