@@ -141,9 +141,11 @@ def parse(ref: str) -> ImageRef:
     if len(name) > NAME_MAX:
         raise InvalidReference(f"repository name longer than {NAME_MAX} characters")
     domain, path = split_domain(name)
-    if len(_SHARED) < 4096:  # one copy of each registry, tag, name and path (of the first
-        domain = _SHARED.setdefault(domain, domain)  # 4,096): an image's many tags share
-        tag = tag if tag is None else _SHARED.setdefault(tag, tag)  # its name and path
+    # one copy of each registry, tag, name and path (of the first 4,096): an image's many
+    # tags share its name and path
+    if len(_SHARED) < 4096:
+        domain = _SHARED.setdefault(domain, domain)
+        tag = tag if tag is None else _SHARED.setdefault(tag, tag)
         name = _SHARED.setdefault(name, name)
         path = _SHARED.setdefault(path, path)
     return ImageRef(ref, name, tag, digest, domain, path)
