@@ -6,7 +6,7 @@ Runs the function once in this process on the ResourceList (read as ``replicated
 reads stdin), with tracemalloc on. After each phase of the pipeline it prints what Python
 holds (``held``) and the most it held during the phase (``peak``), both in MB above the
 input text. Then the allocation sites of what was held at the start of the self-check
-(where a large run's peak is since 842cea4), largest first: the parts a redesign would have
+(where the bench's runs peak since f223eef), largest first: the parts a redesign would have
 to shrink. Peak RSS is ``bench/run.py``'s to measure (here tracemalloc's own tables would
 count in it); RSS above the empty run is about this peak plus the text plus 0.5 MiB.
 """
@@ -35,7 +35,7 @@ from fn import (  # noqa: E402
     uncovered,
 )
 
-# (module, function) in the order they run: each is a phase, timed as it returns
+# (module, function) in the order they run: each is a phase, measured as it returns
 PHASES = [(resourcelist, "read"), (plan, "gather"), (plan, "candidates"),
           (classify, "classify"), (plan, "decide"), (uncovered, "report"), (named, "decide"),
           (pipeline, "mutate"), (krm, "write"), (selfcheck, "resource_list")]
