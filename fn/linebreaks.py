@@ -23,9 +23,10 @@ def as_lf(text: str) -> str:
 
 
 def other_breaks(text: str) -> bool:
-    """Whether ``text`` has a break other than LF and CR LF (``in`` scans at C speed; the
-    regular expression only runs on a text with CRs)."""
-    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+    """Whether ``text`` has a break other than LF and CR LF (``in`` scans at C speed, and
+    an ASCII text, known as such without a scan, is only looked at for CRs; the regular
+    expression only runs on a text with CRs)."""
+    if not text.isascii() and ("\x85" in text or "\u2028" in text or "\u2029" in text):
         return True
     return "\r" in text and _OTHER.search(text) is not None
 

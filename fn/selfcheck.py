@@ -103,7 +103,7 @@ def resource_list(doc, run, whole: Callable[[], str]) -> None:
 def _written_breaks(edits: list) -> bool:
     """Whether what the function writes has a line break other than LF and CR LF (each
     splice on its own: a large run's results are one splice of megabytes, never copied)."""
-    return any(other_breaks(new) for *_, new in edits if "\r" in new or not new.isascii())
+    return any(other_breaks(new) for *_, new in edits)
 
 
 def _aliased(editor: Editor) -> bool:
