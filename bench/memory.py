@@ -32,12 +32,12 @@ from fn import (  # noqa: E402
     plan,
     resourcelist,
     selfcheck,
-    uncovered,
+    suspects,
 )
 
 # (module, function) in the order they run: each is a phase, measured as it returns
 PHASES = [(resourcelist, "read"), (plan, "gather"), (plan, "candidates"),
-          (classify, "classify"), (plan, "decide"), (uncovered, "report"), (named, "decide"),
+          (classify, "classify"), (plan, "decide"), (suspects, "report"), (named, "decide"),
           (pipeline, "mutate"), (krm, "write"), (selfcheck, "resource_list")]
 
 

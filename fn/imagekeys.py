@@ -8,9 +8,21 @@ import functools
 import re
 
 from fn.imageref import is_domain
-from fn.nodes import STR, Mapping, Scalar
+from fn.nodes import NULL, STR, Mapping, Scalar
 
 WORD = re.compile(r"[^\s=,;|'\"()\[\]{}]+")  # "--image=quay.io/a/b:1,x" -> "quay.io/a/b:1"
+
+
+# keys that name one image in one API group's resources only (Crossplane's packages: the
+# package is an image the package manager pulls, and the provider's pods run it)
+GROUP_IMAGE_KEYS = {"pkg.crossplane.io": frozenset({"package"})}
+# keys of strings that hold a whole manifest, in one API group's resources (Argo Workflows'
+# resource template: ``resource.manifest``, a Job or any resource, created as written)
+MANIFEST_KEYS = {"argoproj.io": frozenset({"manifest"})}
+# a reference to an image as a {kind, name} mapping (OpenShift's ObjectReference: an
+# ImageStream tag's and a BuildConfig strategy's ``from``, with ``referencePolicy: Source``
+# pulled from where it names)
+IMAGE_REF_KINDS = frozenset({"DockerImage"})
 
 
 @functools.lru_cache(maxsize=4096)  # (the same few keys in every resource)
@@ -25,16 +37,43 @@ def images_key(key: str) -> bool:
     return key.lower().replace("_", "").replace("-", "").endswith("images")
 
 
-def split_image(node: Mapping) -> str | None:
-    """``registry/repository:tag`` of a ``{registry?, repository, tag}`` mapping."""
-    repository, tag = node.get("repository"), node.get("tag")
-    if not isinstance(repository, Scalar) or not isinstance(tag, Scalar):
+def split_image(node: Mapping, named: bool = False) -> str | None:
+    """``registry/repository:tag@digest`` of a Helm-style image mapping: a ``repository``
+    with a ``tag`` or a ``digest``; under a key that names an image (``named``), one with
+    an empty tag or none too (``helm create``'s ``tag: ""``: the chart's appVersion stands
+    for it, which no reading of the manifest can know: the reference goes without)."""
+    repository = node.get("repository")
+    if not isinstance(repository, Scalar) or repository.tag != STR or not repository.value:
         return None
-    if repository.tag != STR or not repository.value or not tag.value:
+    tag, digest = _text(node.get("tag")), _text(node.get("digest"))
+    if not (tag or digest or named):
         return None
-    registry = node.get("registry")
-    host = registry.value if isinstance(registry, Scalar) and registry.value else ""
-    return f"{host}/{repository.value}:{tag.value}" if host else f"{repository.value}:{tag.value}"
+    host = _text(node.get("registry"))
+    ref = f"{host}/{repository.value}" if host else repository.value
+    return ref + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+
+
+def new_image(node: Mapping) -> str | None:
+    """``newName:newTag@digest`` of a kustomize images entry (``{name, newName?, newTag?,
+    digest?}``: kustomize's ``images:``, Flux's ``Kustomization.spec.images``): the image
+    pulled where the entry applies, None when it changes nothing (or is no such entry)."""
+    name, new = _text(node.get("name")), _text(node.get("newName"))
+    tag, digest = _text(node.get("newTag")), _text(node.get("digest"))
+    if not (name or new) or not (new or tag or digest):
+        return None
+    return (new or name) + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+
+
+def overridden(value: str) -> str | None:
+    """The new image of an override written ``name=image`` (Argo CD's kustomize
+    ``images``, ``kustomize edit set image``), else None."""
+    name, eq, image = value.partition("=")
+    return image if eq and name and image else None
+
+
+def _text(node: object) -> str:
+    """A scalar's text, as written ("" for none or null; ``tag: 1.2`` is the tag "1.2")."""
+    return node.value if isinstance(node, Scalar) and node.tag != NULL else ""
 
 
 def data_image(key: str, value: str) -> bool:

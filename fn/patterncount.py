@@ -19,8 +19,8 @@ from fn.uncovered import NAMED
 def names(p, suspects: list) -> list[imageref.ImageRef]:
     """The distinct images of the plan (and of uncovered fields), by original name."""
     out: dict = {}
-    values = [(u.value, False) for u in p.uses] + [(s.value, s.form == NAMED)
-                                                    for _, s in suspects]
+    values = [(u.value, False) for u in p.uses] + [  # (a suspect as read: fn.suspects)
+        (s.value if s.ref is None else s.ref.written, s.form == NAMED) for _, s in suspects]
     for value, word in dict.fromkeys(values):
         ref = retarget.original(value, p.target)
         if ref is not None and (not word or ref.tag or ref.digest):  # (word: fn.named)

@@ -25,8 +25,8 @@ from fn import (
     plan,
     rowcount,
     secrecy,
+    suspects,
     targets,
-    uncovered,
 )
 from fn.config import Settings
 from fn.mutate import Outcome, mutate
@@ -148,7 +148,7 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
     p.results += notes
     p.results += [problem.result() for problem in rowcount.problems(items, s)]
     refs = plan.candidates(p)
-    refs += uncovered.candidates(p.suspects, target)
+    refs += suspects.candidates(p.suspects, target)
     verdicts: dict = {}
     why = f"localRegistry is {target.where}"
     if isinstance(target, targets.ProxyTarget):
@@ -156,7 +156,7 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
         p.results += found
         why = ""
     plan.decide(p, verdicts, why)
-    p.unseen += uncovered.report(p.suspects, verdicts, target, why)
+    p.unseen += suspects.report(p.suspects, verdicts, target, why)
     p.unseen += named.decide(p, verdicts, why, s, s.proxy_all or s.probe or not isinstance(
         target, targets.ProxyTarget))
     if isinstance(target, targets.ProxyTarget):

@@ -1,14 +1,15 @@
 """Nothing uncovered is silent: image-like fields of custom resources that no row covers.
 
 A scalar field whose key names one image (``fn.imagekeys``: ``image``, ``*Image``,
-``docker_image``, ``imageName``; a ``{reference}`` under one; a map's values under
-``*images``), and a mapping with ``repository`` and ``tag`` (and maybe ``registry``, the
-Helm convention), anywhere in a custom resource except ``metadata`` and ``status``, or a
-ConfigMap's value that is one image, is a *suspect* when no
-row of the table (``fn.crdrows``, the user's ``imageFields``) and no pod template found
-by ``fn.locate`` covers it, and no ``notImages`` row names it. A suspect whose image is
-private by the rules in force is reported: a warning naming the field and the
-``imageFields`` entry that would cover it (mutate), an error (validate).
+``docker_image``, ``imageName``, Crossplane's ``package``; a ``{reference}`` under one; a
+map's values or a list's entries under ``*images``, kustomize's ``{name, newTag}`` too), a
+Helm-style ``{registry, repository, tag}`` mapping, OpenShift's ``{kind: DockerImage,
+name}``, an image field of a manifest written as a string (Argo's ``resource.manifest``),
+anywhere in a custom resource but ``metadata`` and ``status``, or a ConfigMap's value that
+is one image, is a *suspect* when no row of the table (``fn.crdrows``, the user's
+``imageFields``) and no pod template found by ``fn.locate`` covers it, and no ``notImages``
+row names it. A suspect whose image is private by the rules in force is reported
+(``fn.suspects``): a warning saying how to cover it (mutate), an error (validate).
 
 Only custom resources are searched: they are read whole. Built-in kinds are read along
 their rows only (``fn.locate.policy_for``), so nothing else of them is searched (their
@@ -24,24 +25,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fn.classify import Verdict
+from fn import imagekeys
 from fn.crdrows import BUILTIN, NOT_IMAGES
 from fn.fieldpath import child, keys, parent, template
 from fn.fieldspecs import Table, group_of, is_k8s_group, written
-from fn.imagekeys import WORD, data_image, image_key, images_key, split_image
+from fn.imagekeys import WORD, data_image, image_key, images_key, new_image, split_image
 from fn.imageref import is_domain
 from fn.locate import Site, is_resource_list, too_deep
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, string
-from fn.problems import InvalidReference, Problem
-from fn.results import WARNING
+from fn.problems import Problem
+from fn.yamlc import YAMLError
+from fn.yamlread import read
 from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 
 MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases)
 SKIP_KEYS = frozenset({"metadata", "status"})
-FIELD, SPLIT, NAMED, LISTED = "field", "split", "named", "listed"  # a suspect's form
+FIELD, SPLIT, NAMED, LISTED, TEXT = "field", "split", "named", "listed", "text"  # forms
 NAMING_LISTS = ("args", "command", "env")  # a container's words (env: its values)
 _NAMING = frozenset(NAMING_LISTS)
 _NO_PATHS: frozenset[tuple[str, ...]] = frozenset()  # (a kind no notImages row names)
+_NONE: frozenset[str] = frozenset()
 
 
 class Suspect:
@@ -61,7 +64,8 @@ class Suspect:
         self.aliased = aliased  # which stands elsewhere (a YAML alias, a "<<" merge key)
         self.ref = None
         self.new: str | None = None  # NAMED: the word it becomes (fn.named), and why
-        self.follows: str | None = None  # NAMED: an image field's value, rewritten with it
+        self.follows: str | None = None  # NAMED: an image field's value, rewritten with it;
+        #                                  TEXT: where in the manifest written there it is
         self.why = ""
         self.levels = 0  # Lists it is in (kubectl's "kind: List"): its path's first "items[i]"s
 
@@ -137,6 +141,8 @@ class _Walk:
         self.deep: str | None = None  # where the search stopped, MAX_DEPTH deep
         self.named_in: set[int] = set()  # containers whose words were read
         self.table = BUILTIN  # the rows: a kind they name is no List
+        self.own_keys = imagekeys.GROUP_IMAGE_KEYS.get(gk[0], _NONE)  # its group's image keys
+        self.manifest_keys = imagekeys.MANIFEST_KEYS.get(gk[0], _NONE)  # and manifest keys
 
     def resource(self, root: Mapping, path: str) -> None:
         for key, value in root.items():
@@ -164,7 +170,8 @@ class _Walk:
                 self.out += walk.out
                 self.deep = self.deep or walk.deep
 
-    def node(self, node: Node, path: str, depth: int) -> None:
+    def node(self, node: Node, path: str, depth: int, named: bool = False) -> None:
+        """``named``: its key names an image (a Helm-style mapping there may have no tag)."""
         if id(node) in self.covered:
             return
         if depth > MAX_DEPTH:
@@ -178,7 +185,10 @@ class _Walk:
             self.covered.add(id(node))
             if isinstance(node.get("image"), (Scalar, Mapping)):
                 self.named(node, path)
-            split = split_image(node) if self.fields else None
+            kind = node.get("kind")
+            if kind is not None and self.fields and string(kind) in imagekeys.IMAGE_REF_KINDS:
+                self.field(child(path, "name"), node.get("name"))  # {kind: DockerImage, name}
+            split = split_image(node, named) if self.fields else None
             if split is None:
                 self.mapping(node, path, depth)
             elif template(path)[self.levels:] not in self.skip:
@@ -192,17 +202,26 @@ class _Walk:
                 continue
             name = str(key.value)
             where = child(path, name)
-            if images_key(name) and isinstance(value, Sequence) and self.fields:
-                self.listed(value, where)
-            elif images_key(name) and isinstance(value, Mapping):  # name -> image (Zalando's
-                for k, v in value.items():                          # sidecar_docker_images)
-                    self.field(child(where, str(k.value)), v)
-            if image_key(name) and isinstance(value, Mapping):  # an image volume's reference
+            if images_key(name) or name in self.manifest_keys:
+                self.images_of(name, value, where)
+            named = image_key(name) or name in self.own_keys
+            if named and isinstance(value, Mapping):  # an image volume's reference
                 self.field(child(where, "reference"), value.get("reference"))  # (CloudNativePG)
-            if image_key(name) and isinstance(value, Scalar):
+            if named and isinstance(value, Scalar):
                 self.field(where, value)
             else:
-                self.node(value, where, depth + 1)
+                self.node(value, where, depth + 1, named)
+
+    def images_of(self, name: str, value: Node, where: str) -> None:
+        """What a key says its value holds besides one image: a list or map of images
+        (``*images``), or a manifest written as a string (``MANIFEST_KEYS``)."""
+        if images_key(name) and isinstance(value, Sequence) and self.fields:
+            self.listed(value, where)
+        elif images_key(name) and isinstance(value, Mapping):  # name -> image (Zalando's
+            for k, v in value.items():                          # sidecar_docker_images)
+                self.field(child(where, str(k.value)), v)
+        elif name in self.manifest_keys and isinstance(value, Scalar):
+            self.manifest(where, value)
 
     def field(self, where: str, value: Node | None) -> None:
         """A string field that names one image, no row covering it: a suspect (once: an
@@ -211,6 +230,24 @@ class _Walk:
                 id(value) not in self.covered) and template(where)[self.levels:] not in self.skip:
             self.covered.add(id(value))
             self.out.append(self._suspect(where, value.value, FIELD))
+
+    def manifest(self, where: str, value: Scalar) -> None:
+        """The image fields of a manifest written as a string (``MANIFEST_KEYS``): each a
+        TEXT suspect, whatever its kind, at ``where`` (one that does not read as YAML
+        names none this search can tell)."""
+        try:
+            root = read(value.value) if value.tag == STR and self.fields else None
+        except (YAMLError, ValueError):  # (a template, or not YAML)
+            return
+        if not isinstance(root, Mapping):
+            return
+        inner = _Walk(self.gk, set(), _NO_PATHS)
+        inner.resource(root, "")
+        for found in inner.out:
+            if found.form != NAMED:
+                found.follows, found.path, found.form = found.path, where, TEXT
+                found.levels = self.levels
+                self.out.append(found)
 
     def data(self, configmap: Mapping, path: str) -> None:
         """A ConfigMap's values that are one image (``_data_image``): controllers pull what
@@ -224,15 +261,17 @@ class _Walk:
                                               value.value, FIELD))
 
     def listed(self, seq: Sequence, path: str) -> None:
-        """The strings of a list of images (``images: [quay.io/a/b:1]``): no row can name
-        a list's entries, so each private one is a warning to set by hand."""
+        """The strings of a list of images (``images: [quay.io/a/b:1]``), and the images
+        of kustomize's entries (``{name, newName, newTag}``): no row can name a list's
+        entries, so each private one is a warning to set by hand."""
         if template(path)[self.levels:] in self.skip:
             return
         for i, entry in enumerate(seq.entries):
-            if isinstance(entry, Scalar) and entry.tag == STR and entry.value and (
-                    id(entry) not in self.covered):
+            value = (entry.value if isinstance(entry, Scalar) and entry.tag == STR else
+                     new_image(entry) if isinstance(entry, Mapping) else None)
+            if value and id(entry) not in self.covered:
                 self.covered.add(id(entry))
-                self.out.append(self._suspect(f"{path}[{i}]", entry.value, LISTED))
+                self.out.append(self._suspect(f"{path}[{i}]", value, LISTED))
 
     def _suspect(self, path: str, value: str, form: str) -> Suspect:
         found = Suspect(*self.gk, path, value, form)
@@ -309,42 +348,3 @@ def _own_value(entry: Node) -> tuple[Scalar | None, Node | None]:
         if k.value == "value":
             found = (k, v)
     return found
-
-
-def candidates(suspects: list, target) -> list:
-    """The parsed references of the suspects that need a verdict (a NAMED word is parsed
-    only: ``fn.named`` decides it, never by a probe)."""
-    refs = []
-    for _item, suspect in suspects:
-        if suspect.form != NAMED and target.settle(suspect.value) is not None:
-            continue
-        try:
-            ref = target.parse(suspect.value)
-        except InvalidReference:
-            continue
-        suspect.ref = ref
-        if suspect.form == NAMED:  # (decided by fn.named)
-            continue
-        refs.append(ref)
-    return refs
-
-
-def report(suspects: list, verdicts: dict, target, why: str = "") -> list[Problem]:
-    """A problem (a warning; validate makes it an error) for each private suspect."""
-    out = []
-    for item, suspect in suspects:
-        if suspect.ref is None or suspect.form == NAMED:  # (NAMED: fn.named)
-            continue
-        verdict: Verdict = verdicts.get(suspect.ref) or Verdict(True, why)
-        if not verdict.private:
-            continue
-        how = (f"to rewrite it, add {suspect.entry()}" if suspect.form == FIELD else
-               "it is a {registry, repository, tag} mapping, which imageFields cannot rewrite:"
-               " set it to the proxy path by hand" if suspect.form == SPLIT else
-               "it is an entry of a list of images, which imageFields cannot name: set it to "
-               "the proxy path by hand")
-        out.append(Problem(f"private image {suspect.value} ({verdict.why}) in a field no "
-                           f"location covers: left as is; {how}", severity=WARNING,
-                           field=suspect.path, resource=item.ref(), file=item.file()))
-    return out
-

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PHASES = ["resourcelist.read", "plan.gather", "plan.candidates", "classify.classify",
-          "plan.decide", "uncovered.report", "named.decide", "pipeline.mutate", "krm.write",
+          "plan.decide", "suspects.report", "named.decide", "pipeline.mutate", "krm.write",
           "selfcheck.resource_list", "written"]
 
 

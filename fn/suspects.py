@@ -1,0 +1,84 @@
+"""What the suspects of ``fn.uncovered`` come to: the references that need a verdict, then a
+warning (validate: an error) for each private one, which no location covers.
+
+A suspect's value that is no valid reference as written is read for the image it stands
+for, for the verdict only: an override's new image (``web=quay.io/acme/web:2``, Argo CD's
+kustomize ``images``), or the value without surrounding blanks and in lower case
+(``quay.io/acme/api:1 ``, ``quay.io/acme/Sidecar:1``). Private so, it is reported as
+written, with how it was read. One that does not read even so (``Ubuntu 22.04``) names no
+image any registry serves, and no rule can call it private.
+"""
+
+from __future__ import annotations
+
+from fn.classify import Verdict
+from fn.imagekeys import overridden
+from fn.problems import InvalidReference, Problem
+from fn.results import WARNING
+from fn.uncovered import FIELD, LISTED, NAMED, SPLIT, TEXT
+
+
+def candidates(suspects: list, target) -> list:
+    """The parsed references of the suspects that need a verdict (a NAMED word is parsed
+    only: ``fn.named`` decides it, never by a probe)."""
+    refs = []
+    for _item, suspect in suspects:
+        if suspect.form != NAMED and target.settle(suspect.value) is not None:
+            continue
+        try:
+            ref = target.parse(suspect.value)
+        except InvalidReference as exc:
+            ref = None if suspect.form == NAMED else _as_meant(suspect, target, exc)
+            if ref is None:
+                continue
+        suspect.ref = ref
+        if suspect.form == NAMED:  # (decided by fn.named)
+            continue
+        refs.append(ref)
+    return refs
+
+
+def _as_meant(suspect, target, exc: InvalidReference) -> object | None:
+    """The reference an invalid value stands for, or None; ``suspect.why`` says how."""
+    image = overridden(suspect.value)
+    meant = image if image is not None else suspect.value.strip().lower()
+    if meant == suspect.value or target.settle(meant) is not None:
+        return None
+    try:
+        ref = target.parse(meant)
+    except InvalidReference:
+        return None
+    suspect.why = (f", set by the override {suspect.value!r}" if image is not None else
+                   f", not a valid reference as written ({exc})")
+    return ref
+
+
+_HOW = {  # what to do, by the suspect's form (FIELD: the imageFields entry that covers it)
+    SPLIT: "it is a {{registry, repository, tag}} mapping, which imageFields cannot rewrite: "
+           "set it to the proxy path by hand",
+    LISTED: "it is an entry of a list of images, which imageFields cannot name: set it to "
+            "the proxy path by hand",
+    TEXT: "it is the {} of a manifest written as a string, which the function does not "
+          "edit: set it to the proxy path, and give its pods the pull secret, by hand"}
+
+
+def report(suspects: list, verdicts: dict, target, why: str = "") -> list[Problem]:
+    """A problem (a warning; validate makes it an error) for each private suspect."""
+    out = []
+    for item, suspect in suspects:
+        if suspect.ref is None or suspect.form == NAMED:  # (NAMED: fn.named)
+            continue
+        verdict: Verdict = verdicts.get(suspect.ref) or Verdict(True, why)
+        if not verdict.private:
+            continue
+        how = (f"to rewrite it, add {suspect.entry()}" if suspect.form == FIELD else
+               _HOW[suspect.form].format(suspect.follows))
+        value = suspect.value
+        if suspect.why.startswith(", set by"):  # (the image it sets, then the override)
+            value = overridden(value)
+        elif suspect.why:  # (as written, then why it is no reference)
+            value, how = repr(value), f"correct it ({how})"
+        out.append(Problem(f"private image {value} ({verdict.why}) in a field no location "
+                           f"covers{suspect.why}: left as is; {how}", severity=WARNING,
+                           field=suspect.path, resource=item.ref(), file=item.file()))
+    return out
