@@ -92,7 +92,7 @@ class Files:
                     raise Problem(f"no manifests: stdin is a terminal; usage: {usage}")
                 streams.append(Stream(read_input(sys.stdin.buffer, "stdin"), "stdin"))
                 continue
-            for f in _files(path):
+            for f in _files(path, self.problems):
                 with open(f, "rb") as handle:
                     streams.append(Stream(read_input(handle, str(f)), str(f), str(f)))
         self._gather(streams)
@@ -117,13 +117,32 @@ class Files:
         return again
 
 
-def _files(path: str) -> list[Path]:
+def _files(path: str, problems: list[Problem]) -> list[Path]:
+    """The file, or a directory's YAML files (as kpt reads a package); a manifest in JSON
+    there is not read, and a problem in ``problems`` says so (kubectl would apply it)."""
     from pathlib import Path  # (files are read by validate and explain only)
 
     p = Path(path)
     if p.is_dir():
-        return sorted(f for f in p.rglob("*") if f.suffix in YAML_SUFFIXES and f.is_file()
-                      and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        found = sorted(f for f in p.rglob("*") if f.suffix in (*YAML_SUFFIXES, ".json")
+                       and f.is_file() and not any(part.startswith(".") for part in
+                                                   f.relative_to(p).parts))
+        problems += [Problem(f"{f}: a manifest in JSON, not read (in a directory only "
+                             "*.yaml and *.yml files are read): name the file to read it")
+                     for f in found if f.suffix == ".json" and _is_manifest(f)]
+        return [f for f in found if f.suffix != ".json"]
     if p.is_file():
         return [p]
     raise Problem(f"{path}: no such file or directory")
+
+
+def _is_manifest(path: Path) -> bool:
+    """Whether a JSON file holds a Kubernetes object (an apiVersion and a kind)."""
+    import json
+
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read(MAX_INPUT))
+    except (OSError, ValueError):  # (not JSON, not UTF-8: no manifest kubectl applies)
+        return False
+    return isinstance(data, dict) and "apiVersion" in data and "kind" in data
