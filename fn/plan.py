@@ -147,6 +147,28 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
             p.unseen.append(problem)
         else:
             use.new = new
+    _one_image_each(p, news)
+
+
+def _one_image_each(p: Plan, news: dict) -> None:
+    """Two images that would become one reference (a local registry keeps only the last
+    path component: ``quay.io/acme/api:1`` and ``ghcr.io/other/api:1`` are both
+    ``<registry>/api:1``) stay as they are, each use said: one would overwrite the other
+    where they are copied, and a pod would run another image. (By digest they are one.)"""
+    sources: dict[str, dict[str, str]] = {}  # new -> {normalized name: as written}
+    for ref, new in news.items():
+        if isinstance(new, str) and "@" not in new:
+            sources.setdefault(new, {}).setdefault(ref.normalized, ref.written)
+    shared = {new: names for new, names in sources.items() if len(names) > 1}
+    for use in p.uses:
+        if use.new in shared:
+            others = sorted(shared[use.new].values())
+            p.unseen.append(Problem(
+                f"left as is: {' and '.join(others)} would all become {use.new}: one image "
+                "would overwrite the other where they are copied", severity=WARNING,
+                field=use.field.path,
+                resource=use.item.ref(), file=use.item.file()))
+            use.new = None
 
 
 def rewritten(p: Plan) -> list[Use]:
