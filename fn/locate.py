@@ -8,11 +8,10 @@ Fields of the wrong type raise ``Problem`` with the field's path.
 
 from __future__ import annotations
 
-import functools
-import re
 import sys
 from collections.abc import Callable
 
+from fn import namespaces
 from fn.crdrows import BUILTIN
 from fn.fieldpath import Walker, child, join, joined, row_parts, serves
 from fn.fieldspecs import (
@@ -34,7 +33,6 @@ from fn.yamlread import ALL, Policy
 from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 
 SKIP_KEYS = frozenset({"metadata", "status"})
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases, a warning)
 TOO_DEEP = f"nested more than {READ_DEPTH} levels deep: not searched further for images"
 
@@ -43,12 +41,6 @@ def too_deep(notes: list[Problem], path: str) -> None:
     """A warning (once an item) that the search stopped at ``path``."""
     if not any(n.message == TOO_DEEP for n in notes):
         notes.append(Problem(TOO_DEEP, severity=WARNING, field=path))
-
-
-@functools.lru_cache(maxsize=1024)  # an input has few namespaces, many resources in each
-def valid_namespace(namespace: str) -> bool:
-    """A Kubernetes namespace name: a DNS label (it becomes part of a file path, too)."""
-    return len(namespace) <= 63 and _DNS_LABEL.fullmatch(namespace) is not None
 
 
 class ImageField:
@@ -179,26 +171,13 @@ def _list_sites(root: Mapping, notes: list[Problem], table: Table, path: str = "
             raise Problem("must be a mapping", field=at)
         api, kind = (v.value if isinstance(v := entry.get(k), Scalar) else ""
                      for k in ("apiVersion", "kind"))
-        ns = _entry_namespace(entry, at)
+        ns = namespaces.of_entry(entry, at)
         listed = is_resource_list(entry, api, kind, table)
         found = (_list_sites(entry, notes, table, at) if listed else
                  _search_or_apply(entry, api, kind, notes, table, at, 1))
-        for site in found:
-            if site.namespace is None:
-                site.namespace = ns
+        namespaces.place(found, ns)
         out += found
     return out
-
-
-def _entry_namespace(entry: Mapping, at: str) -> str | None:
-    meta = entry.get("metadata")
-    ns = meta.get("namespace") if isinstance(meta, Mapping) else None
-    if not isinstance(ns, Scalar) or ns.tag != STR or not ns.value:
-        return None
-    if not valid_namespace(ns.value):
-        raise Problem("is not a valid namespace name (lowercase letters, digits and '-', "
-                      "at most 63)", field=f"{at}.metadata.namespace")
-    return ns.value
 
 
 def _search_or_apply(root: Mapping, api: str, kind: str, notes: list[Problem], table: Table,
@@ -341,10 +320,13 @@ def _search(node: Node, path: str, found: list[Site], seen: set[int], depth: int
             where = f"{path}.{POD_SPEC_MARK}" if path else POD_SPEC_MARK
             notes.append(Problem("has images that are not strings: not read as a PodSpec, "
                                  "left as is", severity=WARNING, field=where))
+        start = len(found)
         for key, value in node.items():
             if depth == 0 and key.value in SKIP_KEYS:
                 continue
             _search(value, child(path, str(key.value)), found, seen, depth + 1, notes)
+        if depth and namespaces.is_object(node):  # (a manifest the resource carries)
+            namespaces.place(found[start:], namespaces.of_entry(node, path))
     elif isinstance(node, Sequence):
         for i, value in enumerate(node.entries):
             _search(value, f"{path}[{i}]", found, seen, depth + 1, notes)

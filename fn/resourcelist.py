@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from fn import locate, uncovered, yamlread
+from fn import locate, namespaces, uncovered, yamlread
 from fn.crdrows import BUILTIN
 from fn.fieldspecs import (
     CONFIGMAP_PAYLOADS,
@@ -283,7 +283,7 @@ def _namespace(meta: Mapping, where: str, kind: str, name: str | None) -> str | 
     namespace = string(ns_node := meta.get("namespace"))
     if ns_node is not None and namespace is None and not is_null(ns_node):
         raise Problem(f"{_named(where, kind, name)} metadata.namespace must be a string")
-    if namespace and not locate.valid_namespace(namespace):
+    if namespace and not namespaces.valid_namespace(namespace):
         raise Problem(f"{_named(where, kind, name)} metadata.namespace is not a valid "
                       "namespace name (lowercase letters, digits and '-', at most 63)")
     return namespace
