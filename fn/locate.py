@@ -325,7 +325,7 @@ def _search(node: Node, path: str, found: list[Site], seen: set[int], depth: int
             if depth == 0 and key.value in SKIP_KEYS:
                 continue
             _search(value, child(path, str(key.value)), found, seen, depth + 1, notes)
-        if depth and namespaces.is_object(node):  # (a manifest the resource carries)
+        if depth and type(node.get("metadata")) is Mapping and namespaces.is_object(node):
             namespaces.place(found[start:], namespaces.of_entry(node, path))
     elif isinstance(node, Sequence):
         for i, value in enumerate(node.entries):

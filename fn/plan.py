@@ -147,7 +147,8 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
             p.unseen.append(problem)
         else:
             use.new = new
-    _one_image_each(p, news)
+    if p.target.merges:
+        _one_image_each(p, news)
 
 
 def _one_image_each(p: Plan, news: dict) -> None:

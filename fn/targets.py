@@ -38,6 +38,7 @@ class Target:
     where = ""        # "proxy.replicated.com/proxy/acme"
     verb = ""         # what an info result says was done
     problem = ""      # what validate says of an image not on the target
+    merges = False    # whether two images may become one reference (fn.plan says so)
     app_slug = ""
     licensed = False  # the pull secret's credentials are the license ID (else a login)
     pull_secret: PullSecret | None = None
@@ -119,6 +120,7 @@ class LocalTarget(Target):
     moved = "moved"
     verb = "move to the local registry"
     problem = "image not on the local registry"
+    merges = True  # (it keeps the last path component)
 
     def __init__(self, host: str, namespace: str, pull_secret: PullSecret | None,
                  app_slug: str) -> None:
