@@ -41,6 +41,22 @@ def problems(counts: list[tuple[str, str, int]], strict: bool) -> list[Problem]:
                     severity=severity, field=field) for field, text, n in counts if n == 0]
 
 
+def shadowed(refs: list[imageref.ImageRef], s: Settings) -> list[Problem]:
+    """A ``privateImages`` pattern each of whose images a ``publicImages`` pattern matches
+    too decides nothing (public wins): a warning naming them (an error with strict)."""
+    out = []
+    for pattern in s.private:
+        mine = [r for r in refs if pattern.matches(r)]
+        winners = {p.text: None for r in mine for p in s.public if p.matches(r)}
+        if mine and all(any(p.matches(r) for p in s.public) for r in mine):
+            out.append(Problem(
+                f"privateImages pattern {pattern.text!r} decides nothing: every image it "
+                f"matches is matched by publicImages {', '.join(map(repr, winners))} too, "
+                "and publicImages wins", severity=ERROR if s.strict else WARNING,
+                field="privateImages"))
+    return out
+
+
 def summary(counts: list[tuple[str, str, int]]) -> str:
     """``; patterns: privateImages 'quay.io/acme/' 3, ...`` (empty without patterns)."""
     if not counts:
@@ -50,8 +66,9 @@ def summary(counts: list[tuple[str, str, int]]) -> str:
 
 def account(p, s: Settings) -> None:
     """Count, warn (or, strict, fail) and leave the counts for the summary (``p.note``)."""
-    counts = count(names(p, p.suspects), s)
-    found = problems(counts, s.strict)
+    refs = names(p, p.suspects)
+    counts = count(refs, s)
+    found = problems(counts, s.strict) + shadowed(refs, s)
     if found and s.strict:
         from fn.problems import Problems
 
