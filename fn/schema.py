@@ -45,7 +45,8 @@ DESCRIPTIONS: dict[str, str] = {
     "licenseFile": "A file holding the License (exec mode; relative to where the function "
                    "runs).",
     "strict": "true: warnings about the configuration become errors (a pattern that matched "
-              "no image; config and license disagreeing).",
+              "no image, or that a publicImages pattern overrides for every image; config and "
+              "license disagreeing).",
     "previousProxyDomains": "Earlier custom proxyDomains: images on <one of them>/proxy/<slug>/ "
                             "are re-targeted to the current proxy.",
     "secretMode": "How the pull secret reaches the cluster: generate (a Secret from the "
