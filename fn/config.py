@@ -112,6 +112,7 @@ class Settings:
     proxy_domain: str | None = None         # None: from the license endpoint / default
     registry_domain: str | None = None
     pull_secret_name: str | None = None     # None: "<appSlug>-registry"
+    from_application: tuple[str, ...] = ()  # attributes a KOTS Application gave (fn.kots)
     namespaces: tuple[str, ...] = ()
     mode: str = "mutate"
     probe: bool = False

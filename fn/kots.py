@@ -112,4 +112,5 @@ def _application(app: Item, s: Settings) -> list[Result]:
                               INFO, app.ref(), None, app.file()))
         elif value is not None:
             setattr(s, attribute, value)
+            s.from_application += (attribute,)
     return out

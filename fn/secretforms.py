@@ -213,10 +213,11 @@ def spaces_for(job: Job, namespaces: set[str | None], results: list[Result]
     spaces = sorted(namespaces, key=lambda n: n or "")
     if job.form not in NAMESPACED or None not in namespaces:
         return spaces
-    if not job.s.namespaces:
+    if not job.s.namespaces or "namespaces" in job.s.from_application:  # (KOTS: extra ones)
+        kots = " (an Application's additionalNamespaces are besides them)" * bool(job.s.namespaces)
         raise Problem("secretMode sealed: a SealedSecret is sealed to one namespace, and some "
                       "PodSpecs have none; give them a metadata.namespace, or list the "
-                      "namespaces they are deployed to in namespaces", field="namespaces")
+                      f"namespaces they are deployed to in namespaces{kots}", field="namespaces")
     results.append(Result("PodSpecs without a namespace: SealedSecrets are made for "
                           f"namespaces {', '.join(job.s.namespaces)} only", INFO))
     return [n for n in spaces if n is not None]
