@@ -28,11 +28,17 @@ def names(p, suspects: list) -> list[imageref.ImageRef]:
     return list(out)
 
 
-def count(refs: list[imageref.ImageRef], s: Settings) -> list[tuple[str, str, int]]:
-    """(field, pattern as written, images it matched) for every pattern."""
-    return [(field, pattern.text, sum(pattern.matches(r) for r in refs))
+def hits(refs: list[imageref.ImageRef], s: Settings) -> list[tuple[str, object, list]]:
+    """(field, pattern, the images it matched) for every pattern: each pattern tried once
+    on each image (counts and overrides are read off these)."""
+    return [(field, pattern, [r for r in refs if pattern.matches(r)])
             for field, patterns in (("privateImages", s.private), ("publicImages", s.public))
             for pattern in patterns]
+
+
+def count(found: list[tuple[str, object, list]]) -> list[tuple[str, str, int]]:
+    """(field, pattern as written, images it matched) for every pattern."""
+    return [(field, pattern.text, len(mine)) for field, pattern, mine in found]
 
 
 def problems(counts: list[tuple[str, str, int]], strict: bool) -> list[Problem]:
@@ -41,20 +47,18 @@ def problems(counts: list[tuple[str, str, int]], strict: bool) -> list[Problem]:
                     severity=severity, field=field) for field, text, n in counts if n == 0]
 
 
-def shadowed(refs: list[imageref.ImageRef], s: Settings) -> list[Problem]:
+def shadowed(found: list[tuple[str, object, list]], strict: bool) -> list[Problem]:
     """A ``privateImages`` pattern each of whose images a ``publicImages`` pattern matches
     too decides nothing (public wins): a warning naming them (an error with strict)."""
-    out = []
-    for pattern in s.private:
-        mine = [r for r in refs if pattern.matches(r)]
-        winners = {p.text: None for r in mine for p in s.public if p.matches(r)}
-        if mine and all(any(p.matches(r) for p in s.public) for r in mine):
-            out.append(Problem(
-                f"privateImages pattern {pattern.text!r} decides nothing: every image it "
-                f"matches is matched by publicImages {', '.join(map(repr, winners))} too, "
-                "and publicImages wins", severity=ERROR if s.strict else WARNING,
-                field="privateImages"))
-    return out
+    public = [(p.text, set(mine)) for field, p, mine in found if field == "publicImages"]
+    taken = set().union(*(mine for _, mine in public))
+    return [Problem(f"privateImages pattern {p.text!r} decides nothing: every image it "
+                    "matches is matched by publicImages "
+                    f"{', '.join(repr(t) for t, them in public if them.intersection(mine))} "
+                    "too, and publicImages wins", severity=ERROR if strict else WARNING,
+                    field="privateImages")
+            for field, p, mine in found
+            if field == "privateImages" and mine and taken.issuperset(mine)]
 
 
 def summary(counts: list[tuple[str, str, int]]) -> str:
@@ -66,9 +70,9 @@ def summary(counts: list[tuple[str, str, int]]) -> str:
 
 def account(p, s: Settings) -> None:
     """Count, warn (or, strict, fail) and leave the counts for the summary (``p.note``)."""
-    refs = names(p, p.suspects)
-    counts = count(refs, s)
-    found = problems(counts, s.strict) + shadowed(refs, s)
+    matched = hits(names(p, p.suspects), s)
+    counts = count(matched)
+    found = problems(counts, s.strict) + shadowed(matched, s.strict)
     if found and s.strict:
         from fn.problems import Problems
 
