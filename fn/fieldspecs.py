@@ -67,7 +67,8 @@ POD_SPEC_IMAGES = ("containers[]/image", "initContainers[]/image",
 POD_SPEC_PULL_SECRETS = "imagePullSecrets"
 # What else of a container may name an image its program pulls (an operator's
 # ``--config-reloader-image=...``, OLM's ``RELATED_IMAGE_*``): read for fn.named.
-CONTAINER_MENTIONS: dict = {"args": ALL, "command": ALL, "env": {"[]": {"value": ALL}}}
+CONTAINER_MENTIONS: dict = {"args": ALL, "command": ALL,
+                            "env": {"[]": {"name": ALL, "value": ALL}}}
 # A mapping with this list, whose entries have an image, is taken for a PodSpec when a
 # kind has no row (Argo Rollout, Knative Service, KEDA ScaledJob, ...).
 POD_SPEC_MARK = "containers"

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fn import imagekeys
+from fn import containerwords, imagekeys
 from fn.crdrows import BUILTIN, NOT_IMAGES
 from fn.fieldpath import child, keys, parent, template
 from fn.fieldspecs import Table, group_of, is_k8s_group, written
@@ -41,8 +41,6 @@ from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases)
 SKIP_KEYS = frozenset({"metadata", "status"})
 FIELD, SPLIT, NAMED, LISTED, TEXT = "field", "split", "named", "listed", "text"  # forms
-NAMING_LISTS = ("args", "command", "env")  # a container's words (env: its values)
-_NAMING = frozenset(NAMING_LISTS)
 _NO_PATHS: frozenset[tuple[str, ...]] = frozenset()  # (a kind no notImages row names)
 _NONE: frozenset[str] = frozenset()
 
@@ -284,12 +282,15 @@ class _Walk:
         if id(container) in self.named_in:
             return
         self.named_in.add(id(container))
-        for key, i, value, aliased in _values(container):
+        for key, i, value, aliased, label in containerwords.values(container):
             if value.tag == STR:
                 where = f"{path}.env[{i}].value" if key == "env" else f"{path}.{key}[{i}]"
-                self.out += [Suspect(*self.gk, where, m[0], NAMED, value, m.span(), aliased)
-                             for m in WORD.finditer(value.value)
-                             if (host := m[0].partition("/"))[1] and is_domain(host[0])]
+                spans = [m.span() for m in WORD.finditer(value.value)
+                         if (host := m[0].partition("/"))[1] and is_domain(host[0])]
+                if not spans and label and data_image(label, value.value):  # (WORKER_IMAGE:
+                    spans = [(0, len(value.value))]  # a Docker Hub name, the value whole)
+                self.out += [Suspect(*self.gk, where, value.value[a:b], NAMED, value, (a, b),
+                                     aliased) for a, b in spans]
 
 
 def _holders(sites: list[Site]) -> Iterator[tuple[Mapping, str]]:
@@ -301,50 +302,3 @@ def _holders(sites: list[Site]) -> Iterator[tuple[Mapping, str]]:
             if node is not None and id(node) not in seen:
                 seen.add(id(node))
                 yield node, parent(field.path)
-
-
-def _values(container: Mapping) -> list[tuple[str, int, Scalar, bool]]:
-    """(key, index, value, whether it stands elsewhere) of each args/command entry and env
-    value that is a scalar with a "/". An alias's node is its anchor's, which comes before
-    it: a value that starts before its key ends, or an entry before the one it follows,
-    stands elsewhere."""
-    out: list[tuple[str, int, Scalar, bool]] = []
-    own = _naming_lists(container)
-    for key in NAMING_LISTS:  # (in this order)
-        k, seq = own.get(key, (None, None))
-        if not isinstance(seq, Sequence):
-            continue
-        moved = k is None or seq.start < k.end
-        at = seq.start
-        for i, entry in enumerate(seq.entries):
-            elsewhere = moved or entry.start < at
-            at = max(at, entry.end)
-            vk, value = (None, entry) if key != "env" else _own_value(entry)
-            if isinstance(value, Scalar) and "/" in value.value:  # (else it names no image)
-                out.append((key, i, value, elsewhere or (key == "env" and (
-                    vk is None or value.start < vk.end))))
-    return out
-
-
-def _naming_lists(container: Mapping) -> dict[str, tuple[Scalar | None, Node | None]]:
-    """(key, value) of the container's args, command and env (``Mapping.pair`` when a
-    merge key is there)."""
-    own: dict[str, tuple[Scalar | None, Node | None]] = {}
-    for k, v in container.pairs:  # (the last of a duplicate wins)
-        if k.value in _NAMING:
-            own[k.value] = (k, v)
-        elif k.value == "<<":
-            return {key: container.pair(key) for key in NAMING_LISTS}
-    return own
-
-
-def _own_value(entry: Node) -> tuple[Scalar | None, Node | None]:
-    """An env entry's (key, value) of ``value`` (``Mapping.pair`` when a merge key is there:
-    the read policy keeps only these two keys)."""
-    found: tuple[Scalar | None, Node | None] = (None, None)
-    for k, v in entry.pairs if isinstance(entry, Mapping) else ():
-        if k.value == "<<":
-            return entry.pair("value")
-        if k.value == "value":
-            found = (k, v)
-    return found
