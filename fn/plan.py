@@ -144,6 +144,7 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
         if isinstance(new, Problem):  # one of its own for each use (its place)
             problem = new.again().at(use.item, use.item)  # type: ignore[arg-type]
             problem.field = use.field.path
+            problem.offset = (use.item.editor.text, use.field.node.start)
             p.unseen.append(problem)
         else:
             use.new = new
@@ -164,11 +165,12 @@ def _one_image_each(p: Plan, news: dict) -> None:
     for use in p.uses:
         if use.new in shared:
             others = sorted(shared[use.new].values())
-            p.unseen.append(Problem(
+            said = Problem(
                 f"left as is: {' and '.join(others)} would all become {use.new}: one image "
                 "would overwrite the other where they are copied", severity=WARNING,
-                field=use.field.path,
-                resource=use.item.ref(), file=use.item.file()))
+                field=use.field.path, resource=use.item.ref(), file=use.item.file())
+            said.offset = (use.item.editor.text, use.field.node.start)
+            p.unseen.append(said)
             use.new = None
 
 

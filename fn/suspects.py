@@ -78,7 +78,10 @@ def report(suspects: list, verdicts: dict, target, why: str = "") -> list[Proble
             value = overridden(value)
         elif suspect.why:  # (as written, then why it is no reference)
             value, how = repr(value), f"correct it ({how})"
-        out.append(Problem(f"private image {value} ({verdict.why}) in a field no location "
-                           f"covers{suspect.why}: left as is; {how}", severity=WARNING,
-                           field=suspect.path, resource=item.ref(), file=item.file()))
+        found = Problem(f"private image {value} ({verdict.why}) in a field no location "
+                        f"covers{suspect.why}: left as is; {how}", severity=WARNING,
+                        field=suspect.path, resource=item.ref(), file=item.file())
+        if suspect.node is not None:  # (its line and column)
+            found.offset = (item.editor.text, suspect.node.start)
+        out.append(found)
     return out

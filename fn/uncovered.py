@@ -57,7 +57,7 @@ class Suspect:
         self.path = path      # "spec.foo[0].image", "spec.containers[0].args[2]"
         self.value = value    # the image reference (a mapping's parts joined; a word)
         self.form = form      # FIELD; SPLIT: a {registry, repository, tag} mapping; NAMED
-        self.node = node      # NAMED: the scalar the word is in, at ``span`` of its value,
+        self.node = node      # where it is; NAMED: the scalar the word is in, at ``span``,
         self.span = span
         self.aliased = aliased  # which stands elsewhere (a YAML alias, a "<<" merge key)
         self.ref = None
@@ -190,7 +190,7 @@ class _Walk:
             if split is None:
                 self.mapping(node, path, depth)
             elif template(path)[self.levels:] not in self.skip:
-                self.out.append(self._suspect(path, split, SPLIT))
+                self.out.append(self._suspect(path, split, SPLIT, node))
 
     def mapping(self, node: Mapping, path: str, depth: int) -> None:
         for key, value in node.items():
@@ -227,7 +227,7 @@ class _Walk:
         if isinstance(value, Scalar) and value.tag == STR and value.value and self.fields and (
                 id(value) not in self.covered) and template(where)[self.levels:] not in self.skip:
             self.covered.add(id(value))
-            self.out.append(self._suspect(where, value.value, FIELD))
+            self.out.append(self._suspect(where, value.value, FIELD, value))
 
     def manifest(self, where: str, value: Scalar) -> None:
         """The image fields of a manifest written as a string (``MANIFEST_KEYS``): each a
@@ -244,6 +244,7 @@ class _Walk:
         for found in inner.out:
             if found.form != NAMED:
                 found.follows, found.path, found.form = found.path, where, TEXT
+                found.node = value  # (where the manifest is, in the resource's text)
                 found.levels = self.levels
                 self.out.append(found)
 
@@ -256,7 +257,7 @@ class _Walk:
                     self.covered) and data_image(str(key.value), value.value):
                 self.covered.add(id(value))
                 self.out.append(self._suspect(child(child(path, "data"), str(key.value)),
-                                              value.value, FIELD))
+                                              value.value, FIELD, value))
 
     def listed(self, seq: Sequence, path: str) -> None:
         """The strings of a list of images (``images: [quay.io/a/b:1]``), and the images
@@ -269,10 +270,10 @@ class _Walk:
                      new_image(entry) if isinstance(entry, Mapping) else None)
             if value and id(entry) not in self.covered:
                 self.covered.add(id(entry))
-                self.out.append(self._suspect(f"{path}[{i}]", value, LISTED))
+                self.out.append(self._suspect(f"{path}[{i}]", value, LISTED, entry))
 
-    def _suspect(self, path: str, value: str, form: str) -> Suspect:
-        found = Suspect(*self.gk, path, value, form)
+    def _suspect(self, path: str, value: str, form: str, node: Node) -> Suspect:
+        found = Suspect(*self.gk, path, value, form, node)  # type: ignore[arg-type]
         found.levels = self.levels
         return found
 
