@@ -92,6 +92,8 @@ def explain(run: Run, fmt: str, out: TextIO) -> None:
     also = f", and {words} named in container args or env" if words else ""
     if fmt == "markdown":
         out.write(_markdown(rows, f"**{head}** go through `{target.where}`{also}."))
+        out.write("".join(f"\n- :warning: {_md(w.line().removeprefix('[warning] '))}"
+                          for w in warnings) + "\n" * bool(warnings))
         return
     cells = [(r["decision"], r["image"], f"{r['resource']} ({r['use']})", r["why"],
               r["newReference"] if r["decision"] in MOVED else "") for r in rows]
@@ -101,9 +103,13 @@ def explain(run: Run, fmt: str, out: TextIO) -> None:
         print(w.line(), file=out)
 
 
+def _md(text: str) -> str:
+    """Text in a Markdown table cell or list item: one line, no cell breaks."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def _markdown(rows: list[dict], line: str) -> str:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+    cell = _md
 
     out = [line, "",
            "| | Image | Used by | Why | Becomes |", "|---|---|---|---|---|"]
