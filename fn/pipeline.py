@@ -156,6 +156,7 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
         p.results += found
         why = ""
     plan.decide(p, verdicts, why)
+    plan.unplaced(p, s.namespaces)
     p.unseen += suspects.report(p.suspects, verdicts, target, why)
     p.unseen += named.decide(p, verdicts, why, s, s.proxy_all or s.probe or not isinstance(
         target, targets.ProxyTarget))

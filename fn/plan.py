@@ -174,6 +174,27 @@ def _one_image_each(p: Plan, news: dict) -> None:
             use.new = None
 
 
+# custom kinds that are cluster-scoped yet hold pod templates: their pods run in the
+# namespace of what uses them (a Workflow, an InferenceService), not in the resource's
+CLUSTER_SCOPED = frozenset({("argoproj.io", "ClusterWorkflowTemplate"),
+                            ("serving.kserve.io", "ClusterServingRuntime")})
+
+
+def unplaced(p: Plan, namespaces: tuple[str, ...]) -> None:
+    """A warning (validate: an error) for a cluster-scoped resource whose pods pull through
+    the target, unless ``namespaces`` says where they run: no Secret reaches them."""
+    said: set[int] = set()
+    for use in p.uses:
+        item = use.item
+        if (use.new or use.on_target) and (item.group, item.kind) in CLUSTER_SCOPED and (
+                not namespaces and id(item) not in said):
+            said.add(id(item))
+            p.unseen.append(Problem(
+                f"{item.kind} is cluster-scoped: its pods run in the namespaces of what uses "
+                "it, which get no pull Secret from it; list them in namespaces",
+                severity=WARNING, resource=item.ref(), file=item.file()))
+
+
 def rewritten(p: Plan) -> list[Use]:
     return [u for u in p.uses if u.new is not None]
 
