@@ -23,6 +23,9 @@ MANIFEST_KEYS = {"argoproj.io": frozenset({"manifest"})}
 # ImageStream tag's and a BuildConfig strategy's ``from``, with ``referencePolicy: Source``
 # pulled from where it names)
 IMAGE_REF_KINDS = frozenset({"DockerImage"})
+# keys of such a reference that say where an image is pushed, not pulled from (a
+# BuildConfig's ``spec.output.to``)
+PUSH_KEYS = frozenset({"to"})
 
 
 @functools.lru_cache(maxsize=4096)  # (the same few keys in every resource)

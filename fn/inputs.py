@@ -143,6 +143,7 @@ def _is_manifest(path: Path) -> bool:
     try:
         with open(path, "rb") as f:
             data = json.loads(f.read(MAX_INPUT))
-    except (OSError, ValueError):  # (not JSON, not UTF-8: no manifest kubectl applies)
+    except (OSError, ValueError, RecursionError):  # (not JSON, not UTF-8, nested past
+        #                                            what json reads: no manifest)
         return False
     return isinstance(data, dict) and "apiVersion" in data and "kind" in data

@@ -325,8 +325,8 @@ def _search(node: Node, path: str, found: list[Site], seen: set[int], depth: int
             if depth == 0 and key.value in SKIP_KEYS:
                 continue
             _search(value, child(path, str(key.value)), found, seen, depth + 1, notes)
-        if depth and type(node.get("metadata")) is Mapping and namespaces.is_object(node):
-            namespaces.place(found[start:], namespaces.of_entry(node, path))
+        if depth and len(found) > start:  # (a manifest the resource carries?)
+            namespaces.place_in(node, found[start:])
     elif isinstance(node, Sequence):
         for i, value in enumerate(node.entries):
             _search(value, f"{path}[{i}]", found, seen, depth + 1, notes)

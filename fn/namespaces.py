@@ -33,6 +33,14 @@ def of_entry(entry: Mapping, at: str) -> str | None:
     return ns.value
 
 
+def of_object(node: Mapping) -> str | None:
+    """A carried object's namespace when it names a valid one (a template such as
+    ``{{ .Input.body.namespace }}`` is filled in where it runs: None, as with none)."""
+    ns = string(meta.get("namespace")) if isinstance(meta := node.get("metadata"),
+                                                        Mapping) else None
+    return ns if ns and valid_namespace(ns) else None
+
+
 def is_object(node: Mapping) -> bool:
     """A whole Kubernetes object: an apiVersion, a kind and metadata."""
     return bool(string(node.get("apiVersion")) and string(node.get("kind"))) and isinstance(
@@ -45,3 +53,9 @@ def place(sites: list, namespace: str | None) -> None:
     for site in sites:
         if site.namespace is None:
             site.namespace = namespace
+
+
+def place_in(node: Mapping, sites: list) -> None:
+    """Sites found inside ``node``, when it is a whole object: in its namespace."""
+    if type(node.get("metadata")) is Mapping and is_object(node):
+        place(sites, of_object(node))

@@ -160,6 +160,7 @@ def _plan(items: list, s: Settings, mode: str, environ: Mapping[str, str],
     p.unseen += suspects.report(p.suspects, verdicts, target, why)
     p.unseen += named.decide(p, verdicts, why, s, s.proxy_all or s.probe or not isinstance(
         target, targets.ProxyTarget))
+    plan.one_image_each(p)  # (image fields and named words alike)
     if isinstance(target, targets.ProxyTarget):
         patterncount.account(p, s)
     return p, s

@@ -148,30 +148,36 @@ def decide(p: Plan, verdicts: dict, why: str = "") -> None:
             p.unseen.append(problem)
         else:
             use.new = new
-    if p.target.merges:
-        _one_image_each(p, news)
 
 
-def _one_image_each(p: Plan, news: dict) -> None:
+def one_image_each(p: Plan) -> None:
     """Two images that would become one reference (a local registry keeps only the last
     path component: ``quay.io/acme/api:1`` and ``ghcr.io/other/api:1`` are both
-    ``<registry>/api:1``) stay as they are, each use said: one would overwrite the other
-    where they are copied, and a pod would run another image. (By digest they are one.)"""
+    ``<registry>/api:1``), in image fields or named in args and env, stay as they are,
+    each use said: one would overwrite the other where they are copied, and a pod would
+    run another image. (By digest they are one image.)"""
+    if not p.target.merges:
+        return
+    words = p.named()
     sources: dict[str, dict[str, str]] = {}  # new -> {normalized name: as written}
-    for ref, new in news.items():
-        if isinstance(new, str) and "@" not in new:
+    for ref, new in [(u.ref, u.new) for u in p.uses if u.new] + [(w.ref, w.new)
+                                                                 for _, w in words]:
+        if "@" not in new:
             sources.setdefault(new, {}).setdefault(ref.normalized, ref.written)
-    shared = {new: names for new, names in sources.items() if len(names) > 1}
-    for use in p.uses:
-        if use.new in shared:
-            others = sorted(shared[use.new].values())
-            said = Problem(
-                f"left as is: {' and '.join(others)} would all become {use.new}: one image "
-                "would overwrite the other where they are copied", severity=WARNING,
-                field=use.field.path, resource=use.item.ref(), file=use.item.file())
-            said.offset = (use.item.editor.text, use.field.node.start)
+    shared = {new: sorted(names.values()) for new, names in sources.items() if len(names) > 1}
+    for item, path, node, holder in [(u.item, u.field.path, u.field.node, u) for u in p.uses
+                                     ] + [(i, w.path, w.node, w) for i, w in words]:
+        if holder.new in shared:
+            said = Problem(f"left as is: {' and '.join(shared[holder.new])} would all become "
+                           f"{holder.new}: one image would overwrite the other where they "
+                           "are copied", severity=WARNING, field=path, resource=item.ref(),
+                           file=item.file())
+            said.offset = (item.editor.text, node.start)
             p.unseen.append(said)
-            use.new = None
+            holder.new = None
+    for _, s in p.suspects:  # (a word that is an image field's own value stays with it)
+        if getattr(s, "follows", None) in shared:
+            s.follows = None
 
 
 # custom kinds that are cluster-scoped yet hold pod templates: their pods run in the

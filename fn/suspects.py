@@ -3,19 +3,24 @@ warning (validate: an error) for each private one, which no location covers.
 
 A suspect's value that is no valid reference as written is read for the image it stands
 for, for the verdict only: an override's new image (``web=quay.io/acme/web:2``, Argo CD's
-kustomize ``images``), or the value without surrounding blanks and in lower case
-(``quay.io/acme/api:1 ``, ``quay.io/acme/Sidecar:1``). Private so, it is reported as
+kustomize ``images``), the name before a template's part (``quay.io/acme/r:{{tag}}``), or
+the value without surrounding blanks and in lower case (``quay.io/acme/api:1 ``,
+``quay.io/acme/Sidecar:1``). Private so, it is reported as
 written, with how it was read. One that does not read even so (``Ubuntu 22.04``) names no
 image any registry serves, and no rule can call it private.
 """
 
 from __future__ import annotations
 
+import re
+
 from fn.classify import Verdict
 from fn.imagekeys import overridden
 from fn.problems import InvalidReference, Problem
 from fn.results import WARNING
 from fn.uncovered import FIELD, LISTED, NAMED, SPLIT, TEXT
+
+_TEMPLATE = re.compile(r"[:@]?(\{\{|\$\(|\$\{)")  # where a template's part begins
 
 
 def candidates(suspects: list, target) -> list:
@@ -41,14 +46,17 @@ def candidates(suspects: list, target) -> list:
 def _as_meant(suspect, target, exc: InvalidReference) -> object | None:
     """The reference an invalid value stands for, or None; ``suspect.why`` says how."""
     image = overridden(suspect.value)
-    meant = image if image is not None else suspect.value.strip().lower()
-    if meant == suspect.value or target.settle(meant) is not None:
+    filled = _TEMPLATE.search(suspect.value)  # ("{{inputs.parameters.tag}}": filled later)
+    meant = (image if image is not None else suspect.value[:filled.start()].rstrip(":@")
+             if filled else suspect.value.strip().lower())
+    if meant == suspect.value or not meant or target.settle(meant) is not None:
         return None
     try:
         ref = target.parse(meant)
     except InvalidReference:
         return None
     suspect.why = (f", set by the override {suspect.value!r}" if image is not None else
+                   ", a template filled in where it runs" if filled else
                    f", not a valid reference as written ({exc})")
     return ref
 

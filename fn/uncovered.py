@@ -39,6 +39,7 @@ from fn.yamlread import read
 from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 
 MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases)
+MAX_NESTED = 8  # manifests written as strings inside one another, searched
 SKIP_KEYS = frozenset({"metadata", "status"})
 FIELD, SPLIT, NAMED, LISTED, TEXT = "field", "split", "named", "listed", "text"  # forms
 _NO_PATHS: frozenset[tuple[str, ...]] = frozenset()  # (a kind no notImages row names)
@@ -141,11 +142,12 @@ class _Walk:
         self.table = BUILTIN  # the rows: a kind they name is no List
         self.own_keys = imagekeys.GROUP_IMAGE_KEYS.get(gk[0], _NONE)  # its group's image keys
         self.manifest_keys = imagekeys.MANIFEST_KEYS.get(gk[0], _NONE)  # and manifest keys
+        self.nested = 0  # manifests written as strings this one is in
 
-    def resource(self, root: Mapping, path: str) -> None:
+    def resource(self, root: Mapping, path: str, depth: int = 0) -> None:
         for key, value in root.items():
             if key.value not in SKIP_KEYS and key.value not in ("apiVersion", "kind"):
-                self.node(value, child(path, str(key.value)), 1)
+                self.node(value, child(path, str(key.value)), depth + 1)
 
     def entries(self, root: Mapping, path: str, levels: int) -> None:
         """A List's custom resources (and Lists), each with its own (group, kind)."""
@@ -184,7 +186,8 @@ class _Walk:
             if isinstance(node.get("image"), (Scalar, Mapping)):
                 self.named(node, path)
             kind = node.get("kind")
-            if kind is not None and self.fields and string(kind) in imagekeys.IMAGE_REF_KINDS:
+            if kind is not None and self.fields and string(kind) in imagekeys.IMAGE_REF_KINDS \
+                    and path.rpartition(".")[2] not in imagekeys.PUSH_KEYS:
                 self.field(child(path, "name"), node.get("name"))  # {kind: DockerImage, name}
             split = split_image(node, named) if self.fields else None
             if split is None:
@@ -201,7 +204,7 @@ class _Walk:
             name = str(key.value)
             where = child(path, name)
             if images_key(name) or name in self.manifest_keys:
-                self.images_of(name, value, where)
+                self.images_of(name, value, where, depth)
             named = image_key(name) or name in self.own_keys
             if named and isinstance(value, Mapping):  # an image volume's reference
                 self.field(child(where, "reference"), value.get("reference"))  # (CloudNativePG)
@@ -210,7 +213,7 @@ class _Walk:
             else:
                 self.node(value, where, depth + 1, named)
 
-    def images_of(self, name: str, value: Node, where: str) -> None:
+    def images_of(self, name: str, value: Node, where: str, depth: int) -> None:
         """What a key says its value holds besides one image: a list or map of images
         (``*images``), or a manifest written as a string (``MANIFEST_KEYS``)."""
         if images_key(name) and isinstance(value, Sequence) and self.fields:
@@ -218,8 +221,10 @@ class _Walk:
         elif images_key(name) and isinstance(value, Mapping):  # name -> image (Zalando's
             for k, v in value.items():                          # sidecar_docker_images)
                 self.field(child(where, str(k.value)), v)
-        elif name in self.manifest_keys and isinstance(value, Scalar):
-            self.manifest(where, value)
+        elif name in self.manifest_keys and isinstance(value, Scalar) and (
+                id(value) not in self.covered):  # (an alias of it: read once)
+            self.covered.add(id(value))
+            self.manifest(where, value, depth)
 
     def field(self, where: str, value: Node | None) -> None:
         """A string field that names one image, no row covering it: a suspect (once: an
@@ -229,10 +234,14 @@ class _Walk:
             self.covered.add(id(value))
             self.out.append(self._suspect(where, value.value, FIELD, value))
 
-    def manifest(self, where: str, value: Scalar) -> None:
-        """The image fields of a manifest written as a string (``MANIFEST_KEYS``): each a
-        TEXT suspect, whatever its kind, at ``where`` (one that does not read as YAML
-        names none this search can tell)."""
+    def manifest(self, where: str, value: Scalar, depth: int) -> None:
+        """The image fields and the words its containers name of a manifest written as a
+        string (``MANIFEST_KEYS``): each a TEXT suspect, whatever its kind, at ``where``,
+        searched as deep as the resource (one that does not read as YAML names none this
+        search can tell)."""
+        if self.nested >= MAX_NESTED:  # (a manifest in a manifest in ...: said, as deep)
+            self.deep = self.deep or where
+            return
         try:
             root = read(value.value) if value.tag == STR and self.fields else None
         except (YAMLError, ValueError):  # (a template, or not YAML)
@@ -240,13 +249,14 @@ class _Walk:
         if not isinstance(root, Mapping):
             return
         inner = _Walk(self.gk, set(), _NO_PATHS)
-        inner.resource(root, "")
+        inner.nested = self.nested + 1
+        inner.resource(root, "", depth)
+        self.deep = self.deep or (inner.deep and where)
         for found in inner.out:
-            if found.form != NAMED:
-                found.follows, found.path, found.form = found.path, where, TEXT
-                found.node = value  # (where the manifest is, in the resource's text)
-                found.levels = self.levels
-                self.out.append(found)
+            found.follows, found.path, found.form = found.path, where, TEXT
+            found.node = value  # (where the manifest is, in the resource's text)
+            found.levels = self.levels
+            self.out.append(found)
 
     def data(self, configmap: Mapping, path: str) -> None:
         """A ConfigMap's values that are one image (``_data_image``): controllers pull what
