@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 
-from fn.nodes import STR, Mapping, Scalar, string
+from fn.nodes import Mapping, string
 from fn.problems import Problem
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -20,24 +20,26 @@ def valid_namespace(namespace: str) -> bool:
     return len(namespace) <= 63 and _DNS_LABEL.fullmatch(namespace) is not None
 
 
+def _written(node: Mapping) -> str | None:
+    """An object's ``metadata.namespace`` as written (None when it has none)."""
+    meta = node.get("metadata")
+    return string(meta.get("namespace")) if isinstance(meta, Mapping) else None
+
+
 def of_entry(entry: Mapping, at: str) -> str | None:
     """An object's ``metadata.namespace`` (None when it has none); Problem when it is no
     valid namespace name."""
-    meta = entry.get("metadata")
-    ns = meta.get("namespace") if isinstance(meta, Mapping) else None
-    if not isinstance(ns, Scalar) or ns.tag != STR or not ns.value:
-        return None
-    if not valid_namespace(ns.value):
+    ns = _written(entry)
+    if ns and not valid_namespace(ns):
         raise Problem("is not a valid namespace name (lowercase letters, digits and '-', "
                       "at most 63)", field=f"{at}.metadata.namespace")
-    return ns.value
+    return ns or None
 
 
 def of_object(node: Mapping) -> str | None:
     """A carried object's namespace when it names a valid one (a template such as
     ``{{ .Input.body.namespace }}`` is filled in where it runs: None, as with none)."""
-    ns = string(meta.get("namespace")) if isinstance(meta := node.get("metadata"),
-                                                        Mapping) else None
+    ns = _written(node)
     return ns if ns and valid_namespace(ns) else None
 
 
@@ -57,5 +59,5 @@ def place(sites: list, namespace: str | None) -> None:
 
 def place_in(node: Mapping, sites: list) -> None:
     """Sites found inside ``node``, when it is a whole object: in its namespace."""
-    if type(node.get("metadata")) is Mapping and is_object(node):
+    if is_object(node):
         place(sites, of_object(node))

@@ -176,7 +176,7 @@ def one_image_each(p: Plan) -> None:
             p.unseen.append(said)
             holder.new = None
     for _, s in p.suspects:  # (a word that is an image field's own value stays with it)
-        if getattr(s, "follows", None) in shared:
+        if s.follows in shared:
             s.follows = None
 
 
@@ -189,11 +189,13 @@ CLUSTER_SCOPED = frozenset({("argoproj.io", "ClusterWorkflowTemplate"),
 def unplaced(p: Plan, namespaces: tuple[str, ...]) -> None:
     """A warning (validate: an error) for a cluster-scoped resource whose pods pull through
     the target, unless ``namespaces`` says where they run: no Secret reaches them."""
+    if namespaces:
+        return
     said: set[int] = set()
     for use in p.uses:
         item = use.item
         if (use.new or use.on_target) and (item.group, item.kind) in CLUSTER_SCOPED and (
-                not namespaces and id(item) not in said):
+                id(item) not in said):
             said.add(id(item))
             p.unseen.append(Problem(
                 f"{item.kind} is cluster-scoped: its pods run in the namespaces of what uses "

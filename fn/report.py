@@ -109,16 +109,14 @@ def _md(text: str) -> str:
 
 
 def _markdown(rows: list[dict], line: str) -> str:
-    cell = _md
-
     out = [line, "",
            "| | Image | Used by | Why | Becomes |", "|---|---|---|---|---|"]
     for r in rows:
         mark = {"proxied": ":lock:", "moved": ":package:",
                 "kept": ":globe_with_meridians:"}.get(r["decision"], ":warning:")
-        becomes = f"`{cell(r['newReference'])}`" if r["decision"] in MOVED else ""
-        out.append(f"| {mark} | `{cell(r['image'])}` | {cell(r['resource'])} "
-                   f"({cell(r['use'])}) | {cell(r['why'])} | {becomes} |")
+        becomes = f"`{_md(r['newReference'])}`" if r["decision"] in MOVED else ""
+        out.append(f"| {mark} | `{_md(r['image'])}` | {_md(r['resource'])} "
+                   f"({_md(r['use'])}) | {_md(r['why'])} | {becomes} |")
     return "\n".join(out) + "\n"
 
 
