@@ -237,26 +237,33 @@ class _Walk:
     def manifest(self, where: str, value: Scalar, depth: int) -> None:
         """The image fields and the words its containers name of a manifest written as a
         string (``MANIFEST_KEYS``): each a TEXT suspect, whatever its kind, at ``where``,
-        searched as deep as the resource (one that does not read as YAML names none this
-        search can tell)."""
+        searched as deep as the resource; of one that does not read as one YAML object (a
+        template, several documents), the words that are images with a registry host."""
         if self.nested >= MAX_NESTED:  # (a manifest in a manifest in ...: said, as deep)
             self.deep = self.deep or where
             return
-        try:
-            root = read(value.value) if value.tag == STR and self.fields else None
-        except (YAMLError, ValueError):  # (a template, or not YAML)
+        if value.tag != STR or not self.fields:
             return
-        if not isinstance(root, Mapping):
+        try:
+            root = read(value.value)
+        except (YAMLError, ValueError):  # (a template, not YAML, several documents)
+            root = None
+        if not isinstance(root, Mapping):  # its words, then, that are images with a host
+            self.out += [self._text(where, m[0], value) for m in WORD.finditer(value.value)
+                         if (host := m[0].partition("/"))[1] and is_domain(host[0])]
             return
         inner = _Walk(self.gk, set(), _NO_PATHS)
         inner.nested = self.nested + 1
         inner.resource(root, "", depth)
         self.deep = self.deep or (inner.deep and where)
-        for found in inner.out:
-            found.follows, found.path, found.form = found.path, where, TEXT
-            found.node = value  # (where the manifest is, in the resource's text)
-            found.levels = self.levels
-            self.out.append(found)
+        self.out += [self._text(where, found.value, value, found.path) for found in inner.out]
+
+    def _text(self, where: str, image: str, manifest: Scalar,
+              inside: str = "text, which does not read as one object,") -> Suspect:
+        """A TEXT suspect: ``image`` at ``inside`` of the manifest string at ``where``."""
+        found = self._suspect(where, image, TEXT, manifest)  # (where it is in the text)
+        found.follows = inside
+        return found
 
     def data(self, configmap: Mapping, path: str) -> None:
         """A ConfigMap's values that are one image (``_data_image``): controllers pull what
