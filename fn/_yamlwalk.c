@@ -19,6 +19,7 @@
 #include <Python.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <structmember.h>
@@ -1006,6 +1007,34 @@ fail:
     return NULL;
 }
 
+/* Whether libyaml's reader would pass n ASCII bytes through unchanged: no control
+   character but tab, line feed and carriage return (which it refuses, with its own error,
+   when it reads them). One pass the compiler can vectorize. */
+static int readable_as_is(const unsigned char *p, Py_ssize_t n) {
+    unsigned char bad = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        bad |= (unsigned char)(((c < 0x20) & (c != '\t') & (c != '\n') & (c != '\r'))
+                               | (c == 0x7f));
+    }
+    return !bad;
+}
+
+/* Hands libyaml the text as its decoded buffer: for ASCII (that readable_as_is passed)
+   its reader's work, character by character, would only copy each byte (UTF-8 in, UTF-8
+   out). The scanner reads nothing but the buffer's pointer and unread count, and stops at
+   the NUL after the text (the str's own, as libyaml puts one after its input); with eof
+   set and no raw input left, the reader is never called. The text must outlive the walk,
+   and libyaml's own buffer is put back before yaml_parser_delete frees it. */
+static void read_in_place(yaml_parser_t *p, unsigned char *text, Py_ssize_t n) {
+    p->encoding = YAML_UTF8_ENCODING;
+    p->buffer.start = p->buffer.pointer = text;
+    p->buffer.last = p->buffer.end = text + n + 1;  /* the NUL after the text, included */
+    p->unread = (size_t)n + 1;
+    p->eof = 1;
+    p->raw_buffer.last = p->raw_buffer.pointer;  /* (empty already) */
+}
+
 /* walk(text, lines, policy, refused, aliases=None) -> [(start, end, root), ...] */
 static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     if (!H.ready) {
@@ -1050,7 +1079,11 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
             /* no encoding given: libyaml finds UTF-8 and reads past a leading BOM,
                as it does when PyYAML's CParser hands it the text */
             Y.set_input_string(&w.parser, (const unsigned char *)buf, (size_t)size);
+            yaml_parser_t kept = w.parser;  /* libyaml's own buffers, to free */
+            if (bytes == NULL && readable_as_is((const unsigned char *)buf, size))
+                read_in_place(&w.parser, (unsigned char *)buf, size);
             docs = documents(&w, args[2]);
+            w.parser.buffer = kept.buffer;
             Y.delete(&w.parser);
         }
     }
@@ -1059,6 +1092,44 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     Py_XDECREF(w.partial);
     Py_XDECREF(bytes);
     return docs;
+}
+
+/* guarded(text) -> events libyaml gives, read in place, up to the stream's end or its
+   first error (-1: not ASCII or not readable as is). The text is copied to end, NUL and
+   all, right before a page nothing may read: should the scanner ever read past the NUL
+   (which read_in_place lets it reach), the process crashes. For tests only. */
+static PyObject *guarded(PyObject *self, PyObject *text) {
+    if (!H.ready || !PyUnicode_Check(text) || !PyUnicode_IS_ASCII(text))
+        return PyLong_FromLong(-1);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const unsigned char *data = PyUnicode_1BYTE_DATA(text);
+    if (!readable_as_is(data, n))
+        return PyLong_FromLong(-1);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), span = ((size_t)n + page) / page * page;
+    unsigned char *m = mmap(NULL, span + page, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED || mprotect(m + span, page, PROT_NONE) != 0)
+        return PyErr_SetFromErrno(PyExc_OSError);
+    unsigned char *t = m + span - (size_t)n - 1;
+    memcpy(t, data, (size_t)n);
+    t[n] = 0;
+    Walk w;
+    memset(&w, 0, sizeof w);
+    long events = 0;
+    if (Y.initialize(&w.parser)) {
+        Y.set_input_string(&w.parser, t, (size_t)n);
+        yaml_parser_t kept = w.parser;
+        read_in_place(&w.parser, t, n);
+        yaml_event_t e;
+        for (int more = 1; more && Y.parse(&w.parser, &e); events++) {
+            more = e.type != YAML_STREAM_END_EVENT;
+            Y.event_delete(&e);
+        }
+        w.parser.buffer = kept.buffer;
+        Y.delete(&w.parser);
+    }
+    munmap(m, span + page);
+    return PyLong_FromLong(events);
 }
 
 /* libyaml's functions from the shared object at ``path`` (loaded already: PyYAML's). */
@@ -1422,6 +1493,8 @@ static PyMethodDef methods[] = {
      "plain(node) -> a read tree as data to compare (fn.nodes.plain)"},
     {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL,
      "walk(text, lines, policy, refused) -> [(start, end, root)]: fn.yamlread's reader"},
+    {"guarded", (PyCFunction)guarded, METH_O,
+     "guarded(text) -> events read in place before a guard page (tests only)"},
     {"read_text", (PyCFunction)read_text, METH_VARARGS,
      "read_text(fd, limit) -> str (ASCII, read in place) or bytes (to decode)"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,

@@ -154,6 +154,49 @@ def test_same_on_test_inputs(path):
     same(yamlread.strip_bom(path.read_text(encoding="utf-8", errors="surrogateescape")))
 
 
+def events_before_error(text: str) -> int:
+    """libyaml's events for ``text`` as PyYAML's C parser reads it (through libyaml's
+    reader), up to the stream's end or the first error."""
+    import yaml
+
+    seen = 0
+    try:
+        for _ in yaml.parse(text, Loader=yaml.CSafeLoader):
+            seen += 1
+    except yaml.YAMLError:
+        pass
+    return seen
+
+
+def in_place_same(text: str) -> None:
+    """The text read in place (as walk reads ASCII) ends just before a page nothing may
+    read: reading past the NUL after it would crash the tests. And it gives the events
+    libyaml's own reader gives, as many up to an error."""
+    got = yamlread._C.guarded(text)  # type: ignore[union-attr]
+    if text.isascii() and not any((c < " " and c not in "\t\n\r") or c == "\x7f"
+                                  for c in text):
+        assert got == events_before_error(text), text[-80:]
+    else:
+        assert got == -1  # not read in place: libyaml's reader judges what it holds
+
+
+@pytest.mark.parametrize("path", INPUTS[::3], ids=lambda p: str(p.relative_to(TESTS)))
+def test_read_in_place_stops_at_the_text_end(path):
+    text = yamlread.strip_bom(path.read_text(encoding="utf-8", errors="surrogateescape"))
+    for end in sorted({*range(0, len(text) + 1, max(1, len(text) // 150)), len(text)}):
+        in_place_same(text[:end])
+
+
+@fuzz(1000)
+@given(st.one_of(documents(), corrupted(wild=True), st.text(
+    st.sampled_from(list("ab -:#'\"[]{},|>\n\r\t&*!?%@`~0.\\<=\x00\x7f\x1b")), max_size=40)))
+def test_read_in_place_reads_what_libyaml_reads(text):
+    count("yamlwalk.read_in_place")
+    note(text)
+    for end in range(len(text) + 1):
+        in_place_same(text[:end])
+
+
 @pytest.mark.parametrize("text", [
     "k: " + "[" * 3000 + "]" * 3000 + "\n",  # PyYAML's libyaml: a nesting limit (1000)
     "a:\n" + "".join("  " * i + "-\n" for i in range(1, 600)),
