@@ -9,7 +9,9 @@
  * libyaml is the one PyYAML's C extension (yaml._yaml) carries, found there with dlsym
  * when configured: so this walk reads with the very parser the Python reader reads with
  * (PyYAML's wheels build their own libyaml, newer than Debian's: a nesting limit, for
- * one), and needs no libyaml of its own at run time, only yaml.h to build.
+ * one), and needs no libyaml of its own at run time, only yaml.h to build. ASCII text
+ * (nearly every input) is handed to libyaml's scanner in place (read_in_place): its reader
+ * would only have copied it, one character at a time.
  *
  * The rare cases call back into Python (fn.yamlread): explicit tags (tag_problem), the
  * text before a tagged or anchored scalar (past_properties), refusals (make_refused) and
