@@ -9,9 +9,9 @@
  * libyaml is the one PyYAML's C extension (yaml._yaml) carries, found there with dlsym
  * when configured: so this walk reads with the very parser the Python reader reads with
  * (PyYAML's wheels build their own libyaml, newer than Debian's: a nesting limit, for
- * one), and needs no libyaml of its own at run time, only yaml.h to build. ASCII text
- * (nearly every input) is handed to libyaml's scanner in place (read_in_place): its reader
- * would only have copied it, one character at a time.
+ * one), and needs no libyaml of its own at run time, only yaml.h to build. Text with no
+ * character libyaml's reader refuses (nearly every input) is handed to its scanner in
+ * place (read_in_place): the reader would only have copied it, one character at a time.
  *
  * The rare cases call back into Python (fn.yamlread): explicit tags (tag_problem), the
  * text before a tagged or anchored scalar (past_properties), refusals (make_refused) and
@@ -1022,17 +1022,53 @@ static int readable_as_is(const unsigned char *p, Py_ssize_t n) {
     return !bad;
 }
 
-/* Hands libyaml the text as its decoded buffer: for ASCII (that readable_as_is passed)
-   its reader's work, character by character, would only copy each byte (UTF-8 in, UTF-8
-   out). The scanner reads nothing but the buffer's pointer and unread count, and stops at
-   the NUL after the text (the str's own, as libyaml puts one after its input); with eof
-   set and no raw input left, the reader is never called. The text must outlive the walk,
-   and libyaml's own buffer is put back before yaml_parser_delete frees it. */
-static void read_in_place(yaml_parser_t *p, unsigned char *text, Py_ssize_t n) {
+/* The same for any str: every character one libyaml's reader lets through (YAML 1.1's
+   printable set, as reader.c checks it), so its UTF-8 is what that reader would make;
+   but not a leading byte order mark, which that reader drops without counting it. */
+#define READABLE(c) ((c) == 0x09 || (c) == 0x0A || (c) == 0x0D || ((c) >= 0x20 && (c) <= 0x7E) \
+                     || (c) == 0x85 || ((c) >= 0xA0 && (c) <= 0xD7FF)                       \
+                     || ((c) >= 0xE000 && (c) <= 0xFFFD) || ((c) >= 0x10000 && (c) <= 0x10FFFF))
+#define ALL_READABLE(type, data, n, ok)                                  \
+    do {                                                                 \
+        const type *d_ = (const type *)(data);                           \
+        unsigned bad_ = 0;                                               \
+        for (Py_ssize_t i_ = 0; i_ < (n); i_++) {                        \
+            Py_UCS4 c_ = d_[i_];                                         \
+            bad_ |= !READABLE(c_);                                       \
+        }                                                                \
+        (ok) = !bad_;                                                    \
+    } while (0)
+
+static int chars_readable(PyObject *text) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (PyUnicode_IS_ASCII(text))
+        return readable_as_is(PyUnicode_1BYTE_DATA(text), n);
+    int kind = PyUnicode_KIND(text), ok = 0;
+    const void *data = PyUnicode_DATA(text);
+    if (PyUnicode_READ(kind, data, 0) == 0xFEFF)
+        return 0;
+    if (kind == PyUnicode_1BYTE_KIND)
+        ALL_READABLE(Py_UCS1, data, n, ok);
+    else if (kind == PyUnicode_2BYTE_KIND)
+        ALL_READABLE(Py_UCS2, data, n, ok);
+    else
+        ALL_READABLE(Py_UCS4, data, n, ok);
+    return ok;
+}
+
+/* Hands libyaml the text as its decoded buffer: ``size`` bytes of UTF-8 holding ``chars``
+   characters (that chars_readable passed), which its reader would only have copied, one
+   character at a time (UTF-8 in, UTF-8 out). The scanner reads nothing but the buffer's
+   pointer and its count of unread characters, and stops at the NUL after the text (the
+   str's or bytes' own, as libyaml puts one after its input); with eof set and no raw input
+   left, the reader is never called. The text must outlive the walk, and libyaml's own
+   buffer is put back before yaml_parser_delete frees it. */
+static void read_in_place(yaml_parser_t *p, unsigned char *text, Py_ssize_t size,
+                          Py_ssize_t chars) {
     p->encoding = YAML_UTF8_ENCODING;
     p->buffer.start = p->buffer.pointer = text;
-    p->buffer.last = p->buffer.end = text + n + 1;  /* the NUL after the text, included */
-    p->unread = (size_t)n + 1;
+    p->buffer.last = p->buffer.end = text + size + 1;  /* the NUL after the text, included */
+    p->unread = (size_t)chars + 1;
     p->eof = 1;
     p->raw_buffer.last = p->raw_buffer.pointer;  /* (empty already) */
 }
@@ -1082,8 +1118,8 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
                as it does when PyYAML's CParser hands it the text */
             Y.set_input_string(&w.parser, (const unsigned char *)buf, (size_t)size);
             yaml_parser_t kept = w.parser;  /* libyaml's own buffers, to free */
-            if (bytes == NULL && readable_as_is((const unsigned char *)buf, size))
-                read_in_place(&w.parser, (unsigned char *)buf, size);
+            if (chars_readable(w.text))
+                read_in_place(&w.parser, (unsigned char *)buf, size, w.text_len);
             docs = documents(&w, args[2]);
             w.parser.buffer = kept.buffer;
             Y.delete(&w.parser);
@@ -1097,16 +1133,17 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
 }
 
 /* guarded(text) -> events libyaml gives, read in place, up to the stream's end or its
-   first error (-1: not ASCII or not readable as is). The text is copied to end, NUL and
+   first error (-1: it holds a character libyaml's reader refuses). Its UTF-8 is copied to
+   end, NUL and
    all, right before a page nothing may read: should the scanner ever read past the NUL
    (which read_in_place lets it reach), the process crashes. For tests only. */
 static PyObject *guarded(PyObject *self, PyObject *text) {
-    if (!H.ready || !PyUnicode_Check(text) || !PyUnicode_IS_ASCII(text))
+    if (!H.ready || !PyUnicode_Check(text) || !chars_readable(text))
         return PyLong_FromLong(-1);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    const unsigned char *data = PyUnicode_1BYTE_DATA(text);
-    if (!readable_as_is(data, n))
-        return PyLong_FromLong(-1);
+    Py_ssize_t n, chars = PyUnicode_GET_LENGTH(text);
+    const char *data = PyUnicode_AsUTF8AndSize(text, &n);
+    if (data == NULL)
+        return NULL;
     size_t page = (size_t)sysconf(_SC_PAGESIZE), span = ((size_t)n + page) / page * page;
     unsigned char *m = mmap(NULL, span + page, PROT_READ | PROT_WRITE,
                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1121,7 +1158,7 @@ static PyObject *guarded(PyObject *self, PyObject *text) {
     if (Y.initialize(&w.parser)) {
         Y.set_input_string(&w.parser, t, (size_t)n);
         yaml_parser_t kept = w.parser;
-        read_in_place(&w.parser, t, n);
+        read_in_place(&w.parser, t, n, chars);
         yaml_event_t e;
         for (int more = 1; more && Y.parse(&w.parser, &e); events++) {
             more = e.type != YAML_STREAM_END_EVENT;
