@@ -1134,9 +1134,8 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
 
 /* guarded(text) -> events libyaml gives, read in place, up to the stream's end or its
    first error (-1: it holds a character libyaml's reader refuses). Its UTF-8 is copied to
-   end, NUL and
-   all, right before a page nothing may read: should the scanner ever read past the NUL
-   (which read_in_place lets it reach), the process crashes. For tests only. */
+   end, NUL and all, right before a page nothing may read: should the scanner ever read
+   past the NUL (which read_in_place lets it reach), the process crashes. For tests only. */
 static PyObject *guarded(PyObject *self, PyObject *text) {
     if (!H.ready || !PyUnicode_Check(text) || !chars_readable(text))
         return PyLong_FromLong(-1);
@@ -1147,8 +1146,13 @@ static PyObject *guarded(PyObject *self, PyObject *text) {
     size_t page = (size_t)sysconf(_SC_PAGESIZE), span = ((size_t)n + page) / page * page;
     unsigned char *m = mmap(NULL, span + page, PROT_READ | PROT_WRITE,
                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED || mprotect(m + span, page, PROT_NONE) != 0)
+    if (m == MAP_FAILED)
         return PyErr_SetFromErrno(PyExc_OSError);
+    if (mprotect(m + span, page, PROT_NONE) != 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        munmap(m, span + page);
+        return NULL;
+    }
     unsigned char *t = m + span - (size_t)n - 1;
     memcpy(t, data, (size_t)n);
     t[n] = 0;
