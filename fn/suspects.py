@@ -44,7 +44,7 @@ def candidates(suspects: list, target) -> list:
 
 
 def _as_meant(suspect, target, exc: InvalidReference) -> object | None:
-    """The reference an invalid value stands for, or None; ``suspect.why`` says how."""
+    """The reference an invalid value stands for, or None; ``suspect.read_as`` says how."""
     image = overridden(suspect.value)
     filled = _TEMPLATE.search(suspect.value)  # ("{{inputs.parameters.tag}}": filled later)
     meant = (image if image is not None else suspect.value[:filled.start()].rstrip(":@")
@@ -55,10 +55,16 @@ def _as_meant(suspect, target, exc: InvalidReference) -> object | None:
         ref = target.parse(meant)
     except InvalidReference:
         return None
-    suspect.why = (f", set by the override {suspect.value!r}" if image is not None else
-                   ", a template filled in where it runs" if filled else
-                   f", not a valid reference as written ({exc})")
+    suspect.read_as = ((OVERRIDE, "") if image is not None else (TEMPLATE, "") if filled
+                       else (INVALID, str(exc)))
     return ref
+
+
+OVERRIDE, TEMPLATE, INVALID = "override", "template", "invalid"  # how _as_meant read it
+_READ_AS = {  # how: (what the message adds after "covers", the value it shows, "correct it")
+    OVERRIDE: (", set by the override {value!r}", overridden, False),  # (the image it sets)
+    TEMPLATE: (", a template filled in where it runs", repr, True),
+    INVALID: (", not a valid reference as written ({detail})", repr, True)}
 
 
 _HOW = {  # what to do, by the suspect's form (FIELD: the imageFields entry that covers it)
@@ -81,13 +87,14 @@ def report(suspects: list, verdicts: dict, target, why: str = "") -> list[Proble
             continue
         how = (f"to rewrite it, add {suspect.entry()}" if suspect.form == FIELD else
                _HOW[suspect.form].format(suspect.follows))
-        value = suspect.value
-        if suspect.why.startswith(", set by"):  # (the image it sets, then the override)
-            value = overridden(value)
-        elif suspect.why:  # (as written, then why it is no reference)
-            value, how = repr(value), f"correct it ({how})"
+        value, added = suspect.value, ""
+        if suspect.read_as is not None:
+            read, detail = suspect.read_as
+            text, shown, correct = _READ_AS[read]
+            value, added = shown(value), text.format(value=value, detail=detail)
+            how = f"correct it ({how})" if correct else how
         found = Problem(f"private image {value} ({verdict.why}) in a field no location "
-                        f"covers{suspect.why}: left as is; {how}", severity=WARNING,
+                        f"covers{added}: left as is; {how}", severity=WARNING,
                         field=suspect.path, resource=item.ref(), file=item.file())
         if suspect.node is not None:  # (its line and column)
             found.offset = (item.editor.text, suspect.node.start)

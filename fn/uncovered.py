@@ -48,7 +48,7 @@ _NONE: frozenset[str] = frozenset()
 
 class Suspect:
     __slots__ = ("aliased", "follows", "form", "group", "kind", "levels", "new", "node", "path",
-                 "ref", "span", "value", "why")
+                 "read_as", "ref", "span", "value", "why")
 
     def __init__(self, group: str, kind: str, path: str, value: str, form: str,
                  node: Scalar | None = None, span: tuple[int, int] = (0, 0),
@@ -65,7 +65,9 @@ class Suspect:
         self.new: str | None = None  # NAMED: the word it becomes (fn.named), and why
         self.follows: str | None = None  # NAMED: an image field's value, rewritten with it;
         #                                  TEXT: where in the manifest written there it is
-        self.why = ""
+        self.why = ""  # NAMED: why it is private, or not (fn.named)
+        self.read_as: tuple[str, str] | None = None  # an invalid value: how it was read
+        #                                              (fn.suspects), and the detail
         self.levels = 0  # Lists it is in (kubectl's "kind: List"): its path's first "items[i]"s
 
     def entry(self) -> str:
