@@ -37,10 +37,10 @@ MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases
 TOO_DEEP = f"nested more than {READ_DEPTH} levels deep: not searched further for images"
 
 
-def too_deep(notes: list[Problem], path: str) -> None:
-    """A warning (once an item) that the search stopped at ``path``."""
-    if not any(n.message == TOO_DEEP for n in notes):
-        notes.append(Problem(TOO_DEEP, severity=WARNING, field=path))
+def too_deep(notes: list[Problem], path: str, why: str = TOO_DEEP) -> None:
+    """A warning (once an item) that the search stopped at ``path`` (``why``)."""
+    if not any(n.message == why for n in notes):
+        notes.append(Problem(why, severity=WARNING, field=path))
 
 
 class ImageField:

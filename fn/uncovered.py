@@ -31,7 +31,7 @@ from fn.fieldpath import child, keys, parent, template
 from fn.fieldspecs import Table, group_of, is_k8s_group, written
 from fn.imagekeys import WORD, data_image, image_key, images_key, new_image, split_image
 from fn.imageref import is_domain
-from fn.locate import Site, is_resource_list, too_deep
+from fn.locate import TOO_DEEP, Site, is_resource_list, too_deep
 from fn.nodes import STR, Mapping, Node, Scalar, Sequence, string
 from fn.problems import Problem
 from fn.yamlc import YAMLError
@@ -40,6 +40,8 @@ from fn.yamlrules import MAX_DEPTH as READ_DEPTH
 
 MAX_DEPTH = READ_DEPTH  # what the reader reads, searched whole (deeper: aliases)
 MAX_NESTED = 8  # manifests written as strings inside one another, searched
+NESTED_TOO_DEEP = (f"manifests written as strings inside one another more than {MAX_NESTED} "
+                   "deep: not searched further for images")
 SKIP_KEYS = frozenset({"metadata", "status"})
 FIELD, SPLIT, NAMED, LISTED, TEXT = "field", "split", "named", "listed", "text"  # forms
 _NO_PATHS: frozenset[tuple[str, ...]] = frozenset()  # (a kind no notImages row names)
@@ -121,7 +123,7 @@ def _row(path: str) -> list[str]:
 
 def _noted(walk: _Walk, notes: list[Problem] | None) -> list[Suspect]:
     if walk.deep is not None and notes is not None:
-        too_deep(notes, walk.deep)
+        too_deep(notes, *walk.deep)
     return walk.out
 
 
@@ -139,7 +141,7 @@ class _Walk:
         self.fields = fields  # False: a built-in kind, read along its rows (names only)
         self.out: list[Suspect] = []
         self.levels = 0  # Lists entered
-        self.deep: str | None = None  # where the search stopped, MAX_DEPTH deep
+        self.deep: tuple[str, str] | None = None  # where the search stopped, and why
         self.named_in: set[int] = set()  # containers whose words were read
         self.table = BUILTIN  # the rows: a kind they name is no List
         self.own_keys = imagekeys.GROUP_IMAGE_KEYS.get(gk[0], _NONE)  # its group's image keys
@@ -177,7 +179,7 @@ class _Walk:
         if id(node) in self.covered:
             return
         if depth > MAX_DEPTH:
-            self.deep = self.deep or path
+            self.deep = self.deep or (path, TOO_DEEP)
             return
         if isinstance(node, Sequence):
             self.covered.add(id(node))
@@ -241,8 +243,8 @@ class _Walk:
         string (``MANIFEST_KEYS``): each a TEXT suspect, whatever its kind, at ``where``,
         searched as deep as the resource; of one that does not read as one YAML object (a
         template, several documents), the words that are images with a registry host."""
-        if self.nested >= MAX_NESTED:  # (a manifest in a manifest in ...: said, as deep)
-            self.deep = self.deep or where
+        if self.nested >= MAX_NESTED:  # (a manifest in a manifest in ...: said)
+            self.deep = self.deep or (where, NESTED_TOO_DEEP)
             return
         if value.tag != STR or not self.fields:
             return
@@ -257,7 +259,7 @@ class _Walk:
         inner = _Walk(self.gk, set(), _NO_PATHS)
         inner.nested = self.nested + 1
         inner.resource(root, "", depth)
-        self.deep = self.deep or (inner.deep and where)
+        self.deep = self.deep or (inner.deep and (where, inner.deep[1]))
         self.out += [self._text(where, found.value, value, found.path) for found in inner.out]
 
     def _text(self, where: str, image: str, manifest: Scalar,
