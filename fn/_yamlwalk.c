@@ -11,7 +11,9 @@
  * (PyYAML's wheels build their own libyaml, newer than Debian's: a nesting limit, for
  * one), and needs no libyaml of its own at run time, only yaml.h to build. Text with no
  * character libyaml's reader refuses (nearly every input) is handed to its scanner in
- * place (read_in_place): the reader would only have copied it, one character at a time.
+ * place (read_in_place): the reader would only have copied it, one character at a time;
+ * non-ASCII text, whose str is not UTF-8, goes as UTF-8 a window at a time (window_fill),
+ * never copied whole.
  *
  * The rare cases call back into Python (fn.yamlread): explicit tags (tag_problem), the
  * text before a tagged or anchored scalar (past_properties), refusals (make_refused) and
@@ -52,10 +54,20 @@ static struct {
     int (*initialize)(yaml_parser_t *);
     void (*delete)(yaml_parser_t *);
     void (*set_input_string)(yaml_parser_t *, const unsigned char *, size_t);
+    void (*set_input)(yaml_parser_t *, yaml_read_handler_t *, void *);
     int (*parse)(yaml_parser_t *, yaml_event_t *);
     void (*event_delete)(yaml_event_t *);
     void (*version)(int *, int *, int *);
 } Y;
+
+/* A str given to libyaml as UTF-8 a window at a time (window_fill), not copied whole */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t len, at;  /* its characters; those given to libyaml so far */
+    unsigned char *buf;  /* the window (NULL: not read so), cap bytes and WINDOW_ROOM */
+    Py_ssize_t cap;
+} Source;
 
 typedef struct {
     union {  /* room to spare, should another 0.2.x parser be larger than yaml.h says */
@@ -67,6 +79,7 @@ typedef struct {
     PyObject *aliases;  /* None, or a list: (kept node, start, end, in a skipped part)
                            of each alias to a kept node */
     Py_ssize_t count, limit, last, text_len, lines_len;
+    Source src;
 } Walk;
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -105,7 +118,11 @@ static PyObject *call(PyObject *f, PyObject *const *args, size_t n) {
     return PyObject_Vectorcall(f, args, n, NULL);
 }
 
+static void window_fill(yaml_parser_t *p, Source *s);
+
 static int next(Walk *w, yaml_event_t *e) {
+    if (w->src.buf != NULL)
+        window_fill(&w->parser, &w->src);
     if (Y.parse(&w->parser, e))
         return 0;
     yaml_parser_t *p = &w->parser;
@@ -1073,6 +1090,110 @@ static void read_in_place(yaml_parser_t *p, unsigned char *text, Py_ssize_t size
     p->raw_buffer.last = p->raw_buffer.pointer;  /* (empty already) */
 }
 
+/* ---- a window at a time: non-ASCII text without a UTF-8 copy of all of it ---------- */
+
+static Py_ssize_t window_size = 1 << 16;  /* bytes; tests make it small (window()) */
+#define WINDOW_ROOM (1 << 15)  /* after the window: libyaml's reader decodes a raw chunk
+                                  (16 KB, UTF-8 to UTF-8) there, should a token outrun it */
+
+/* Characters from s->at as UTF-8 into ``out``, as many whole ones as ``room`` bytes hold
+   (chars_readable passed them: no surrogate); *chars says how many. One loop a width of
+   str, ASCII the short way. */
+#define PUT_UTF8(type)                                                                \
+    for (const type *d = (const type *)s->data; s->at < s->len; s->at++, k++) {       \
+        Py_UCS4 c = d[s->at];                                                         \
+        if (c < 0x80) {                                                               \
+            if (n == room)                                                            \
+                break;                                                                \
+            out[n++] = (unsigned char)c;                                              \
+            continue;                                                                 \
+        }                                                                             \
+        size_t width = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;                           \
+        if (n + width > room)                                                         \
+            break;                                                                    \
+        for (size_t i = width - 1; i > 0; i--, c >>= 6)                               \
+            out[n + i] = (unsigned char)(0x80 | (c & 0x3F));                          \
+        out[n] = (unsigned char)((0xF00u >> width) | c);                              \
+        n += width;                                                                   \
+    }
+
+static size_t put_utf8(Source *s, unsigned char *out, size_t room, size_t *chars) {
+    size_t n = 0, k = 0;
+    if (s->kind == PyUnicode_1BYTE_KIND)
+        PUT_UTF8(Py_UCS1)
+    else if (s->kind == PyUnicode_2BYTE_KIND)
+        PUT_UTF8(Py_UCS2)
+    else
+        PUT_UTF8(Py_UCS4)
+    *chars = k;
+    return n;
+}
+
+/* libyaml's read handler (its reader's way in, when a token outruns the window): the
+   next characters as UTF-8, at most a window of them, none at the end (libyaml then puts
+   its NUL). It asks for its raw buffer's room, 16 KB, which a whole character always
+   fits (a window is 8 bytes or more). */
+static int read_on(void *data, unsigned char *buffer, size_t size, size_t *size_read) {
+    Source *s = data;
+    size_t chars;
+    *size_read = put_utf8(s, buffer, size < (size_t)s->cap ? size : (size_t)s->cap, &chars);
+    return 1;
+}
+
+/* Before each event: with fewer than a quarter window of characters unread (and
+   libyaml's raw input used up), the unread part moves to the window's start and the
+   window fills up with the next characters; at the text's end, the NUL and eof, as
+   read_in_place sets them. In between, libyaml reads what it holds, the way it reads
+   read_in_place's buffer. */
+static void window_fill(yaml_parser_t *p, Source *s) {
+    if (p->eof || p->unread >= (size_t)(s->cap / 4)
+            || p->raw_buffer.pointer != p->raw_buffer.last)
+        return;
+    size_t keep = (size_t)(p->buffer.last - p->buffer.pointer), chars;
+    memmove(s->buf, p->buffer.pointer, keep);
+    size_t n = put_utf8(s, s->buf + keep, (size_t)s->cap - keep, &chars);
+    p->buffer.start = p->buffer.pointer = s->buf;
+    p->buffer.last = s->buf + keep + n;
+    p->buffer.end = s->buf + s->cap + WINDOW_ROOM;
+    p->unread += chars;
+    if (s->at == s->len) {
+        *p->buffer.last++ = '\0';
+        p->unread++;
+        p->eof = 1;
+    }
+}
+
+/* Sets libyaml to read ``text`` (chars_readable passed it) through the window. */
+static int read_by_window(yaml_parser_t *p, Source *s, PyObject *text) {
+    s->kind = PyUnicode_KIND(text);
+    s->data = PyUnicode_DATA(text);
+    s->len = PyUnicode_GET_LENGTH(text);
+    s->at = 0;
+    s->cap = window_size;
+    s->buf = PyMem_Malloc((size_t)s->cap + WINDOW_ROOM + 1);
+    if (s->buf == NULL)
+        return -1;
+    memset(s->buf, 'x', (size_t)s->cap + WINDOW_ROOM + 1);  /* never a NUL the scanner
+                                  could stop at by chance: past the text, it must not read */
+    Y.set_input(p, read_on, s);
+    p->encoding = YAML_UTF8_ENCODING;
+    p->buffer.pointer = p->buffer.last = s->buf;
+    p->unread = 0;
+    window_fill(p, s);
+    return 0;
+}
+
+/* window(size) -> the window size before (bytes); for tests, which make it small. */
+static PyObject *window(PyObject *self, PyObject *arg) {
+    Py_ssize_t size = PyLong_AsSsize_t(arg), was = window_size;
+    if (size == -1 && PyErr_Occurred())
+        return NULL;
+    if (size < 8 || size > (1 << 24))
+        return PyErr_Format(PyExc_ValueError, "window size out of range: %zd", size);
+    window_size = size;
+    return PyLong_FromSsize_t(was);
+}
+
 /* walk(text, lines, policy, refused, aliases=None) -> [(start, end, root), ...] */
 static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     if (!H.ready) {
@@ -1096,15 +1217,17 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     w.lines_len = PyUnicode_GET_LENGTH(w.lines);
     w.limit = MAX_EXPANSION + 10 * w.text_len;
     PyObject *bytes = NULL, *docs = NULL;
-    const char *buf;
-    Py_ssize_t size;
-    if (PyUnicode_IS_ASCII(w.text)) {  /* its own bytes: no copy */
+    const char *buf = "";
+    Py_ssize_t size = 0;
+    int ascii = PyUnicode_IS_ASCII(w.text), as_is = chars_readable(w.text);
+    if (ascii) {  /* its own bytes: no copy */
         buf = PyUnicode_AsUTF8AndSize(w.text, &size);
-    } else {  /* a UTF-8 copy for the walk only (not cached in the str) */
+    } else if (!as_is) {  /* for libyaml's reader to judge: a UTF-8 copy, for the walk only
+                             (not cached in the str) */
         bytes = PyUnicode_AsUTF8String(w.text);
         buf = bytes ? PyBytes_AS_STRING(bytes) : NULL;
         size = bytes ? PyBytes_GET_SIZE(bytes) : 0;
-    }
+    }  /* else: read a window at a time */
     if (buf == NULL)
         return NULL;
     w.anchors = PyDict_New();
@@ -1114,15 +1237,19 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
         if (!Y.initialize(&w.parser)) {
             PyErr_NoMemory();
         } else {
-            /* no encoding given: libyaml finds UTF-8 and reads past a leading BOM,
-               as it does when PyYAML's CParser hands it the text */
-            Y.set_input_string(&w.parser, (const unsigned char *)buf, (size_t)size);
             yaml_parser_t kept = w.parser;  /* libyaml's own buffers, to free */
-            if (chars_readable(w.text))
+            if (ascii || !as_is)  /* no encoding given: libyaml finds UTF-8 and reads past
+                                     a leading BOM, as when PyYAML's CParser gives it text */
+                Y.set_input_string(&w.parser, (const unsigned char *)buf, (size_t)size);
+            if (ascii && as_is)
                 read_in_place(&w.parser, (unsigned char *)buf, size, w.text_len);
-            docs = documents(&w, args[2]);
+            if (ascii || !as_is || read_by_window(&w.parser, &w.src, w.text) == 0)
+                docs = documents(&w, args[2]);
+            else
+                PyErr_NoMemory();
             w.parser.buffer = kept.buffer;
             Y.delete(&w.parser);
+            PyMem_Free(w.src.buf);
         }
     }
     Py_XDECREF(w.anchors);
@@ -1186,6 +1313,7 @@ static int find_libyaml(const char *path) {
         {(void **)&Y.initialize, "yaml_parser_initialize"},
         {(void **)&Y.delete, "yaml_parser_delete"},
         {(void **)&Y.set_input_string, "yaml_parser_set_input_string"},
+        {(void **)&Y.set_input, "yaml_parser_set_input"},
         {(void **)&Y.parse, "yaml_parser_parse"},
         {(void **)&Y.event_delete, "yaml_event_delete"},
         {(void **)&Y.version, "yaml_get_version"}};
@@ -1536,6 +1664,8 @@ static PyMethodDef methods[] = {
      "plain(node) -> a read tree as data to compare (fn.nodes.plain)"},
     {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL,
      "walk(text, lines, policy, refused) -> [(start, end, root)]: fn.yamlread's reader"},
+    {"window", (PyCFunction)window, METH_O,
+     "window(size) -> the size before: bytes libyaml reads non-ASCII text by (tests only)"},
     {"guarded", (PyCFunction)guarded, METH_O,
      "guarded(text) -> events read in place before a guard page (tests only)"},
     {"read_text", (PyCFunction)read_text, METH_VARARGS,

@@ -204,6 +204,47 @@ def test_read_in_place_reads_what_libyaml_reads(text):
         in_place_same(text[:end])
 
 
+NON_ASCII = [p for p in INPUTS
+             if not p.read_text(encoding="utf-8", errors="surrogateescape").isascii()]
+WINDOWS = [8, 13, 64, 1 << 16]  # bytes: non-ASCII text reaches libyaml a window at a time
+
+
+def through_window(size: int, text: str) -> None:
+    """same(text) with libyaml reading non-ASCII text ``size`` bytes at a time (tokens
+    longer than that go through libyaml's own reader, by the read handler)."""
+    was = yamlread._C.window(size)  # type: ignore[union-attr]
+    try:
+        same(text)
+    finally:
+        yamlread._C.window(was)  # type: ignore[union-attr]
+
+
+def test_non_ascii_inputs_found():
+    assert len(NON_ASCII) >= 5, NON_ASCII
+
+
+@pytest.mark.parametrize("size", WINDOWS)
+@pytest.mark.parametrize("path", NON_ASCII, ids=lambda p: str(p.relative_to(TESTS)))
+def test_same_through_windows_on_non_ascii_inputs(path, size):
+    through_window(size, yamlread.strip_bom(path.read_text(encoding="utf-8",
+                                                             errors="surrogateescape")))
+
+
+@fuzz(1000)
+@given(st.sampled_from(WINDOWS), st.one_of(documents(wild=True), corrupted(wild=True), st.text(
+    st.sampled_from(list("ab -:#'\"[]{},|>\n\r\t&*!?%@`~0.\\<=\x85é∂\u2028\U0001F600\u0100")),
+    max_size=80)))
+def test_same_through_windows_on_generated_texts(size, text):
+    count("yamlwalk.same_through_windows")
+    note(text)
+    through_window(size, "é\n" + yamlread.strip_bom(text))  # (non-ASCII: by window)
+
+
+def test_a_window_size_out_of_range_is_refused():
+    with pytest.raises(ValueError):
+        yamlread._C.window(1)  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("text", [
     "k: " + "[" * 3000 + "]" * 3000 + "\n",  # PyYAML's libyaml: a nesting limit (1000)
     "a:\n" + "".join("  " * i + "-\n" for i in range(1, 600)),
