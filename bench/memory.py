@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         line.wrap(module, name)
     tracemalloc.start(1)
     with open(args.resourcelist, "rb") as f:
-        text = inputs.read_input(f, str(args.resourcelist))
+        text = inputs.read_input(f, str(args.resourcelist), pack=True)  # as the function
     line.start(len(text))
     out = krm.resource_list(text, {}, inputs.read_named_file)
     with open(os.devnull, "w") as sink:

@@ -13,7 +13,8 @@
  * character libyaml's reader refuses (nearly every input) is handed to its scanner in
  * place (read_in_place): the reader would only have copied it, one character at a time;
  * non-ASCII text, whose str is not UTF-8, goes as UTF-8 a window at a time (window_fill),
- * never copied whole.
+ * never copied whole; so does a large input held packed (fn.packedtext.Packed: ASCII LZ4
+ * blocks, each had from Python as a str while it is read: held_at).
  *
  * The rare cases call back into Python (fn.yamlread): explicit tags (tag_problem), the
  * text before a tagged or anchored scalar (past_properties), refusals (make_refused) and
@@ -42,7 +43,7 @@ static struct {
     PyObject *tag_problem, *make_refused, *past_properties, *make_error;
     PyObject *styles[6]; /* "", "'", '"', "|", ">", and "" for any other */
     PyObject *s_end, *s_tag, *s_start, *s_style, *s_value;
-    PyObject *s_brackets, *s_then, *s_merge;
+    PyObject *s_brackets, *s_then, *s_merge, *s_block, *s_size;
     PyObject *py_get;  /* fn.nodes.Mapping.get in Python: what a "<<" merge key needs */
     PyObject *resolved;  /* fn.nodes._RESOLVED: tags of plain values resolved so far */
     char maybe_not_str[128];  /* first characters of a plain scalar that may not be a string */
@@ -60,9 +61,21 @@ static struct {
     void (*version)(int *, int *, int *);
 } Y;
 
-/* A str given to libyaml as UTF-8 a window at a time (window_fill), not copied whole */
+/* A block of a packed text (fn.packedtext.Packed: ASCII, in blocks of ``size``
+   characters) held while it is read */
 typedef struct {
-    int kind;
+    PyObject *packed;    /* the Packed (borrowed), or NULL: the text is a str */
+    Py_ssize_t size;     /* characters a block */
+    PyObject *chars;     /* block ``index``'s characters (an ASCII str), or NULL */
+    Py_ssize_t index;
+} Held;
+
+/* A str, or a Packed, given to libyaml as UTF-8 a window at a time (window_fill), not
+   copied whole */
+typedef struct {
+    int kind;  /* the str's, or 0: packed (held) */
+    int failed;  /* a block could not be had: the exception is set */
+    Held held;
     const void *data;
     Py_ssize_t len, at;  /* its characters; those given to libyaml so far */
     unsigned char *buf;  /* the window (NULL: not read so), cap bytes and WINDOW_ROOM */
@@ -80,7 +93,44 @@ typedef struct {
                            of each alias to a kept node */
     Py_ssize_t count, limit, last, text_len, lines_len;
     Source src;
+    Held held;  /* a packed text's block, for after() and the "-" of a sequence */
 } Walk;
+
+/* The characters of a packed text from ``pos`` (< its length) to its block's end: *n of
+   them. NULL, with the exception set, when the block cannot be had. */
+static const unsigned char *held_at(Held *h, Py_ssize_t pos, Py_ssize_t *n) {
+    Py_ssize_t i = pos / h->size;
+    if (h->chars == NULL || h->index != i) {
+        PyObject *index = PyLong_FromSsize_t(i);
+        PyObject *b = index ? PyObject_CallMethodOneArg(h->packed, H.s_block, index) : NULL;
+        Py_XDECREF(index);
+        if (b != NULL && !(PyUnicode_Check(b) && PyUnicode_IS_ASCII(b))) {
+            Py_DECREF(b);
+            b = NULL;
+            PyErr_SetString(PyExc_TypeError, "Packed.block() must give an ASCII str");
+        }
+        if (b == NULL)
+            return NULL;
+        Py_XSETREF(h->chars, b);
+        h->index = i;
+    }
+    Py_ssize_t off = pos - i * h->size;
+    if (off >= PyUnicode_GET_LENGTH(h->chars)) {
+        PyErr_SetString(PyExc_IndexError, "Packed block shorter than its size");
+        return NULL;
+    }
+    *n = PyUnicode_GET_LENGTH(h->chars) - off;
+    return PyUnicode_1BYTE_DATA(h->chars) + off;
+}
+
+/* The character at ``pos`` (< the text's length), or -1 with the exception set. */
+static int char_at(Walk *w, Py_ssize_t pos) {
+    if (w->held.packed == NULL)
+        return (int)PyUnicode_READ_CHAR(w->text, pos);
+    Py_ssize_t n;
+    const unsigned char *p = held_at(&w->held, pos, &n);
+    return p == NULL ? -1 : *p;
+}
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
@@ -123,8 +173,10 @@ static void window_fill(yaml_parser_t *p, Source *s);
 static int next(Walk *w, yaml_event_t *e) {
     if (w->src.buf != NULL)
         window_fill(&w->parser, &w->src);
-    if (Y.parse(&w->parser, e))
+    if (!w->src.failed && Y.parse(&w->parser, e))
         return 0;
+    if (w->src.failed)  /* a packed block could not be had (libyaml's error is not it) */
+        return -1;
     yaml_parser_t *p = &w->parser;
     PyObject *exc;
     if (p->error == YAML_MEMORY_ERROR) {
@@ -438,8 +490,33 @@ static int forget(Walk *w, PyObject *anchor) {
     return has <= 0 ? has : PyDict_DelItem(w->anchors, anchor);
 }
 
+/* after() in a packed text (which has no line break but LF: it is its own lines) */
+static Py_ssize_t after_packed(Walk *w, Py_ssize_t pos) {
+    Py_ssize_t len = w->lines_len, n;
+    const unsigned char *p;
+    if (pos > 0 && pos <= len) {
+        if ((p = held_at(&w->held, pos - 1, &n)) == NULL)
+            return -1;
+        if (*p == '\n')
+            return pos;
+    }
+    while (pos < len) {
+        if ((p = held_at(&w->held, pos, &n)) == NULL)
+            return -1;
+        if (n > len - pos)
+            n = len - pos;
+        const unsigned char *nl = memchr(p, '\n', (size_t)n);
+        if (nl != NULL)
+            return pos + (nl - p) + 1;
+        pos += n;
+    }
+    return len;
+}
+
 /* The start of the line after ``pos`` (where new block content goes). */
 static Py_ssize_t after(Walk *w, Py_ssize_t pos) {
+    if (w->held.packed != NULL)
+        return after_packed(w, pos);
     if (pos > 0 && pos <= w->lines_len && PyUnicode_READ_CHAR(w->lines, pos - 1) == '\n')
         return pos;
     if (pos >= w->lines_len)
@@ -935,9 +1012,10 @@ static PyObject *sequence(Walk *w, yaml_event_t *e, PyObject *policy, int depth)
         /* its indentation is its first "-"'s column: where libyaml's token ends (or one
            before, when the token ends after the "-") */
         Py_ssize_t at = (Py_ssize_t)e->end_mark.index, col = (Py_ssize_t)e->end_mark.column;
-        Py_ssize_t len = PyUnicode_GET_LENGTH(w->text);
-        int dash = at < len && PyUnicode_READ_CHAR(w->text, at) == '-';
-        COLLECTION(s)->indent = col - !dash;
+        int c = at < w->text_len ? char_at(w, at) : 0;
+        if (c < 0)
+            goto fail;
+        COLLECTION(s)->indent = col - (c != '-');
     }
     Py_ssize_t last = (Py_ssize_t)e->start_mark.index;
     for (;;) {
@@ -1119,6 +1197,24 @@ static Py_ssize_t window_size = 1 << 16;  /* bytes; tests make it small (window(
 
 static size_t put_utf8(Source *s, unsigned char *out, size_t room, size_t *chars) {
     size_t n = 0, k = 0;
+    if (s->kind == 0) {  /* packed: ASCII, as it is */
+        while (n < room && s->at < s->len && !s->failed) {
+            Py_ssize_t have;
+            const unsigned char *p = held_at(&s->held, s->at, &have);
+            if (p == NULL) {
+                s->failed = 1;
+                break;
+            }
+            size_t m = (size_t)(have < s->len - s->at ? have : s->len - s->at);
+            if (m > room - n)
+                m = room - n;
+            memcpy(out + n, p, m);
+            n += m;
+            s->at += (Py_ssize_t)m;
+        }
+        *chars = n;
+        return n;
+    }
     if (s->kind == PyUnicode_1BYTE_KIND)
         PUT_UTF8(Py_UCS1)
     else if (s->kind == PyUnicode_2BYTE_KIND)
@@ -1137,7 +1233,7 @@ static int read_on(void *data, unsigned char *buffer, size_t size, size_t *size_
     Source *s = data;
     size_t chars;
     *size_read = put_utf8(s, buffer, size < (size_t)s->cap ? size : (size_t)s->cap, &chars);
-    return 1;
+    return !s->failed;
 }
 
 /* Before each event: with fewer than a quarter window of characters unread (and
@@ -1163,11 +1259,19 @@ static void window_fill(yaml_parser_t *p, Source *s) {
     }
 }
 
-/* Sets libyaml to read ``text`` (chars_readable passed it) through the window. */
-static int read_by_window(yaml_parser_t *p, Source *s, PyObject *text) {
-    s->kind = PyUnicode_KIND(text);
-    s->data = PyUnicode_DATA(text);
-    s->len = PyUnicode_GET_LENGTH(text);
+/* Sets libyaml to read ``text`` (chars_readable passed it, or a Packed: packable)
+   through the window. */
+static int read_by_window(yaml_parser_t *p, Source *s, PyObject *text, Held *packed) {
+    if (packed->packed != NULL) {
+        s->kind = 0;
+        s->held.packed = packed->packed;
+        s->held.size = packed->size;
+        s->len = PyObject_Length(text);
+    } else {
+        s->kind = PyUnicode_KIND(text);
+        s->data = PyUnicode_DATA(text);
+        s->len = PyUnicode_GET_LENGTH(text);
+    }
     s->at = 0;
     s->cap = window_size;
     s->buf = PyMem_Malloc((size_t)s->cap + WINDOW_ROOM + 1);
@@ -1180,7 +1284,7 @@ static int read_by_window(yaml_parser_t *p, Source *s, PyObject *text) {
     p->buffer.pointer = p->buffer.last = s->buf;
     p->unread = 0;
     window_fill(p, s);
-    return 0;
+    return s->failed ? -1 : 0;
 }
 
 /* window(size) -> the window size before (bytes); for tests, which make it small. */
@@ -1200,11 +1304,12 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
         PyErr_SetString(PyExc_RuntimeError, "fn._yamlwalk.configure() was not called");
         return NULL;
     }
-    if (n < 4 || n > 5 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])
+    int packed = n >= 2 && !PyUnicode_Check(args[0]) && args[0] == args[1];
+    if (n < 4 || n > 5 || (!packed && (!PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])))
             || !PyList_Check(args[3]) || (n == 5 && args[4] != Py_None
                                           && !PyList_Check(args[4]))) {
         PyErr_SetString(PyExc_TypeError, "walk(text: str, lines: str, policy, refused: list, "
-                        "aliases: list | None = None)");
+                        "aliases: list | None = None); text and lines one Packed");
         return NULL;
     }
     Walk w;
@@ -1213,13 +1318,28 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     w.lines = args[1];
     w.refused = args[3];
     w.aliases = n == 5 ? args[4] : Py_None;
-    w.text_len = PyUnicode_GET_LENGTH(w.text);
-    w.lines_len = PyUnicode_GET_LENGTH(w.lines);
+    if (packed) {  /* fn.packedtext.Packed: packable (ASCII, no CR, readable as is) */
+        PyObject *size = PyObject_GetAttr(w.text, H.s_size);
+        w.held.size = size == NULL ? -1 : PyLong_AsSsize_t(size);
+        Py_XDECREF(size);
+        w.text_len = w.held.size > 0 ? PyObject_Length(w.text) : -1;
+        if (w.text_len < 0) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "walk: a Packed text with no block size");
+            return NULL;
+        }
+        w.held.packed = w.text;
+        w.lines_len = w.text_len;
+    } else {
+        w.text_len = PyUnicode_GET_LENGTH(w.text);
+        w.lines_len = PyUnicode_GET_LENGTH(w.lines);
+    }
     w.limit = MAX_EXPANSION + 10 * w.text_len;
     PyObject *bytes = NULL, *docs = NULL;
     const char *buf = "";
     Py_ssize_t size = 0;
-    int ascii = PyUnicode_IS_ASCII(w.text), as_is = chars_readable(w.text);
+    int ascii = !packed && PyUnicode_IS_ASCII(w.text);
+    int as_is = packed || chars_readable(w.text);
     if (ascii) {  /* its own bytes: no copy */
         buf = PyUnicode_AsUTF8AndSize(w.text, &size);
     } else if (!as_is) {  /* for libyaml's reader to judge: a UTF-8 copy, for the walk only
@@ -1243,15 +1363,19 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
                 Y.set_input_string(&w.parser, (const unsigned char *)buf, (size_t)size);
             if (ascii && as_is)
                 read_in_place(&w.parser, (unsigned char *)buf, size, w.text_len);
-            if (ascii || !as_is || read_by_window(&w.parser, &w.src, w.text) == 0)
+            int ready = ascii || !as_is ? 0 : read_by_window(&w.parser, &w.src, w.text,
+                                                             &w.held);
+            if (ready == 0)
                 docs = documents(&w, args[2]);
-            else
+            else if (!PyErr_Occurred())
                 PyErr_NoMemory();
             w.parser.buffer = kept.buffer;
             Y.delete(&w.parser);
             PyMem_Free(w.src.buf);
         }
     }
+    Py_XDECREF(w.held.chars);
+    Py_XDECREF(w.src.held.chars);
     Py_XDECREF(w.anchors);
     Py_XDECREF(w.sizes);
     Py_XDECREF(w.partial);
@@ -1369,7 +1493,8 @@ static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
     struct { PyObject **slot; const char *s; } strs[] = {
         {&H.s_end, "end"}, {&H.s_tag, "tag"}, {&H.s_start, "start"},
         {&H.s_style, "style"}, {&H.s_value, "value"}, {&H.s_brackets, "[]"},
-        {&H.s_then, "then"}, {&H.s_merge, "<<"}, {&H.QUESTION, "?"}};
+        {&H.s_then, "then"}, {&H.s_merge, "<<"}, {&H.s_block, "block"},
+        {&H.s_size, "size"}, {&H.QUESTION, "?"}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (*strs[i].slot == NULL
                 && (*strs[i].slot = PyUnicode_InternFromString(strs[i].s)) == NULL)
@@ -1489,6 +1614,22 @@ static PyObject *read_text(PyObject *self, PyObject *args) {
         return NULL;
     }
     return u;
+}
+
+/* packable(data) -> whether bytes can go into a Packed (fn.packedtext): ASCII with no
+   CR (a Packed is its own lines, as_lf) and readable as is (libyaml's reader, which
+   would refuse a control character, does not read it). */
+static PyObject *packable(PyObject *self, PyObject *arg) {
+    Py_buffer b;
+    if (PyObject_GetBuffer(arg, &b, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const unsigned char *p = b.buf;
+    unsigned char bad = 0;
+    for (Py_ssize_t i = 0; i < b.len; i++)  /* (one pass the compiler vectorizes) */
+        bad |= (unsigned char)((p[i] >= 0x7f) | ((p[i] < 0x20) & (p[i] != '\t')
+                                                 & (p[i] != '\n')));
+    PyBuffer_Release(&b);
+    return PyBool_FromLong(!bad);
 }
 
 /* ---- plain: fn.nodes.plain in C ---------------------------------------------------- */
@@ -1668,6 +1809,8 @@ static PyMethodDef methods[] = {
      "window(size) -> the size before: bytes libyaml reads non-ASCII text by (tests only)"},
     {"guarded", (PyCFunction)guarded, METH_O,
      "guarded(text) -> events read in place before a guard page (tests only)"},
+    {"packable", (PyCFunction)packable, METH_O,
+     "packable(data) -> whether these bytes can be packed (fn.packedtext)"},
     {"read_text", (PyCFunction)read_text, METH_VARARGS,
      "read_text(fd, limit) -> str (ASCII, read in place) or bytes (to decode)"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,

@@ -86,7 +86,7 @@ def _krm() -> int:
     from fn.problems import Problem
 
     try:
-        text = inputs.read_input(sys.stdin.buffer, "stdin")
+        text = inputs.read_input(sys.stdin.buffer, "stdin", pack=True)
     except Problem as exc:  # still a ResourceList, with the error, for kpt to show
         sys.stdout.write(krm.error_list([exc.result()]))
         _say(exc.message)
@@ -101,7 +101,7 @@ def _stream(config: str, verbose: bool) -> int:
 
     def read() -> stream.Stream:
         function_config = inputs.read_config(config)
-        source = stream.Stream(inputs.read_input(sys.stdin.buffer, "stdin"))
+        source = stream.Stream(inputs.read_input(sys.stdin.buffer, "stdin", pack=True))
         source.function_config = function_config
         return source
 

@@ -25,6 +25,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from fn.fieldpath import keys
+from fn.linebreaks import line_from
 from fn.nodes import Mapping, Sequence
 from fn.problems import Problem
 from fn.yamlc import yaml
@@ -101,13 +102,14 @@ def _image(text: str, field, edit: Edit | None, meant: object) -> Window | None:
         return None
     start, end, _, new = edit
     line = text.rfind("\n", 0, start) + 1
-    lead = _key_line(leaf).fullmatch(text, line, start)
+    head = text[line:start]  # (patterns match in a str, which a packed text is not)
+    lead = _key_line(leaf).fullmatch(head)
     nl = text.find("\n", end)
     if (lead is None or start == end or "\n" in new or "\n" in text[start:end] or nl < 0
             or _NAMING.search(new) or new[:1] in ("|", ">")  # (a block scalar: later lines)
-            or not _LINE_END.fullmatch(text, end, nl + 1)):
+            or not _LINE_END.fullmatch(tail := text[end:nl + 1])):
         return None
-    entry = "-" + lead[1][1:].replace("-", " ") + text[lead.end(1):start] + new + text[end:nl + 1]
+    entry = "-" + lead[1][1:].replace("-", " ") + head[lead.end(1):] + new + tail
     return line, nl + 1, entry, {leaf: meant}
 
 
@@ -142,10 +144,10 @@ def _insert_at(text: str, end: int, inserts: dict[int, Edit]) -> int:
     the blank lines and comments after it (-1: nowhere)."""
     pos = end
     while pos not in inserts:
-        quiet = _QUIET_LINE.match(text, pos)
+        quiet = _QUIET_LINE.fullmatch(line_from(text, pos))
         if quiet is None:
             return -1
-        pos = quiet.end()
+        pos += quiet.end()
     return pos
 
 
@@ -153,7 +155,7 @@ def _column(text: str, node: Mapping | Sequence, first: str) -> int:
     """The column of a block collection's keys (of its "-"), as the text shows it: -1
     when its start is not where its first key (or "-") is written (an anchor, a tag)."""
     line = text.rfind("\n", 0, node.start) + 1
-    if not text.startswith(first, node.start) or not _DASHES.fullmatch(text, line, node.start):
+    if not text.startswith(first, node.start) or not _DASHES.fullmatch(text[line:node.start]):
         return -1
     return node.start - line
 
@@ -179,8 +181,8 @@ def _inserted(text: str, pos: int, inserts: dict[int, Edit], column: int,
 def _quiet_end(text: str, pos: int) -> int:
     """Past the blank lines and comments from ``pos`` (a block scalar the window ends with
     would take those indented more as its own: the window reads them too)."""
-    while quiet := _QUIET_LINE.match(text, pos):
-        pos = quiet.end()
+    while quiet := _QUIET_LINE.fullmatch(line_from(text, pos)):
+        pos += quiet.end()
     return pos
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from fn import nodes, resourcelist
+from fn import nodes, packedtext, resourcelist
 from fn.config import Settings, load
 from fn.fieldspecs import Table
 from fn.problems import Problem
@@ -14,17 +14,20 @@ from fn.stream import Stream
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from fn.packedtext import Packed
+
 MAX_INPUT = 256 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def read_input(stream, name: str) -> str:
-    """All of a binary stream nothing was read from yet, as text."""
-    data = _read_all(stream)
+def read_input(stream, name: str, pack: bool = False) -> str:
+    """All of a binary stream nothing was read from yet, as text (``pack``: a large one
+    may come as fn.packedtext.Packed, which reads like a str)."""
+    data = _read_all(stream, pack)
     if len(data) > MAX_INPUT:
         raise Problem(f"{name}: input larger than {MAX_INPUT // (1024 * 1024)} MiB")
-    if isinstance(data, str):
-        return data
+    if not isinstance(data, bytes):
+        return data  # type: ignore[return-value]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -32,16 +35,22 @@ def read_input(stream, name: str) -> str:
                       ) from None
 
 
-def _read_all(stream) -> bytes | str:
+def _read_all(stream, pack: bool) -> bytes | str | Packed:
     """Up to MAX_INPUT + 1 bytes; a str when they are ASCII and the compiled reader read
-    them from the stream's file straight into it (no bytes object beside the text)."""
+    them from the stream's file straight into it (no bytes object beside the text);
+    ``pack``: Packed when they are more than packedtext.PACK_FROM and can be."""
     try:
         from fn._yamlwalk import read_text
 
         fd = stream.fileno()
     except (ImportError, AttributeError, OSError, ValueError):  # not built; not a file
         return stream.read(MAX_INPUT + 1)
-    return read_text(fd, MAX_INPUT)
+    if not pack:
+        return read_text(fd, MAX_INPUT)
+    head = read_text(fd, packedtext.PACK_FROM)
+    if len(head) <= packedtext.PACK_FROM:
+        return head
+    return packedtext.read_on(head, fd, MAX_INPUT)
 
 
 def read_config(path: str) -> object:
@@ -90,11 +99,13 @@ class Files:
             if path == "-":
                 if sys.stdin.isatty():
                     raise Problem(f"no manifests: stdin is a terminal; usage: {usage}")
-                streams.append(Stream(read_input(sys.stdin.buffer, "stdin"), "stdin"))
+                text = read_input(sys.stdin.buffer, "stdin", pack=True)
+                streams.append(Stream(text, "stdin"))
                 continue
             for f in _files(path, self.problems):
                 with open(f, "rb") as handle:
-                    streams.append(Stream(read_input(handle, str(f)), str(f), str(f)))
+                    text = read_input(handle, str(f), pack=True)
+                    streams.append(Stream(text, str(f), str(f)))
         self._gather(streams)
         if not self.items and not allow_empty:
             names = ", ".join(paths or ["stdin"])

@@ -22,10 +22,17 @@ def as_lf(text: str) -> str:
     return _OTHER.sub("\n", text) if other_breaks(text) else text
 
 
+def _packed(text: str) -> bool:
+    """A fn.packedtext.Packed: ASCII with no CR, LF its only line break."""
+    return not isinstance(text, str)
+
+
 def other_breaks(text: str) -> bool:
     """Whether ``text`` has a break other than LF and CR LF (``in`` scans at C speed, and
     an ASCII text, known as such without a scan, is only looked at for CRs; the regular
     expression only runs on a text with CRs)."""
+    if _packed(text):
+        return False
     if not text.isascii() and ("\x85" in text or "\u2028" in text or "\u2029" in text):
         return True
     return "\r" in text and _OTHER.search(text) is not None
@@ -33,5 +40,14 @@ def other_breaks(text: str) -> bool:
 
 def newline(text: str) -> str:
     """The break new lines get: the text's own first one (LF when it has none)."""
+    if _packed(text):
+        return "\n"
     m = _FIRST.search(text)
     return m.group() if m else "\n"
+
+
+def line_from(text: str, pos: int) -> str:
+    """``text`` (as_lf) from ``pos`` to the end of its line, its LF included: what a pattern
+    for one line is matched in (a packed text, fn.packedtext, has no str to match in)."""
+    nl = text.find("\n", pos)
+    return text[pos:len(text) if nl < 0 else nl + 1]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from fn import editwindows, resourcelist
+from fn import editwindows, packedtext, resourcelist
 from fn.fieldpath import join
 from fn.intents import apply
 from fn.linebreaks import other_breaks
@@ -55,7 +55,7 @@ def _loader() -> type:
 
 
 def load(text: str) -> object:
-    return yaml.load(text, Loader=_loader())  # a safe loader: no Python objects
+    return yaml.load(packedtext.loadable(text), Loader=_loader())  # safe: no Python objects
 
 
 def fail(what: str) -> Problem:
@@ -64,8 +64,7 @@ def fail(what: str) -> Problem:
 
 
 def dash_line(text: str, seq, index: int) -> int:
-    """The start of the line holding entry ``index``'s "-" (which may come lines before the
-    entry's first key: "- # comment")."""
+    """The start of the line of entry ``index``'s "-" (lines before its key: "- # c")."""
     start = text.rfind("\n", 0, seq.entries[index].start) + 1
     while start > 0 and text[start + seq.indent:start + seq.indent + 1] != "-":
         start = text.rfind("\n", 0, start - 1) + 1
@@ -262,7 +261,8 @@ def stream(source, run, out: str) -> None:
     except Problem:
         raise fail("the output") from None
     try:
-        old = [d for d in yaml.load_all(source.text, Loader=_loader()) if d is not None]
+        old = [d for d in yaml.load_all(packedtext.loadable(source.text), Loader=_loader())
+               if d is not None]
     except yaml.YAMLError:  # valid YAML that PyYAML cannot build (a mapping as a key):
         _reread(source, run, again)  # compared as the function reads its input
         return

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
 from fn import lazyre
-from fn.linebreaks import as_lf, newline
+from fn.linebreaks import as_lf, line_from, newline
 from fn.nodes import Mapping, Node, Scalar, Sequence
 from fn.yamlwrite import Data, block, flow, scalar
 
@@ -169,10 +169,10 @@ class Editor:
 
     def replace_alias(self, key_end: int, text: str) -> None:
         """Put ``text`` where the alias after ``key_end`` is (the anchored value stays)."""
-        m = _ALIAS.match(self.text, key_end)
+        m = _ALIAS.match(line_from(self.text, key_end))
         if m is None:
             raise ValueError("an alias the editor cannot find")
-        self.splice(m.start(1), m.end(1), text)
+        self.splice(key_end + m.start(1), key_end + m.end(1), text)
 
     def add_key(self, mapping: Mapping, key: str, value: Data) -> None:
         if mapping.flow and self.text[mapping.end - 1:mapping.end] != "}":

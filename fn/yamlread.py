@@ -70,8 +70,9 @@ plain = _nodes.plain if _C is None else _C.plain  # a read tree as data (fn.node
 
 def strip_bom(text: str) -> str:
     """Byte order marks before the text: libyaml reads past them without counting them in
-    its offsets, so they must go before reading (they are no part of the YAML)."""
-    return text.lstrip("\ufeff")
+    its offsets, so they must go before reading (they are no part of the YAML). A packed
+    text (fn.packedtext) is ASCII: it has none."""
+    return text.lstrip("\ufeff") if isinstance(text, str) else text
 
 
 def documents(text: str, policy: Policy = ALL, wide: Policy = ALL,

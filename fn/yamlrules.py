@@ -6,7 +6,7 @@ refusals, and libyaml's errors as PyYAML's C parser raises them)."""
 from __future__ import annotations
 
 from fn import lazyre
-from fn.linebreaks import BREAKS
+from fn.linebreaks import BREAKS, line_from
 from fn.yamlc import ScalarNode, YAMLError, safe_constructor, yaml
 
 ALL = "all"
@@ -82,7 +82,7 @@ def past_properties(text: str, pos: int, end: int) -> int:
     after them (in the span libyaml gives, so that a change to the value keeps them)."""
     while pos < end and text[pos] in "&!#":
         if text[pos] == "&":  # libyaml's anchor names: what may follow is the value
-            pos = min(_ANCHOR.match(text, pos).end(), end)  # ("&a:b": "&a", ":b")
+            pos = min(pos + _ANCHOR.match(line_from(text, pos)).end(), end)  # "&a:b": "&a"
         else:  # a tag, or a comment to the end of its line
             stops = _BREAKS if text[pos] == "#" else _BLANKS
             while pos < end and text[pos] not in stops:

@@ -161,15 +161,31 @@ PYTHON_READER = ("import sys, runpy; sys.modules['fn._yamlwalk'] = None; "
                  "runpy.run_module('fn', run_name='__main__', alter_sys=True)")
 
 
+# every input held packed (fn.packedtext), as one larger than PACK_FROM is, where it can be
+PACKED = ("import runpy, fn.packedtext; fn.packedtext.PACK_FROM = 0; "
+          "runpy.run_module('fn', run_name='__main__', alter_sys=True)")
+
+
 @pytest.mark.parametrize("folder", case_folders(), ids=lambda p: p.name)
 def test_case_with_the_python_reader(folder: Path):
     """Where the compiled reader is not built, the pure-Python one gives every case the
     same output and exit code."""
+    same_as_expected(folder, PYTHON_READER)
+
+
+@pytest.mark.parametrize("folder", case_folders(), ids=lambda p: p.name)
+def test_case_packed(folder: Path):
+    """An input held packed (as a large one is) gives every case the same output and exit
+    code."""
+    same_as_expected(folder, PACKED)
+
+
+def same_as_expected(folder: Path, runner: str) -> None:
     case = load(folder)
     expected = folder / ".expected" / "output.yaml"
     env = {**os.environ, "PYTHONPATH": str(helpers.REPO), **case.env}
     env.pop("REPLICATED_PROXY_FN_DEBUG", None)
-    done = subprocess.run([sys.executable, "-c", PYTHON_READER, *case.args],
+    done = subprocess.run([sys.executable, "-c", runner, *case.args],
                           input=case.stdin_bytes(), cwd=folder, env=env, capture_output=True,
                           timeout=60)
     stderr = done.stderr.decode(errors="replace")

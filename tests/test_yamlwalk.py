@@ -15,6 +15,7 @@ import random
 from pathlib import Path
 
 import pytest
+from fn._yamlwalk import packable
 from helpers import count
 from hypothesis import given, note
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from fn import crdrows, locate, nodes, resourcelist, yamlread, yamlwalk
 from fn.fieldspecs import FieldSpec, split
 from fn.linebreaks import as_lf
 from fn.nodes import Mapping, Scalar, Sequence, Skipped
+from fn.packedtext import pack
 from fn.yamlrules import YAMLError
 
 TESTS = Path(__file__).resolve().parent
@@ -391,3 +393,76 @@ def test_pairs_let_go_as_a_tuple_read_alike():
 
 def plain_or_none(node: object) -> object:
     return None if node is None else nodes.plain(node)
+
+
+# ---- a packed text (fn.packedtext): the compiled reader reads its blocks a window at a time
+PACKED_SIZES = [(13, 8), (64, 64), (1 << 16, 1 << 16)]  # (block, window): characters, bytes
+
+
+def through_packed(block: int, window: int, text: str) -> None:
+    """The compiled reader on ``text`` packed in blocks of ``block`` characters, read
+    ``window`` bytes at a time, against the Python reader on the str (the Python reader
+    never reads a Packed: only the compiled one's reading makes one)."""
+    packed = pack(text.encode("ascii"), block)
+    was = yamlread._C.window(window)  # type: ignore[union-attr]
+    try:
+        for name, policy in policies():
+            want = outcome(yamlwalk.walk, text, policy)
+            got = outcome(COMPILED, packed, policy)
+            assert got == want, f"policy {name!r}: packed {got!r:.300} != python {want!r:.300}"
+    finally:
+        yamlread._C.window(was)  # type: ignore[union-attr]
+
+
+PACKABLE = [p for p in INPUTS if packable(p.read_bytes().lstrip(b"\xef\xbb\xbf"))]
+
+
+def test_packable_inputs_found():
+    assert len(PACKABLE) > 100, len(PACKABLE)
+
+
+@pytest.mark.parametrize("path", PACKABLE, ids=lambda p: str(p.relative_to(TESTS)))
+def test_same_packed_on_test_inputs(path):
+    text = yamlread.strip_bom(path.read_text(encoding="ascii"))
+    for block, window in PACKED_SIZES[:2] if len(text) < 20000 else PACKED_SIZES[1:]:
+        through_packed(block, window, text)
+
+
+@fuzz(1000)
+@given(st.sampled_from(PACKED_SIZES), st.one_of(documents(), corrupted(), st.text(
+    st.sampled_from(list("ab -:#'\"[]{},|>\n\t&*!?%@`~0.\\<=")), max_size=80)))
+def test_same_packed_on_generated_texts(sizes, text):
+    count("yamlwalk.same_packed")
+    note(text)
+    if packable(text.encode()):
+        through_packed(*sizes, text)
+
+
+class _Failing:
+    """A Packed whose third block cannot be had."""
+
+    def __init__(self, text: str) -> None:
+        self.inner = pack(text.encode(), 16)
+        self.size = 16
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def block(self, i: int) -> bytes:
+        if i == 2:
+            raise MemoryError("no block")
+        return self.inner.block(i)
+
+
+def test_a_block_that_cannot_be_had_is_raised_not_read_past():
+    text = "a: 1\nb: [2, 3]\nc: {d: e}\nf: g\n" * 4
+    with pytest.raises(TypeError):  # (a packed text is its own lines: one object)
+        COMPILED(_Failing(text), _Failing(text), yamlread.ALL, [], None)
+    for window in (8, 1 << 16):  # (the first window, or one filled after some events)
+        was = yamlread._C.window(window)  # type: ignore[union-attr]
+        try:
+            failing = _Failing(text)
+            with pytest.raises(MemoryError, match="no block"):
+                COMPILED(failing, failing, yamlread.ALL, [], None)
+        finally:
+            yamlread._C.window(was)  # type: ignore[union-attr]
