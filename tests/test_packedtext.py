@@ -15,9 +15,10 @@ from test_yamlread import fuzz
 
 from fn import inputs, packedtext
 from fn.linebreaks import as_lf, line_from, newline, other_breaks
-from fn.packedtext import BLOCK, Packed, pack
+from fn.packedtext import BLOCK, pack, packed_type
 from fn.selfcheck import load
 
+Packed = packed_type()
 SIZES = [1, 2, 7, 64, BLOCK]  # characters a block: the function's, and small ones for ends
 SUBS = ["\n", ":", "a", "-", "ab", "\n-", "é", "zz"]
 
@@ -134,3 +135,32 @@ def test_read_text_is_what_the_head_is_read_with(tmp_path):
     path.write_bytes(b"x" * 5000)
     with open(path, "rb") as f:
         assert read_text(f.fileno(), 100) == "x" * 101
+
+
+def test_without_lz4_the_input_stays_text(tmp_path, monkeypatch):
+    def missing():
+        raise ImportError("no lz4")
+
+    monkeypatch.setattr(packedtext, "packed_type", missing)
+    data = b"a: 1\n" * 40000
+    got = read(tmp_path, data, monkeypatch)
+    assert not isinstance(got, Packed) and bytes(got) == data
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Packed([b"\x00garbage"], 5, 8)[0],  # not LZ4 of its size
+    lambda: Packed([pack(b"abcdefgh", 8).blocks[0]], 5, 8)[0],  # more than its size
+    lambda: Packed([b"x", b"y"], 5, 8),  # two blocks for 5 characters
+    lambda: Packed([], -1, 8),
+    lambda: Packed([], 0, 0),
+])
+def test_a_packed_text_that_cannot_be_is_refused(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_a_non_ascii_block_is_refused():
+    from lz4.block import compress
+
+    with pytest.raises(ValueError):
+        Packed([compress("é".encode(), store_size=False)], 2, 8)[0]
