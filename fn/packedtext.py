@@ -102,9 +102,14 @@ def _pack_whole_blocks(blocks: list[bytes], pending: bytearray, compress, packab
 
 
 def pack(data: bytes, size: int = BLOCK) -> Packed:
-    """``data`` (packable, fn._yamlwalk.packable) as a Packed of blocks of ``size``."""
+    """``data`` as a Packed of blocks of ``size`` (ValueError unless it is packable:
+    fn._yamlwalk.packable, which the compiled reader, reading a Packed, relies on)."""
     from lz4.block import compress
 
+    from fn._yamlwalk import packable
+
+    if not packable(data):
+        raise ValueError("not packable: ASCII with no CR and no control character only")
     blocks = [compress(data[i:i + size], store_size=False) for i in range(0, len(data), size)]
     return packed_type()(blocks, len(data), size)
 

@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,8 +162,12 @@ PYTHON_READER = ("import sys, runpy; sys.modules['fn._yamlwalk'] = None; "
                  "runpy.run_module('fn', run_name='__main__', alter_sys=True)")
 
 
-# every input held packed (fn.packedtext), as one larger than PACK_FROM is, where it can be
-PACKED = ("import runpy, fn.packedtext; fn.packedtext.PACK_FROM = 0; "
+# every input held packed (fn.packedtext) where it can be, as one over PACK_FROM is; says
+# on stderr how many inputs were
+PACKED = ("import atexit, runpy, sys, fn.packedtext as p; p.PACK_FROM = 0; made = []; "
+          "read_on = p.read_on; p.read_on = lambda *a: made.append(read_on(*a)) or made[-1]; "
+          "atexit.register(lambda: print('packed:', sum(not isinstance(m, (str, bytes)) "
+          "for m in made), file=sys.stderr)); "
           "runpy.run_module('fn', run_name='__main__', alter_sys=True)")
 
 
@@ -173,14 +178,26 @@ def test_case_with_the_python_reader(folder: Path):
     same_as_expected(folder, PYTHON_READER)
 
 
-@pytest.mark.parametrize("folder", case_folders(), ids=lambda p: p.name)
-def test_case_packed(folder: Path):
-    """An input held packed (as a large one is) gives every case the same output and exit
-    code."""
-    same_as_expected(folder, PACKED)
+def test_every_case_packed():
+    """Inputs held packed (as large ones are) give every case the same output and exit
+    code (the cases run 4 at a time: each is a process)."""
+    with ThreadPoolExecutor(4) as pool:
+        stderrs = list(pool.map(lambda f: _try(same_as_expected, f, PACKED), case_folders()))
+    failed = [e for e in stderrs if e.startswith("FAILED")]
+    assert not failed, "\n".join(failed)
+    packed = [e for e in stderrs if re.search(r"^packed: [1-9]", e, re.M)]
+    assert len(packed) > 150, f"only {len(packed)} cases read a packed input"
 
 
-def same_as_expected(folder: Path, runner: str) -> None:
+def _try(check, folder: Path, runner: str) -> str:
+    try:
+        return check(folder, runner)
+    except AssertionError as exc:
+        return f"FAILED {folder.name}: {str(exc)[:2000]}"
+
+
+def same_as_expected(folder: Path, runner: str) -> str:
+    """The case run by ``runner``: its output and exit code as expected; its stderr."""
     case = load(folder)
     expected = folder / ".expected" / "output.yaml"
     env = {**os.environ, "PYTHONPATH": str(helpers.REPO), **case.env}
@@ -192,6 +209,7 @@ def same_as_expected(folder: Path, runner: str) -> None:
     assert done.returncode == case.exit_code, stderr
     assert done.stdout == expected.read_bytes(), f"{folder.name}: output differs"
     assert not helpers.leaks(stderr), "a license ID in stderr"
+    return stderr
 
 
 def idempotency_problems(case: Case, stdout: str) -> list[str]:

@@ -164,3 +164,9 @@ def test_a_non_ascii_block_is_refused():
 
     with pytest.raises(ValueError):
         Packed([compress("é".encode(), store_size=False)], 2, 8)[0]
+
+
+@pytest.mark.parametrize("data", [b"a\r\n", b"\x1b", "é".encode()])
+def test_only_what_the_reader_can_read_as_is_is_packed(data):
+    with pytest.raises(ValueError):
+        pack(data, 8)
