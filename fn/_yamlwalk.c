@@ -123,13 +123,31 @@ static const unsigned char *held_at(Held *h, Py_ssize_t pos, Py_ssize_t *n) {
     return PyUnicode_1BYTE_DATA(h->chars) + off;
 }
 
-/* The character at ``pos`` (< the text's length), or -1 with the exception set. */
+/* The character at ``pos`` (< the text's length) of the lines (the text with LF for
+   every line break: the same characters but those), or -1 with the exception set. */
 static int char_at(Walk *w, Py_ssize_t pos) {
     if (w->held.packed == NULL)
-        return (int)PyUnicode_READ_CHAR(w->text, pos);
+        return (int)PyUnicode_READ_CHAR(w->lines, pos);
     Py_ssize_t n;
     const unsigned char *p = held_at(&w->held, pos, &n);
     return p == NULL ? -1 : *p;
+}
+
+/* The first LF of the lines from ``pos``: -1 when none, -2 with the exception set. */
+static Py_ssize_t find_lf(Walk *w, Py_ssize_t pos) {
+    if (w->held.packed == NULL)
+        return PyUnicode_FindChar(w->lines, '\n', pos, w->lines_len, 1);
+    for (Py_ssize_t n; pos < w->lines_len; pos += n) {  /* a packed text: block by block */
+        const unsigned char *p = held_at(&w->held, pos, &n);
+        if (p == NULL)
+            return -2;
+        if (n > w->lines_len - pos)
+            n = w->lines_len - pos;
+        const unsigned char *nl = memchr(p, '\n', (size_t)n);
+        if (nl != NULL)
+            return pos + (nl - p);
+    }
+    return -1;
 }
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -490,38 +508,18 @@ static int forget(Walk *w, PyObject *anchor) {
     return has <= 0 ? has : PyDict_DelItem(w->anchors, anchor);
 }
 
-/* after() in a packed text (which has no line break but LF: it is its own lines) */
-static Py_ssize_t after_packed(Walk *w, Py_ssize_t pos) {
-    Py_ssize_t len = w->lines_len, n;
-    const unsigned char *p;
-    if (pos > 0 && pos <= len) {
-        if ((p = held_at(&w->held, pos - 1, &n)) == NULL)
-            return -1;
-        if (*p == '\n')
-            return pos;
-    }
-    while (pos < len) {
-        if ((p = held_at(&w->held, pos, &n)) == NULL)
-            return -1;
-        if (n > len - pos)
-            n = len - pos;
-        const unsigned char *nl = memchr(p, '\n', (size_t)n);
-        if (nl != NULL)
-            return pos + (nl - p) + 1;
-        pos += n;
-    }
-    return len;
-}
-
 /* The start of the line after ``pos`` (where new block content goes). */
 static Py_ssize_t after(Walk *w, Py_ssize_t pos) {
-    if (w->held.packed != NULL)
-        return after_packed(w, pos);
-    if (pos > 0 && pos <= w->lines_len && PyUnicode_READ_CHAR(w->lines, pos - 1) == '\n')
-        return pos;
+    if (pos > 0 && pos <= w->lines_len) {
+        int c = char_at(w, pos - 1);
+        if (c < 0)
+            return -1;
+        if (c == '\n')
+            return pos;
+    }
     if (pos >= w->lines_len)
         return w->lines_len;
-    Py_ssize_t nl = PyUnicode_FindChar(w->lines, '\n', pos, w->lines_len, 1);
+    Py_ssize_t nl = find_lf(w, pos);
     if (nl == -2)
         return -1;
     return nl < 0 ? w->lines_len : nl + 1;
@@ -1261,17 +1259,17 @@ static void window_fill(yaml_parser_t *p, Source *s) {
 
 /* Sets libyaml to read ``text`` (chars_readable passed it, or a Packed: packable)
    through the window. */
-static int read_by_window(yaml_parser_t *p, Source *s, PyObject *text, Held *packed) {
+static int read_by_window(yaml_parser_t *p, Source *s, PyObject *text, Py_ssize_t len,
+                          const Held *packed) {
     if (packed->packed != NULL) {
         s->kind = 0;
         s->held.packed = packed->packed;
         s->held.size = packed->size;
-        s->len = PyObject_Length(text);
     } else {
         s->kind = PyUnicode_KIND(text);
         s->data = PyUnicode_DATA(text);
-        s->len = PyUnicode_GET_LENGTH(text);
     }
+    s->len = len;
     s->at = 0;
     s->cap = window_size;
     s->buf = PyMem_Malloc((size_t)s->cap + WINDOW_ROOM + 1);
@@ -1364,7 +1362,7 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t n) {
             if (ascii && as_is)
                 read_in_place(&w.parser, (unsigned char *)buf, size, w.text_len);
             int ready = ascii || !as_is ? 0 : read_by_window(&w.parser, &w.src, w.text,
-                                                             &w.held);
+                                                             w.text_len, &w.held);
             if (ready == 0)
                 docs = documents(&w, args[2]);
             else if (!PyErr_Occurred())

@@ -81,11 +81,11 @@ def read_on(head: str | bytes, fd: int, limit: int) -> str | bytes | Packed:
             break
         pending += got
         total += len(got)
-    if blocks is None or not packable(bytes(pending)):  # type: ignore[misc]
+    if blocks is None or not packable(pending):  # type: ignore[misc]
         pending[:0] = b"".join(_unpacked(blocks or []))
         return bytes(pending)
     if pending:
-        blocks.append(compress(bytes(pending), store_size=False))  # type: ignore[misc]
+        blocks.append(compress(pending, store_size=False))  # type: ignore[misc]
     return made(blocks, total, BLOCK)  # type: ignore[misc]
 
 
@@ -93,10 +93,10 @@ def _pack_whole_blocks(blocks: list[bytes], pending: bytearray, compress, packab
     """Every whole block at the start of ``pending`` compressed onto ``blocks``; False
     (and ``pending`` as it was from the first) when one cannot be packed."""
     while len(pending) >= BLOCK:
-        chunk = bytes(pending[:BLOCK])
-        if not packable(chunk):
-            return False
-        blocks.append(compress(chunk, store_size=False))
+        with memoryview(pending) as view:  # (read in place: no copy of the block)
+            if not packable(view[:BLOCK]):
+                return False
+            blocks.append(compress(view[:BLOCK], store_size=False))
         del pending[:BLOCK]
     return True
 
